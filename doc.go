@@ -1,0 +1,37 @@
+// Package lakerelay moves security data between Amazon S3 and the systems
+// around it: it collects log objects announced by S3 event notifications,
+// exports raw records as compressed JSONL under connector and vendor key
+// layouts, delivers OCSF events as zstd Parquet to Amazon Security Lake, and
+// generates and checks the IAM policies those jobs need.
+//
+// This root package holds only the shared vocabulary that every other package
+// speaks, and imports none of them:
+//
+//   - [Record]: one event as bytes, with its [Origin] and an [AckFunc];
+//   - [Source] and [Sink]: the two seams a pipeline is built from;
+//   - the common errors ([ErrClosed], [ErrInvalidRecord], [ErrTooLarge]) and
+//     [Permanent], which marks an error that retrying cannot fix.
+//
+// The packages:
+//
+//	source/     Sources: SQS-notified S3 objects, S3 prefix listing, local files
+//	batch/      Batcher: groups records per partition; count/bytes/age limits; backpressure
+//	sink/       Sinks: JSONL objects to S3 or a directory; stores
+//	partition/  object key builders and validators
+//	ocsf/       OCSF types, validation, Arrow schemas, the CloudTrail mapper
+//	iamcheck/   IAM policy parsing, evaluation, lints, generators and a live probe
+//
+// # Delivery
+//
+// lakerelay delivers at least once, end to end. A source hands out each record
+// with an acknowledgement function; the record is settled exactly once, by
+// calling [Record.Ack] with nil (done: the data is durable elsewhere or was
+// deliberately dropped, for example quarantined) or with an error (not done:
+// the source must make the data redeliverable). A source deletes an SQS
+// message only when every record from every object it names was acknowledged
+// with nil. Sinks never acknowledge; the batcher acknowledges the records of a
+// batch only after the sink stored it.
+//
+// Duplicates are possible (a crash after the store but before the delete);
+// losses are not.
+package lakerelay
