@@ -1,0 +1,141 @@
+package partition
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// MaxKeyLen is the longest object key S3 accepts, in bytes.
+const MaxKeyLen = 1024
+
+// ErrInvalidKey is wrapped by every error that rejects a key, a key segment
+// or a value that would become part of a key.
+var ErrInvalidKey = errors.New("partition: invalid key")
+
+// KeyError says why a key or a value that would become part of one was
+// rejected. It wraps [ErrInvalidKey].
+type KeyError struct {
+	// Field names what was checked: a template field ("account"), "key" for
+	// a whole key, or "segment N" for a key's N-th (1-based) segment.
+	Field string
+	// Value is the offending value, truncated to 64 bytes.
+	Value string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+func (e *KeyError) Error() string {
+	return fmt.Sprintf("partition: %s %q: %s", e.Field, e.Value, e.Reason)
+}
+
+// Unwrap returns [ErrInvalidKey].
+func (e *KeyError) Unwrap() error { return ErrInvalidKey }
+
+func keyError(field, value, reason string) error {
+	if len(value) > 64 {
+		value = value[:64] + "..."
+	}
+	return &KeyError{Field: field, Value: value, Reason: reason}
+}
+
+// ValidateKey reports whether key is a safe object key: not empty, at most
+// [MaxKeyLen] bytes, valid UTF-8, no control characters, no leading "/", and
+// no empty, "." or ".." segment. A single trailing "/" is allowed, so that
+// prefixes (as returned by the builders in this package) validate too.
+// The error is a *[KeyError] naming the problem.
+func ValidateKey(key string) error {
+	switch {
+	case key == "":
+		return keyError("key", key, "empty")
+	case len(key) > MaxKeyLen:
+		return keyError("key", key, fmt.Sprintf("%d bytes, longer than %d", len(key), MaxKeyLen))
+	case key[0] == '/':
+		return keyError("key", key, `starts with "/"`)
+	}
+	if err := checkChars("key", key); err != nil {
+		return err
+	}
+	body := strings.TrimSuffix(key, "/")
+	n := 0
+	for seg := range strings.SplitSeq(body, "/") {
+		n++
+		if err := checkSegment(seg); err != "" {
+			return keyError(fmt.Sprintf("key segment %d", n), seg, err)
+		}
+	}
+	return nil
+}
+
+// ValidateSegment reports whether value may be used as one segment of an
+// object key: not empty, no "/", not "." or "..", valid UTF-8, no control
+// characters, at most [MaxKeyLen] bytes. field names the value in the error
+// (for example "account"); the error is a *[KeyError].
+func ValidateSegment(field, value string) error {
+	if len(value) > MaxKeyLen {
+		return keyError(field, value, fmt.Sprintf("%d bytes, longer than %d", len(value), MaxKeyLen))
+	}
+	if err := checkChars(field, value); err != nil {
+		return err
+	}
+	if strings.Contains(value, "/") {
+		return keyError(field, value, `contains "/"`)
+	}
+	if err := checkSegment(value); err != "" {
+		return keyError(field, value, err)
+	}
+	return nil
+}
+
+func checkSegment(seg string) string {
+	switch seg {
+	case "":
+		return "empty segment"
+	case ".", "..":
+		return `segment is "." or ".."`
+	}
+	return ""
+}
+
+func checkChars(field, s string) error {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return keyError(field, s, fmt.Sprintf("invalid UTF-8 at byte %d", i))
+			}
+		}
+		if unicode.IsControl(r) {
+			return keyError(field, s, fmt.Sprintf("control character %U at byte %d", r, i))
+		}
+	}
+	return nil
+}
+
+// ObjectName returns a new object name (the last key segment) ending in ext,
+// for example "20261201T110302Z-019ad9f4-2c1e-7b3a-9f0e-5d2b8c1a4e77.json.gz".
+//
+// Names are unique across any number of writers on any number of machines
+// (a UUIDv7: 48-bit millisecond time plus 74 random bits) and sort by
+// creation time (the UTC second first, then the UUIDv7, whose leading bits
+// are the millisecond). ext is appended as given; use "" or an extension such
+// as ".jsonl", ".json.gz", ".json.zst" or ".parquet".
+func ObjectName(ext string) string {
+	now := time.Now().UTC()
+	var id string
+	if u, err := uuid.NewV7(); err == nil {
+		id = u.String()
+	} else {
+		// Unreachable in practice (crypto/rand does not fail); stay unique anyway.
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	return now.Format("20060102T150405Z") + "-" + id + ext
+}

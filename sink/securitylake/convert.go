@@ -1,0 +1,784 @@
+package securitylake
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// FieldError says why a record does not fit the schema. Path names the field
+// in dotted form with list indices ("resources[2].uid"); it wraps the
+// underlying cause.
+type FieldError struct {
+	Path string
+	Err  error
+}
+
+func (e *FieldError) Error() string {
+	if e.Path == "" {
+		return "securitylake: " + e.Err.Error()
+	}
+	return "securitylake: field " + e.Path + ": " + e.Err.Error()
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+type kind uint8
+
+const (
+	kBool kind = iota
+	kInt8
+	kInt16
+	kInt32
+	kInt64
+	kUint8
+	kUint16
+	kUint32
+	kUint64
+	kFloat32
+	kFloat64
+	kString
+	kLargeString
+	kBinary
+	kTimestamp
+	kDate32
+	kStruct
+	kList
+)
+
+// node is one field of the schema, bound to its builder.
+type node struct {
+	name  string
+	kind  kind
+	unit  arrow.TimeUnit // kTimestamp
+	b     array.Builder
+	seen  uint32 // gen of the parent struct value that set this field
+	gen   uint32 // kStruct: counts struct values
+	kids  []*node
+	index map[string]*node // kStruct: exact names
+	fold  map[string]*node // kStruct: lower-case names, for a case-insensitive fallback
+	elem  *node            // kList
+}
+
+// converter turns OCSF JSON documents into Arrow record batches for one
+// schema. It is owned by one goroutine.
+type converter struct {
+	mem      memory.Allocator
+	schema   *arrow.Schema
+	rb       *array.RecordBuilder
+	root     *node
+	unmapped *node // top-level "unmapped" utf8 column, or nil
+
+	s     scanner
+	dry   bool // validate only; builders are not touched
+	stack []frame
+	extra []byte // unknown fields of the current row, as JSON members
+	orig  []byte // the row's own "unmapped" value, compact JSON
+	tmp   []byte
+	rows  int
+}
+
+type frame struct {
+	n   *node
+	key string
+	idx int // list index, -1 for a struct member
+}
+
+func newConverter(mem memory.Allocator, schema *arrow.Schema) (*converter, error) {
+	if schema == nil {
+		return nil, errors.New("securitylake: nil schema")
+	}
+	root := &node{kind: kStruct, index: map[string]*node{}, fold: map[string]*node{}}
+	for _, f := range schema.Fields() {
+		n, err := planField(f, f.Name)
+		if err != nil {
+			return nil, err
+		}
+		root.add(n)
+	}
+	c := &converter{mem: mem, schema: schema, root: root}
+	if u := root.index["unmapped"]; u != nil && (u.kind == kString || u.kind == kLargeString) {
+		c.unmapped = u
+	}
+	c.bind()
+	return c, nil
+}
+
+func (n *node) add(k *node) {
+	n.kids = append(n.kids, k)
+	if _, dup := n.index[k.name]; !dup {
+		n.index[k.name] = k
+	}
+	l := strings.ToLower(k.name)
+	if _, dup := n.fold[l]; !dup {
+		n.fold[l] = k
+	}
+}
+
+func planField(f arrow.Field, path string) (*node, error) {
+	n := &node{name: f.Name}
+	switch t := f.Type.(type) {
+	case *arrow.BooleanType:
+		n.kind = kBool
+	case *arrow.Int8Type:
+		n.kind = kInt8
+	case *arrow.Int16Type:
+		n.kind = kInt16
+	case *arrow.Int32Type:
+		n.kind = kInt32
+	case *arrow.Int64Type:
+		n.kind = kInt64
+	case *arrow.Uint8Type:
+		n.kind = kUint8
+	case *arrow.Uint16Type:
+		n.kind = kUint16
+	case *arrow.Uint32Type:
+		n.kind = kUint32
+	case *arrow.Uint64Type:
+		n.kind = kUint64
+	case *arrow.Float32Type:
+		n.kind = kFloat32
+	case *arrow.Float64Type:
+		n.kind = kFloat64
+	case *arrow.StringType:
+		n.kind = kString
+	case *arrow.LargeStringType:
+		n.kind = kLargeString
+	case *arrow.BinaryType:
+		n.kind = kBinary
+	case *arrow.TimestampType:
+		n.kind, n.unit = kTimestamp, t.Unit
+	case *arrow.Date32Type:
+		n.kind = kDate32
+	case *arrow.StructType:
+		n.kind = kStruct
+		n.index = map[string]*node{}
+		n.fold = map[string]*node{}
+		for _, cf := range t.Fields() {
+			k, err := planField(cf, path+"."+cf.Name)
+			if err != nil {
+				return nil, err
+			}
+			n.add(k)
+		}
+	case *arrow.ListType:
+		n.kind = kList
+		e, err := planField(t.ElemField(), path+"[]")
+		if err != nil {
+			return nil, err
+		}
+		n.elem = e
+	default:
+		return nil, fmt.Errorf("securitylake: schema field %s: unsupported type %s", path, f.Type)
+	}
+	return n, nil
+}
+
+// bind creates a fresh record builder and attaches its builders to the nodes.
+func (c *converter) bind() {
+	if c.rb != nil {
+		c.rb.Release()
+	}
+	c.rb = array.NewRecordBuilder(c.mem, c.schema)
+	for i, k := range c.root.kids {
+		bindNode(k, c.rb.Field(i))
+	}
+	c.rows = 0
+}
+
+func bindNode(n *node, b array.Builder) {
+	n.b = b
+	switch n.kind {
+	case kStruct:
+		sb := b.(*array.StructBuilder)
+		for i, k := range n.kids {
+			bindNode(k, sb.FieldBuilder(i))
+		}
+	case kList:
+		bindNode(n.elem, b.(*array.ListBuilder).ValueBuilder())
+	}
+}
+
+// release frees the builders.
+func (c *converter) release() {
+	if c.rb != nil {
+		c.rb.Release()
+		c.rb = nil
+	}
+}
+
+// rowError is a record that did not convert.
+type rowError struct {
+	i   int // index into the input
+	err error
+}
+
+// convert appends rows to a record batch. Rows that do not fit the schema
+// are left out and reported with their index; the batch holds the others in
+// input order. The batch is nil when no row converted.
+func (c *converter) convert(rows [][]byte) (arrow.RecordBatch, []rowError) {
+	var bad []rowError
+	c.dry = false
+	for i, data := range rows {
+		if err := c.row(data); err != nil {
+			bad = append(bad, rowError{i, err})
+			c.dry = true // builders are inconsistent now: only find the other bad rows
+		}
+	}
+	if len(bad) > 0 {
+		c.dry = false
+		c.bind()
+		next := 0
+		for i, data := range rows {
+			if next < len(bad) && bad[next].i == i {
+				next++
+				continue
+			}
+			if err := c.row(data); err != nil {
+				// Cannot happen: the same row validated in the first pass.
+				// Report it rather than write an inconsistent batch.
+				bad = append(bad, rowError{i, fmt.Errorf("securitylake: internal: row converted once and failed again: %w", err)})
+				c.bind()
+				return nil, bad
+			}
+		}
+	}
+	if c.rows == 0 {
+		c.bind()
+		return nil, bad
+	}
+	rec := c.rb.NewRecordBatch()
+	c.rows = 0
+	return rec, bad
+}
+
+func (c *converter) fieldErr(err error) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return &FieldError{Path: c.path(""), Err: err}
+}
+
+// path renders the current position, plus key if not empty.
+func (c *converter) path(key string) string {
+	var b strings.Builder
+	for _, f := range c.stack {
+		if f.idx >= 0 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(f.idx))
+			b.WriteByte(']')
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(f.key)
+	}
+	if key != "" {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(key)
+	}
+	return b.String()
+}
+
+// row converts one document.
+func (c *converter) row(data []byte) error {
+	c.s.reset(data)
+	c.stack = c.stack[:0]
+	c.extra = c.extra[:0]
+	c.orig = c.orig[:0]
+	hasOrig := false
+	root := c.root
+	root.gen++
+	if c.s.peek() != '{' {
+		return &FieldError{Err: fmt.Errorf("%w: a record must be a JSON object", errSyntax)}
+	}
+	c.s.pos++
+	if c.s.peek() == '}' {
+		c.s.pos++
+	} else {
+		for {
+			if c.s.peek() != '"' {
+				return c.fieldErr(c.s.syntaxErr("expected object key"))
+			}
+			key, err := c.s.str()
+			if err != nil {
+				return c.fieldErr(err)
+			}
+			if c.s.peek() != ':' {
+				return c.fieldErr(c.s.syntaxErr("expected ':'"))
+			}
+			c.s.pos++
+			k := lookup(root, key)
+			switch {
+			case k == nil:
+				if err := c.unknown(key); err != nil {
+					return err
+				}
+			case k.seen == root.gen:
+				return &FieldError{Path: c.path(bstr(key)), Err: errors.New("duplicate key")}
+			case k == c.unmapped:
+				k.seen = root.gen
+				if c.s.peek() == 'n' {
+					if err := c.s.literal("null"); err != nil {
+						return c.fieldErr(err)
+					}
+					break
+				}
+				if c.orig, err = c.s.compact(c.orig[:0]); err != nil {
+					return c.fieldErr(err)
+				}
+				hasOrig = true
+			default:
+				k.seen = root.gen
+				c.stack = append(c.stack, frame{n: k, key: k.name, idx: -1})
+				if err := c.value(k); err != nil {
+					return c.fieldErr(err)
+				}
+				c.stack = c.stack[:len(c.stack)-1]
+			}
+			switch c.s.peek() {
+			case ',':
+				c.s.pos++
+				continue
+			case '}':
+				c.s.pos++
+			default:
+				return c.fieldErr(c.s.syntaxErr("expected ',' or '}'"))
+			}
+			break
+		}
+	}
+	if err := c.s.end(); err != nil {
+		return c.fieldErr(err)
+	}
+	if len(c.extra) > 0 && c.unmapped == nil {
+		return &FieldError{Path: firstExtraKey(c.extra), Err: errors.New("not in the schema, and the schema has no top-level unmapped column to keep it")}
+	}
+	if c.dry {
+		return nil
+	}
+	// Every check passed: fill what the row did not set.
+	for _, k := range root.kids {
+		if k.seen != root.gen && k != c.unmapped {
+			k.b.AppendNull()
+		}
+	}
+	if c.unmapped != nil {
+		c.appendUnmapped(hasOrig)
+	}
+	c.rows++
+	return nil
+}
+
+func firstExtraKey(extra []byte) string {
+	var s scanner
+	s.reset(extra[1:]) // skip the leading ','
+	if s.peek() == '"' {
+		if k, err := s.str(); err == nil {
+			return string(k)
+		}
+	}
+	return ""
+}
+
+// appendUnmapped writes the row's unmapped column: its own value, merged
+// with the fields that the schema does not hold.
+func (c *converter) appendUnmapped(hasOrig bool) {
+	b := c.unmapped.b
+	if len(c.extra) == 0 {
+		if !hasOrig {
+			b.AppendNull()
+			return
+		}
+		appendStringValue(b, c.orig)
+		return
+	}
+	c.tmp = c.tmp[:0]
+	switch {
+	case !hasOrig:
+		c.tmp = append(c.tmp, '{')
+		c.tmp = append(c.tmp, c.extra[1:]...)
+	case c.orig[0] == '{' && len(c.orig) == 2: // {}
+		c.tmp = append(c.tmp, '{')
+		c.tmp = append(c.tmp, c.extra[1:]...)
+	case c.orig[0] == '{':
+		c.tmp = append(c.tmp, c.orig[:len(c.orig)-1]...)
+		c.tmp = append(c.tmp, c.extra...)
+	default:
+		c.tmp = append(c.tmp, `{"unmapped":`...)
+		c.tmp = append(c.tmp, c.orig...)
+		c.tmp = append(c.tmp, c.extra...)
+	}
+	c.tmp = append(c.tmp, '}')
+	appendBytes(b, c.tmp)
+}
+
+// appendStringValue appends compact JSON text v to a utf8 column: the
+// contents of a string, the JSON text of anything else.
+func appendStringValue(b array.Builder, v []byte) {
+	if v[0] == '"' {
+		var s scanner
+		s.reset(v)
+		if str, err := s.str(); err == nil {
+			appendBytes(b, str)
+			return
+		}
+	}
+	appendBytes(b, v)
+}
+
+func appendBytes(b array.Builder, v []byte) {
+	switch b := b.(type) {
+	case *array.StringBuilder:
+		b.BinaryBuilder.Append(v)
+	case *array.LargeStringBuilder:
+		b.BinaryBuilder.Append(v)
+	case *array.BinaryBuilder:
+		b.Append(v)
+	}
+}
+
+func lookup(n *node, key []byte) *node {
+	if k := n.index[bstr(key)]; k != nil {
+		return k
+	}
+	if len(n.fold) == 0 {
+		return nil
+	}
+	return n.fold[strings.ToLower(bstr(key))]
+}
+
+// unknown keeps a member that the schema has no field for, keyed by its
+// path, for the unmapped column.
+func (c *converter) unknown(key []byte) error {
+	p := c.path(bstr(key)) // copies key before the scanner reuses it
+	c.extra = append(c.extra, ',')
+	c.extra = appendQuoted(c.extra, p)
+	c.extra = append(c.extra, ':')
+	var err error
+	if c.extra, err = c.s.compact(c.extra); err != nil {
+		return c.fieldErr(err)
+	}
+	return nil
+}
+
+var errNotObject = errors.New("expected a JSON object")
+
+// value decodes the next JSON value into n.
+func (c *converter) value(n *node) error {
+	s := &c.s
+	ch := s.peek()
+	if ch == 'n' {
+		if err := s.literal("null"); err != nil {
+			return err
+		}
+		if !c.dry {
+			n.b.AppendNull()
+		}
+		return nil
+	}
+	switch n.kind {
+	case kStruct:
+		if ch != '{' {
+			return mismatch("object", ch)
+		}
+		return c.object(n)
+	case kList:
+		if ch != '[' {
+			return mismatch("array", ch)
+		}
+		return c.list(n)
+	case kString, kLargeString, kBinary:
+		if ch == '"' {
+			v, err := s.str()
+			if err != nil {
+				return err
+			}
+			if !c.dry {
+				appendBytes(n.b, v)
+			}
+			return nil
+		}
+		var err error
+		c.tmp, err = s.compact(c.tmp[:0])
+		if err != nil {
+			return err
+		}
+		if !c.dry {
+			appendBytes(n.b, c.tmp)
+		}
+		return nil
+	case kBool:
+		var v bool
+		switch ch {
+		case 't':
+			if err := s.literal("true"); err != nil {
+				return err
+			}
+			v = true
+		case 'f':
+			if err := s.literal("false"); err != nil {
+				return err
+			}
+		default:
+			return mismatch("boolean", ch)
+		}
+		if !c.dry {
+			n.b.(*array.BooleanBuilder).Append(v)
+		}
+		return nil
+	case kTimestamp:
+		return c.timestamp(n, ch)
+	}
+	// Numbers.
+	if ch != '-' && (ch < '0' || ch > '9') {
+		return mismatch("number", ch)
+	}
+	switch n.kind {
+	case kInt8:
+		v, err := s.int64(math.MinInt8, math.MaxInt8)
+		if err == nil && !c.dry {
+			n.b.(*array.Int8Builder).Append(int8(v))
+		}
+		return err
+	case kInt16:
+		v, err := s.int64(math.MinInt16, math.MaxInt16)
+		if err == nil && !c.dry {
+			n.b.(*array.Int16Builder).Append(int16(v))
+		}
+		return err
+	case kInt32:
+		v, err := s.int64(math.MinInt32, math.MaxInt32)
+		if err == nil && !c.dry {
+			n.b.(*array.Int32Builder).Append(int32(v))
+		}
+		return err
+	case kInt64:
+		v, err := s.int64(math.MinInt64, math.MaxInt64)
+		if err == nil && !c.dry {
+			n.b.(*array.Int64Builder).Append(v)
+		}
+		return err
+	case kDate32:
+		v, err := s.int64(math.MinInt32, math.MaxInt32)
+		if err == nil && !c.dry {
+			n.b.(*array.Date32Builder).Append(arrow.Date32(v))
+		}
+		return err
+	case kUint8:
+		v, err := s.uint64(math.MaxUint8)
+		if err == nil && !c.dry {
+			n.b.(*array.Uint8Builder).Append(uint8(v))
+		}
+		return err
+	case kUint16:
+		v, err := s.uint64(math.MaxUint16)
+		if err == nil && !c.dry {
+			n.b.(*array.Uint16Builder).Append(uint16(v))
+		}
+		return err
+	case kUint32:
+		v, err := s.uint64(math.MaxUint32)
+		if err == nil && !c.dry {
+			n.b.(*array.Uint32Builder).Append(uint32(v))
+		}
+		return err
+	case kUint64:
+		v, err := s.uint64(math.MaxUint64)
+		if err == nil && !c.dry {
+			n.b.(*array.Uint64Builder).Append(v)
+		}
+		return err
+	case kFloat32:
+		v, err := s.float64()
+		if err == nil && !c.dry {
+			n.b.(*array.Float32Builder).Append(float32(v))
+		}
+		return err
+	case kFloat64:
+		v, err := s.float64()
+		if err == nil && !c.dry {
+			n.b.(*array.Float64Builder).Append(v)
+		}
+		return err
+	}
+	return fmt.Errorf("unsupported column kind %d", n.kind)
+}
+
+func mismatch(want string, ch byte) error {
+	got := "number"
+	switch ch {
+	case '"':
+		got = "string"
+	case '{':
+		got = "object"
+	case '[':
+		got = "array"
+	case 't', 'f':
+		got = "boolean"
+	case 0:
+		return fmt.Errorf("%w: unexpected end", errSyntax)
+	}
+	return fmt.Errorf("expected %s, got %s", want, got)
+}
+
+// timestamp accepts an RFC 3339 string or a number of epoch milliseconds.
+func (c *converter) timestamp(n *node, ch byte) error {
+	var ms int64
+	var t time.Time
+	isTime := false
+	switch {
+	case ch == '"':
+		v, err := c.s.str()
+		if err != nil {
+			return err
+		}
+		t, err = time.Parse(time.RFC3339Nano, bstr(v))
+		if err != nil {
+			return fmt.Errorf("expected an RFC 3339 time, got %q", v)
+		}
+		isTime = true
+	case ch == '-' || (ch >= '0' && ch <= '9'):
+		v, err := c.s.int64(math.MinInt64, math.MaxInt64)
+		if err != nil {
+			return err
+		}
+		ms = v
+	default:
+		return mismatch("RFC 3339 time string", ch)
+	}
+	if c.dry {
+		return nil
+	}
+	var v int64
+	if isTime {
+		switch n.unit {
+		case arrow.Second:
+			v = t.Unix()
+		case arrow.Millisecond:
+			v = t.UnixMilli()
+		case arrow.Microsecond:
+			v = t.UnixMicro()
+		default:
+			v = t.UnixNano()
+		}
+	} else {
+		switch n.unit {
+		case arrow.Second:
+			v = ms / 1000
+		case arrow.Millisecond:
+			v = ms
+		case arrow.Microsecond:
+			v = ms * 1000
+		default:
+			v = ms * 1000000
+		}
+	}
+	n.b.(*array.TimestampBuilder).Append(arrow.Timestamp(v))
+	return nil
+}
+
+func (c *converter) object(n *node) error {
+	s := &c.s
+	if len(c.stack) > maxDepth {
+		return s.syntaxErr("nesting too deep")
+	}
+	s.pos++ // {
+	n.gen++
+	gen := n.gen
+	if s.peek() == '}' {
+		s.pos++
+	} else {
+		for {
+			if s.peek() != '"' {
+				return s.syntaxErr("expected object key")
+			}
+			key, err := s.str()
+			if err != nil {
+				return err
+			}
+			if s.peek() != ':' {
+				return s.syntaxErr("expected ':'")
+			}
+			s.pos++
+			k := lookup(n, key)
+			switch {
+			case k == nil:
+				if err := c.unknown(key); err != nil {
+					return err
+				}
+			case k.seen == gen:
+				return &FieldError{Path: c.path(bstr(key)), Err: errors.New("duplicate key")}
+			default:
+				k.seen = gen
+				c.stack = append(c.stack, frame{n: k, key: k.name, idx: -1})
+				if err := c.value(k); err != nil {
+					return c.fieldErr(err)
+				}
+				c.stack = c.stack[:len(c.stack)-1]
+			}
+			switch s.peek() {
+			case ',':
+				s.pos++
+				continue
+			case '}':
+				s.pos++
+			default:
+				return s.syntaxErr("expected ',' or '}'")
+			}
+			break
+		}
+	}
+	if c.dry {
+		return nil
+	}
+	n.b.(*array.StructBuilder).Append(true)
+	for _, k := range n.kids {
+		if k.seen != gen {
+			k.b.AppendNull()
+		}
+	}
+	return nil
+}
+
+func (c *converter) list(n *node) error {
+	s := &c.s
+	if len(c.stack) > maxDepth {
+		return s.syntaxErr("nesting too deep")
+	}
+	s.pos++ // [
+	if !c.dry {
+		n.b.(*array.ListBuilder).Append(true)
+	}
+	if s.peek() == ']' {
+		s.pos++
+		return nil
+	}
+	for i := 0; ; i++ {
+		c.stack = append(c.stack, frame{n: n.elem, idx: i})
+		if err := c.value(n.elem); err != nil {
+			return c.fieldErr(err)
+		}
+		c.stack = c.stack[:len(c.stack)-1]
+		switch s.peek() {
+		case ',':
+			s.pos++
+		case ']':
+			s.pos++
+			return nil
+		default:
+			return s.syntaxErr("expected ',' or ']'")
+		}
+	}
+}
