@@ -138,7 +138,7 @@ func TestDuckDBReadsArrowParquet(t *testing.T) {
 	defer b.Release()
 	b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2, 1 << 60}, nil)
 	b.Field(1).(*array.StringBuilder).AppendValues([]string{"a", "b", "c"}, nil)
-	rec := b.NewRecord()
+	rec := b.NewRecordBatch()
 	defer rec.Release()
 	f, err := os.Create(path)
 	require.NoError(t, err)
