@@ -13,6 +13,6 @@
 //
 // # Concurrency
 //
-// All functions are safe for
+// All functions, and the methods of a compiled [Template], are safe for
 // concurrent use.
 package partition
