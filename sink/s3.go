@@ -249,6 +249,7 @@ func (s *S3Store) Put(ctx context.Context, key string, body io.Reader, po PutOpt
 	if po.ContentEncoding != "" {
 		in.ContentEncoding = aws.String(po.ContentEncoding)
 	}
+	//lint:ignore SA1019 see the uploader field
 	if _, err := s.uploader.Upload(ctx, in); err != nil {
 		return s.err("put", key, err)
 	}

@@ -1,0 +1,466 @@
+package sink
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/partition"
+)
+
+// Compression is the compression of JSONL objects.
+type Compression string
+
+// The compressions [JSONL] writes.
+const (
+	Gzip Compression = "gzip" // .json.gz, Content-Encoding gzip (the default)
+	Zstd Compression = "zstd" // .json.zst, Content-Encoding zstd
+	None Compression = "none" // .jsonl
+)
+
+// Extension returns the object name extension for c: ".json.gz",
+// ".json.zst" or ".jsonl".
+func (c Compression) Extension() string {
+	switch c {
+	case Zstd:
+		return ".json.zst"
+	case None:
+		return ".jsonl"
+	default:
+		return ".json.gz"
+	}
+}
+
+// DefaultTimeField is the record field [JSONL] takes event times from.
+const DefaultTimeField = "time"
+
+// JSONLOptions configure a [JSONL] sink. The zero value means defaults.
+type JSONLOptions struct {
+	// Compression of each object; default [Gzip].
+	Compression Compression
+	// Level is the compression level: 1 (fastest) to 9 (smallest) for gzip,
+	// 1 to 4 for zstd (zstd.EncoderLevel); 0 means the library default.
+	Level int
+	// Layout is the key layout partitions are computed with; its fields
+	// must all be bound already ([partition.Template.Bind]), so that only
+	// date and time placeholders remain, filled from each record's time.
+	// nil means the fixed prefix Prefix.
+	Layout *partition.Template
+	// Prefix is the partition of every record when Layout is nil: "" (the
+	// root) or a key prefix ending in "/".
+	Prefix string
+	// TimeField is the top-level field holding a record's time, as epoch
+	// milliseconds (a JSON number) or an RFC 3339 string; default
+	// [DefaultTimeField]. Records without it (or with a value that is
+	// neither, or that are not JSON objects) use the current time.
+	TimeField string
+	// ContentType of each object; default "application/x-ndjson".
+	ContentType string
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+}
+
+// Validate reports every problem with o, joined.
+func (o *JSONLOptions) Validate() error {
+	var errs []error
+	switch o.Compression {
+	case "", Gzip, None:
+		if o.Compression == Gzip && (o.Level < 0 || o.Level > 9) {
+			errs = append(errs, fmt.Errorf("sink: jsonl options: gzip Level %d: want 0-9", o.Level))
+		}
+	case Zstd:
+		if o.Level < 0 || o.Level > 4 {
+			errs = append(errs, fmt.Errorf("sink: jsonl options: zstd Level %d: want 0-4", o.Level))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("sink: jsonl options: Compression %q: want gzip, zstd or none", o.Compression))
+	}
+	if o.Layout != nil {
+		if f := o.Layout.Fields(); len(f) > 0 {
+			errs = append(errs, fmt.Errorf("sink: jsonl options: Layout %q: fields not bound: %s", o.Layout, strings.Join(f, ", ")))
+		}
+	}
+	if err := checkPrefix(o.Prefix); err != nil {
+		errs = append(errs, fmt.Errorf("sink: jsonl options: Prefix: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func checkPrefix(p string) error {
+	if p == "" {
+		return nil
+	}
+	if !strings.HasSuffix(p, "/") {
+		return &partition.KeyError{Field: "partition", Value: p, Reason: `does not end in "/"`}
+	}
+	return partition.ValidateKey(p)
+}
+
+// JSONL is a [lakerelay.Sink] that writes each batch as one object of
+// newline-delimited JSON, compressed, under partition + a unique name
+// ([partition.ObjectName]). It is also a [lakerelay.Partitioner]: give it to
+// the batcher so that records are grouped by the key prefix they belong to.
+//
+// Records that are JSON are written as they are (compacted to one line when
+// they span several); records that are not are written as JSON strings
+// (invalid UTF-8 replaced by U+FFFD), so every line of an object is JSON.
+//
+// # Delivery
+//
+// WriteBatch returns nil only when the store has the whole object; on error
+// no object is visible and the caller (the batcher) negatively acknowledges
+// or retries. Retrying writes a new object under a new name; a write that
+// failed but was in fact stored may thus appear twice (at least once).
+//
+// # Performance
+//
+// Objects are streamed: memory per WriteBatch is the compressor's window
+// plus one record, besides the store's own buffering (see [S3Options]).
+//
+// A JSONL is safe for concurrent use.
+type JSONL struct {
+	store  Store
+	o      JSONLOptions
+	ext    string
+	put    PutOptions
+	fixed  bool // Layout does not depend on time: every record in Prefix
+	prefix string
+
+	objects, records, bytes, rawBytes atomic.Int64
+
+	gzPool, zstdPool sync.Pool
+}
+
+var (
+	_ lakerelay.Sink        = (*JSONL)(nil)
+	_ lakerelay.Partitioner = (*JSONL)(nil)
+)
+
+// NewJSONL returns a JSONL sink writing to store.
+func NewJSONL(store Store, opts ...func(*JSONLOptions)) (*JSONL, error) {
+	if store == nil {
+		return nil, errors.New("sink: jsonl: nil store")
+	}
+	var o JSONLOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Compression == "" {
+		o.Compression = Gzip
+	}
+	if o.TimeField == "" {
+		o.TimeField = DefaultTimeField
+	}
+	if o.ContentType == "" {
+		o.ContentType = "application/x-ndjson"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &JSONL{store: store, o: o, ext: o.Compression.Extension(), prefix: o.Prefix}
+	s.put = PutOptions{ContentType: o.ContentType}
+	if o.Compression != None {
+		s.put.ContentEncoding = string(o.Compression)
+	}
+	if o.Layout == nil {
+		s.fixed = true
+	} else if !o.Layout.UsesTime() {
+		p, err := o.Layout.Execute(nil, time.Time{})
+		if err != nil {
+			return nil, fmt.Errorf("sink: jsonl options: Layout: %w", err)
+		}
+		s.fixed, s.prefix = true, p
+	}
+	return s, nil
+}
+
+// Partition returns the key prefix r belongs to: the fixed prefix, or the
+// Layout filled with r's time. Errors wrap [lakerelay.ErrInvalidRecord].
+func (s *JSONL) Partition(r lakerelay.Record) (string, error) {
+	if s.fixed {
+		return s.prefix, nil
+	}
+	p, err := s.o.Layout.Execute(nil, s.recordTime(r.Data))
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %w", lakerelay.ErrInvalidRecord, r.Origin, err)
+	}
+	return p, nil
+}
+
+// recordTime returns the record's time field, or now.
+func (s *JSONL) recordTime(data []byte) time.Time {
+	if t, ok := RecordTime(data, s.o.TimeField); ok {
+		return t
+	}
+	return s.o.Now()
+}
+
+// RecordTime returns the time in the top-level field of a JSON object:
+// epoch milliseconds (a number) or an RFC 3339 string. ok is false when
+// data is not a JSON object, lacks the field, or its value is neither.
+func RecordTime(data []byte, field string) (t time.Time, ok bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return time.Time{}, false
+	}
+	v, found := m[field]
+	if !found || len(v) == 0 {
+		return time.Time{}, false
+	}
+	if v[0] == '"' {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return time.Time{}, false
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		return t, err == nil
+	}
+	if ms, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+		return time.UnixMilli(ms), true
+	}
+	if f, err := strconv.ParseFloat(string(v), 64); err == nil && f > -1e15 && f < 1e15 {
+		return time.UnixMilli(int64(f)), true
+	}
+	return time.Time{}, false
+}
+
+// WriteBatch writes records as one object under partition (a prefix ending
+// in "/", or "") and returns when the store has it. An empty batch writes
+// nothing.
+func (s *JSONL) WriteBatch(ctx context.Context, part string, records []lakerelay.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	if err := checkPrefix(part); err != nil {
+		return lakerelay.Permanent(fmt.Errorf("sink: jsonl: %w", err))
+	}
+	key := part + partition.ObjectName(s.ext)
+	r := s.newReader(records)
+	defer r.release()
+	if err := s.store.Put(ctx, key, r, s.put); err != nil {
+		return err
+	}
+	if !r.closed || r.buf.Len() > 0 {
+		// A store must read the body to the end before reporting success.
+		return &StoreError{Op: "put", Location: s.store.Location(key), Key: key, Err: errors.New("store returned before reading the whole object")}
+	}
+	s.objects.Add(1)
+	s.records.Add(int64(len(records)))
+	s.bytes.Add(r.out)
+	s.rawBytes.Add(r.in)
+	return nil
+}
+
+// JSONLStats counts what a [JSONL] sink stored.
+type JSONLStats struct {
+	Objects  int64 // objects stored
+	Records  int64 // records in them
+	Bytes    int64 // stored (compressed) bytes
+	RawBytes int64 // uncompressed JSONL bytes
+}
+
+// Stats returns the counters of successful writes.
+func (s *JSONL) Stats() JSONLStats {
+	return JSONLStats{s.objects.Load(), s.records.Load(), s.bytes.Load(), s.rawBytes.Load()}
+}
+
+// compressor is a gzip or zstd writer, or a pass-through.
+type compressor interface {
+	io.Writer
+	Close() error
+	Reset(io.Writer)
+}
+
+type nopCompressor struct{ w io.Writer }
+
+func (n *nopCompressor) Write(p []byte) (int, error) { return n.w.Write(p) }
+func (n *nopCompressor) Close() error                { return nil }
+func (n *nopCompressor) Reset(w io.Writer)           { n.w = w }
+
+func (s *JSONL) getCompressor(w io.Writer) (compressor, error) {
+	switch s.o.Compression {
+	case Gzip:
+		if c, ok := s.gzPool.Get().(*gzip.Writer); ok {
+			c.Reset(w)
+			return c, nil
+		}
+		level := s.o.Level
+		if level == 0 {
+			level = gzip.DefaultCompression
+		}
+		return gzip.NewWriterLevel(w, level)
+	case Zstd:
+		if c, ok := s.zstdPool.Get().(*zstd.Encoder); ok {
+			c.Reset(w)
+			return c, nil
+		}
+		opts := []zstd.EOption{zstd.WithEncoderConcurrency(1)}
+		if s.o.Level != 0 {
+			opts = append(opts, zstd.WithEncoderLevel(zstd.EncoderLevel(s.o.Level)))
+		}
+		return zstd.NewWriter(w, opts...)
+	default:
+		return &nopCompressor{w}, nil
+	}
+}
+
+func (s *JSONL) putCompressor(c compressor) {
+	switch c := c.(type) {
+	case *gzip.Writer:
+		c.Reset(io.Discard)
+		s.gzPool.Put(c)
+	case *zstd.Encoder:
+		c.Reset(nil)
+		s.zstdPool.Put(c)
+	}
+}
+
+// batchReader encodes records lazily as the store reads: each Read encodes
+// records into the compressor until compressed bytes are available, so an
+// object is never held whole in memory.
+type batchReader struct {
+	s       *JSONL
+	records []lakerelay.Record
+	next    int
+	buf     bytes.Buffer // compressed output not yet read
+	lines   *bufio.Writer
+	c       compressor
+	scratch bytes.Buffer
+	closed  bool
+	err     error
+	in, out int64
+}
+
+const (
+	lineBufSize = 64 << 10
+	// maxFill bounds the compressed bytes buffered per Read, however large
+	// the caller's buffer.
+	maxFill = 256 << 10
+)
+
+var lineBufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, lineBufSize) }}
+
+func (s *JSONL) newReader(records []lakerelay.Record) *batchReader {
+	r := &batchReader{s: s, records: records}
+	r.c, r.err = s.getCompressor(&r.buf)
+	r.lines = lineBufPool.Get().(*bufio.Writer)
+	r.lines.Reset(countWriter{r.c, &r.in})
+	return r
+}
+
+func (r *batchReader) release() {
+	if r.c != nil {
+		r.s.putCompressor(r.c)
+		r.c = nil
+	}
+	if r.lines != nil {
+		r.lines.Reset(nil)
+		lineBufPool.Put(r.lines)
+		r.lines = nil
+	}
+}
+
+type countWriter struct {
+	w io.Writer
+	n *int64
+}
+
+func (c countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+// fill encodes records until at least want compressed bytes are buffered or
+// everything is encoded and flushed.
+func (r *batchReader) fill(want int) error {
+	for r.buf.Len() < want && !r.closed {
+		if r.next < len(r.records) {
+			// Encode a run of records, then see whether output appeared.
+			end := min(r.next+64, len(r.records))
+			for ; r.next < end; r.next++ {
+				if err := r.writeLine(r.records[r.next].Data); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := r.lines.Flush(); err != nil {
+			return err
+		}
+		if err := r.c.Close(); err != nil {
+			return err
+		}
+		r.closed = true
+	}
+	return nil
+}
+
+func (r *batchReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := r.fill(min(len(p), maxFill)); err != nil {
+		r.err = fmt.Errorf("sink: jsonl: encode: %w", err)
+		return 0, r.err
+	}
+	if r.buf.Len() == 0 && r.closed {
+		return 0, io.EOF
+	}
+	n, _ := r.buf.Read(p)
+	r.out += int64(n)
+	if r.buf.Len() == 0 {
+		r.buf.Reset() // keep the buffer from growing
+	}
+	return n, nil
+}
+
+// writeLine writes one record as one JSON line.
+func (r *batchReader) writeLine(data []byte) error {
+	if len(data) > 0 && (isSpace(data[0]) || isSpace(data[len(data)-1])) {
+		data = bytes.TrimSpace(data)
+	}
+	switch {
+	case json.Valid(data):
+		if bytes.IndexByte(data, '\n') >= 0 {
+			r.scratch.Reset()
+			if err := json.Compact(&r.scratch, data); err != nil {
+				return err
+			}
+			data = r.scratch.Bytes()
+		}
+	default:
+		r.scratch.Reset()
+		enc := json.NewEncoder(&r.scratch)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(string(data)); err != nil {
+			return err
+		}
+		data = bytes.TrimSuffix(r.scratch.Bytes(), []byte("\n"))
+	}
+	if _, err := r.lines.Write(data); err != nil {
+		return err
+	}
+	return r.lines.WriteByte('\n')
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
