@@ -1,6 +1,7 @@
 package securitylake
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -17,6 +18,8 @@ type scanner struct {
 	data    []byte
 	pos     int
 	scratch []byte // unescaped string contents
+
+	lastRegion, lastAccount string // scanMeta's copies, reused while equal
 }
 
 // errSyntax is wrapped by every JSON syntax error.
@@ -47,6 +50,9 @@ func (s *scanner) ws() {
 
 // peek skips white space and returns the next byte, or 0 at the end.
 func (s *scanner) peek() byte {
+	if s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		return s.data[s.pos]
+	}
 	s.ws()
 	if s.pos < len(s.data) {
 		return s.data[s.pos]
@@ -77,28 +83,44 @@ func (s *scanner) literal(lit string) error {
 func (s *scanner) str() ([]byte, error) {
 	s.pos++ // opening quote
 	start := s.pos
-	ascii := true
-	for s.pos < len(s.data) {
-		c := s.data[s.pos]
-		switch {
+	d := s.data
+	i := s.pos
+	for {
+		for i < len(d) && !strSpecial[d[i]] {
+			i++
+		}
+		if i >= len(d) {
+			s.pos = i
+			return nil, s.syntaxErr("unterminated string")
+		}
+		switch c := d[i]; {
 		case c == '"':
-			b := s.data[start:s.pos]
-			s.pos++
-			if !ascii && !utf8.Valid(b) {
-				return nil, fmt.Errorf("%w: invalid UTF-8 in string at offset %d", errSyntax, start)
-			}
-			return b, nil
+			s.pos = i + 1
+			return d[start:i], nil
 		case c == '\\':
+			s.pos = i
 			return s.strEscaped(start)
 		case c < 0x20:
+			s.pos = i
 			return nil, s.syntaxErr("control character in string")
-		case c >= 0x80:
-			ascii = false
+		default: // non-ASCII: validate one rune
+			r, n := utf8.DecodeRune(d[i:])
+			if r == utf8.RuneError && n <= 1 {
+				s.pos = i
+				return nil, s.syntaxErr("invalid UTF-8 in string")
+			}
+			i += n
 		}
-		s.pos++
 	}
-	return nil, s.syntaxErr("unterminated string")
 }
+
+// strSpecial marks the bytes that end the fast path of a string scan.
+var strSpecial = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80
+	}
+	return t
+}()
 
 func (s *scanner) strEscaped(start int) ([]byte, error) {
 	buf := append(s.scratch[:0], s.data[start:s.pos]...)
@@ -407,6 +429,77 @@ func (s *scanner) skipDepth(depth int) error {
 	default:
 		_, _, err := s.number()
 		return err
+	}
+}
+
+// skipFast consumes one value without validating it beyond what is needed
+// to find its end (strings, brackets). The caller validates the document
+// elsewhere.
+func (s *scanner) skipFast() error {
+	d := s.data
+	switch s.peek() {
+	case '"':
+		return s.skipString()
+	case '{', '[':
+		depth := 0
+		for s.pos < len(d) {
+			switch d[s.pos] {
+			case '"':
+				if err := s.skipString(); err != nil {
+					return err
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					s.pos++
+					return nil
+				}
+			}
+			s.pos++
+		}
+		return s.syntaxErr("unterminated object or array")
+	case 0:
+		return s.syntaxErr("expected a value")
+	default:
+		start := s.pos
+		for s.pos < len(d) {
+			switch d[s.pos] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				if s.pos == start {
+					return s.syntaxErr("expected a value")
+				}
+				return nil
+			}
+			s.pos++
+		}
+		return nil
+	}
+}
+
+// skipString skips a string starting at the current '"'.
+func (s *scanner) skipString() error {
+	d := s.data
+	i := s.pos + 1
+	for {
+		j := bytes.IndexByte(d[i:], '"')
+		if j < 0 {
+			s.pos = len(d)
+			return s.syntaxErr("unterminated string")
+		}
+		i += j
+		// An escaped quote has an odd number of backslashes before it.
+		k := i - 1
+		for k > s.pos && d[k] == '\\' {
+			k--
+		}
+		i++
+		if (i-2-k)%2 == 0 {
+			s.pos = i
+			return nil
+		}
 	}
 }
 

@@ -1,0 +1,627 @@
+package securitylake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/partition"
+	"github.com/lakerelay/lakerelay/sink"
+)
+
+// Batching defaults that follow Security Lake's guidance for custom sources:
+// deliver a file per partition at most every 5 minutes, unless it is larger
+// than 256 MiB. Use them for the batcher in front of the sink.
+const (
+	// DefaultMaxAge is how long a partition's records may wait for a flush.
+	DefaultMaxAge = 5 * time.Minute
+	// DefaultMaxBytes is the input size (JSON bytes) at which a partition
+	// is flushed before DefaultMaxAge. The Parquet object is several times
+	// smaller than its JSON input.
+	DefaultMaxBytes = 256 << 20
+	// DefaultMaxRecords is the record count at which a partition is flushed
+	// early.
+	DefaultMaxRecords = 1_000_000
+)
+
+// Parquet layout limits from the Security Lake custom source requirements,
+// and the defaults the sink writes with.
+const (
+	// MaxDataPageBytes bounds the uncompressed size of a data page.
+	MaxDataPageBytes = 1 << 20
+	// MaxRowGroupBytes bounds the compressed size of a row group.
+	MaxRowGroupBytes = 256 << 20
+	// DefaultRowGroupBytes is the compressed size at which the sink starts a
+	// new row group. The row group being written is held in memory.
+	DefaultRowGroupBytes = 64 << 20
+	// DefaultChunkBytes is how much JSON input is converted into one Arrow
+	// record batch at a time.
+	DefaultChunkBytes = 4 << 20
+	// dataPageBytes is the page size the writer aims for; it may overshoot
+	// by one write batch of values, so it stays well below the limit.
+	dataPageBytes = 256 << 10
+	writeBatchSize = 256
+)
+
+// Options configure a [Sink]. The zero value is not valid: Class is
+// required.
+type Options struct {
+	// Class is the OCSF class_uid this sink accepts (Security Lake wants
+	// one class per custom source). Required.
+	Class int
+	// Schema is the Arrow schema of the Parquet files. Required; build it
+	// with the ocsf package (ocsf.ArrowSchema, ocsf.ParseTagSchema). It
+	// should have a top-level utf8 "unmapped" column: fields of a record
+	// that the schema has no column for are kept there as JSON. Without one
+	// such a record is rejected.
+	Schema *arrow.Schema
+	// Region and AccountID are used for records without cloud.region or
+	// cloud.account.uid. Without them such records are rejected.
+	Region    string
+	AccountID string
+	// Quarantine receives records that [Sink.WriteBatch] finds do not fit
+	// the schema (a type mismatch, a class other than Class). They are left
+	// out of the object. Once it returns nil for each, WriteBatch may
+	// return nil and the batch is acknowledged. When nil, such a record
+	// fails the whole WriteBatch with an error wrapping
+	// [lakerelay.ErrInvalidRecord].
+	Quarantine lakerelay.Quarantine
+	// Allocator is used for Arrow buffers; default memory.DefaultAllocator.
+	Allocator memory.Allocator
+	// CompressionLevel is the zstd level; 0 means the codec's default.
+	CompressionLevel int
+	// RowGroupBytes is the compressed size at which a row group is closed;
+	// default DefaultRowGroupBytes, at most MaxRowGroupBytes.
+	RowGroupBytes int64
+	// ChunkBytes is how many JSON bytes are converted per Arrow record
+	// batch; default DefaultChunkBytes.
+	ChunkBytes int
+}
+
+// Validate reports every problem with o, joined.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Class <= 0 {
+		errs = append(errs, errors.New("securitylake: Options.Class is required (an OCSF class_uid)"))
+	}
+	if o.Schema == nil {
+		errs = append(errs, errors.New("securitylake: Options.Schema is required"))
+	}
+	if o.Region != "" {
+		if err := partition.ValidateRegion(o.Region); err != nil {
+			errs = append(errs, fmt.Errorf("securitylake: Options.Region: %w", err))
+		}
+	}
+	if o.AccountID != "" {
+		if err := partition.ValidateAccount(o.AccountID); err != nil {
+			errs = append(errs, fmt.Errorf("securitylake: Options.AccountID: %w", err))
+		}
+	}
+	if o.RowGroupBytes < 0 || o.RowGroupBytes > MaxRowGroupBytes {
+		errs = append(errs, fmt.Errorf("securitylake: Options.RowGroupBytes %d: must be between 0 and %d", o.RowGroupBytes, MaxRowGroupBytes))
+	}
+	if o.ChunkBytes < 0 {
+		errs = append(errs, fmt.Errorf("securitylake: Options.ChunkBytes %d: must not be negative", o.ChunkBytes))
+	}
+	return errors.Join(errs...)
+}
+
+// Sink writes OCSF records as zstd Parquet objects in the layout of an
+// Amazon Security Lake custom source. It implements [lakerelay.Sink] and
+// [lakerelay.Partitioner]; it is safe for concurrent use.
+type Sink struct {
+	store  sink.Store
+	prefix string // key prefix of the source location, "" or ending in "/"
+	o      Options
+	props  *parquet.WriterProperties
+	aprops pqarrow.ArrowWriterProperties
+	pool   sync.Pool // *converter
+}
+
+var (
+	_ lakerelay.Sink        = (*Sink)(nil)
+	_ lakerelay.Partitioner = (*Sink)(nil)
+)
+
+// New returns a sink that writes to store under location, the custom
+// source's location exactly as Security Lake reports it
+// ("s3://bucket/ext/<source>/" or with a version segment,
+// "s3://bucket/ext/<source>/1.0/"). For a store that is not an S3 bucket,
+// location is a directory path inside the store's root (the root itself for
+// partitions directly under it).
+func New(store sink.Store, location string, opts ...func(*Options)) (*Sink, error) {
+	if store == nil {
+		return nil, errors.New("securitylake: nil store")
+	}
+	var o Options
+	for _, f := range opts {
+		f(&o)
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Allocator == nil {
+		o.Allocator = memory.DefaultAllocator
+	}
+	if o.RowGroupBytes == 0 {
+		o.RowGroupBytes = DefaultRowGroupBytes
+	}
+	if o.ChunkBytes == 0 {
+		o.ChunkBytes = DefaultChunkBytes
+	}
+	prefix, err := LocationPrefix(store, location)
+	if err != nil {
+		return nil, err
+	}
+	// Check once that the schema converts.
+	c, err := newConverter(o.Allocator, o.Schema)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sink{store: store, prefix: prefix, o: o}
+	s.pool.Put(c)
+	s.props = parquet.NewWriterProperties(
+		parquet.WithAllocator(o.Allocator),
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompressionLevel(compressionLevel(o.CompressionLevel)),
+		parquet.WithDataPageSize(dataPageBytes),
+		// PLAIN encoding only: readable by every engine, and with zstd
+		// both smaller and faster than dictionary pages on OCSF data.
+		parquet.WithDictionaryDefault(false),
+		parquet.WithBatchSize(writeBatchSize),
+		parquet.WithDataPageVersion(parquet.DataPageV1),
+		parquet.WithVersion(parquet.V2_6),
+		parquet.WithCreatedBy("lakerelay securitylake"),
+	)
+	s.aprops = pqarrow.NewArrowWriterProperties(
+		pqarrow.WithAllocator(o.Allocator),
+		pqarrow.WithCoerceTimestamps(arrow.Millisecond),
+		pqarrow.WithTruncatedTimestamps(true),
+	)
+	return s, nil
+}
+
+func compressionLevel(l int) int {
+	if l == 0 {
+		return compress.DefaultCompressionLevel
+	}
+	return l
+}
+
+// Class returns the OCSF class_uid the sink accepts.
+func (s *Sink) Class() int { return s.o.Class }
+
+// Location returns where the source location lives in the store.
+func (s *Sink) Location() string { return s.store.Location(s.prefix) }
+
+// LocationPrefix maps a source location to a key prefix of store: for an S3
+// location ("s3://bucket/ext/src/1.0/") the key part, after checking that
+// store is that bucket; for a path, its position under the store's root. The
+// prefix is "" or ends in "/".
+func LocationPrefix(store sink.Store, location string) (string, error) {
+	var prefix string
+	if rest, ok := strings.CutPrefix(location, "s3://"); ok {
+		bucket, p, _ := strings.Cut(rest, "/")
+		if bucket == "" {
+			return "", fmt.Errorf("securitylake: location %q: no bucket", location)
+		}
+		prefix = p
+		if prefix != "" && !strings.HasSuffix(prefix, "/") {
+			prefix += "/"
+		}
+		if got, want := store.Location(prefix+"x"), "s3://"+bucket+"/"+prefix+"x"; got != want {
+			return "", fmt.Errorf("securitylake: location %q is not in store %s", location, store.Location(""))
+		}
+	} else {
+		if location == "" {
+			return "", errors.New("securitylake: empty location")
+		}
+		root := store.Location("")
+		if strings.Contains(root, "://") {
+			return "", fmt.Errorf("securitylake: location %q is a path, but the store is %s", location, root)
+		}
+		abs, err := filepath.Abs(location)
+		if err != nil {
+			return "", fmt.Errorf("securitylake: location %q: %w", location, err)
+		}
+		rootAbs, err := filepath.Abs(root)
+		if err != nil {
+			return "", fmt.Errorf("securitylake: location %q: %w", location, err)
+		}
+		rel, err := filepath.Rel(rootAbs, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return "", fmt.Errorf("securitylake: location %q is outside the store root %s", location, root)
+		}
+		if rel != "." {
+			prefix = filepath.ToSlash(rel) + "/"
+		}
+	}
+	if prefix != "" {
+		if err := partition.ValidateKey(prefix); err != nil {
+			return "", fmt.Errorf("securitylake: location %q: %w", location, err)
+		}
+	}
+	return prefix, nil
+}
+
+// RecordError says why one record was not written; it wraps
+// [lakerelay.ErrInvalidRecord] and the cause (often a *[FieldError]).
+type RecordError struct {
+	Origin lakerelay.Origin
+	Err    error
+}
+
+func (e *RecordError) Error() string {
+	return "securitylake: record " + e.Origin.String() + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause and [lakerelay.ErrInvalidRecord].
+func (e *RecordError) Unwrap() []error { return []error{lakerelay.ErrInvalidRecord, e.Err} }
+
+// ErrClass is wrapped by the error for a record of another OCSF class than
+// the sink's.
+var ErrClass = errors.New("securitylake: record of another OCSF class")
+
+// Partition returns the record's partition,
+// "region=<r>/accountId=<a>/eventDay=<yyyyMMdd>/", from cloud.region,
+// cloud.account.uid (or the configured defaults) and the UTC day of time.
+// Records that are not JSON objects, lack a time, or are of another class
+// get an error wrapping [lakerelay.ErrInvalidRecord]; quarantine them.
+// Type mismatches deeper in the record are found by WriteBatch.
+func (s *Sink) Partition(r lakerelay.Record) (string, error) {
+	var sc scanner
+	m, err := scanMeta(&sc, r.Data)
+	if err != nil {
+		return "", &RecordError{Origin: r.Origin, Err: err}
+	}
+	p, err := s.partitionOf(m)
+	if err != nil {
+		return "", &RecordError{Origin: r.Origin, Err: err}
+	}
+	return p, nil
+}
+
+func (s *Sink) partitionOf(m meta) (string, error) {
+	if !m.hasClass {
+		return "", &FieldError{Path: "class_uid", Err: errors.New("missing")}
+	}
+	if m.classUID != int64(s.o.Class) {
+		return "", fmt.Errorf("%w: class_uid %d, this sink takes %d", ErrClass, m.classUID, s.o.Class)
+	}
+	if !m.hasTime {
+		return "", &FieldError{Path: "time", Err: errors.New("missing")}
+	}
+	region, account := m.region, m.account
+	if region == "" {
+		if region = s.o.Region; region == "" {
+			return "", &FieldError{Path: "cloud.region", Err: errors.New("missing, and no default region is configured")}
+		}
+	}
+	if account == "" {
+		if account = s.o.AccountID; account == "" {
+			return "", &FieldError{Path: "cloud.account.uid", Err: errors.New("missing, and no default account is configured")}
+		}
+	}
+	if err := partition.ValidateRegion(region); err != nil {
+		return "", &FieldError{Path: "cloud.region", Err: err}
+	}
+	if err := partition.ValidateAccount(account); err != nil {
+		return "", &FieldError{Path: "cloud.account.uid", Err: err}
+	}
+	return partition.SecurityLake(region, account, time.UnixMilli(m.time))
+}
+
+// fits reports whether a record with m belongs in partition pp, whose day
+// spans [dayStart, dayEnd) in epoch milliseconds.
+func (s *Sink) fits(m meta, pp Partition, dayStart, dayEnd int64) error {
+	region, account := m.region, m.account
+	if region == "" {
+		region = s.o.Region
+	}
+	if account == "" {
+		account = s.o.AccountID
+	}
+	if m.hasClass && m.classUID == int64(s.o.Class) && m.hasTime &&
+		region == pp.Region && account == pp.AccountID && m.time >= dayStart && m.time < dayEnd {
+		return nil
+	}
+	got, err := s.partitionOf(m)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("belongs to partition %s, not %s", got, pp)
+}
+
+// WriteBatch writes records, all of partition p (as returned by
+// [Sink.Partition]), as one Parquet object under the source location,
+// sorted by time. It streams the object to the store and returns nil only
+// once the store has it. Records that do not fit (see [Options.Quarantine])
+// are left out and quarantined after the object is stored; when every record
+// is left out, no object is written.
+func (s *Sink) WriteBatch(ctx context.Context, p string, records []lakerelay.Record) error {
+	pp, err := ParsePartition(p)
+	if err != nil {
+		return lakerelay.Permanent(fmt.Errorf("securitylake: partition %q: %w", p, err))
+	}
+	day, _ := time.Parse("20060102", pp.EventDay)
+	dayStart, dayEnd := day.UnixMilli(), day.AddDate(0, 0, 1).UnixMilli()
+	var bad []badRecord
+	type item struct {
+		t int64
+		i int
+	}
+	items := make([]item, 0, len(records))
+	var sc scanner
+	for i, r := range records {
+		m, err := scanMeta(&sc, r.Data)
+		if err == nil {
+			err = s.fits(m, pp, dayStart, dayEnd)
+		}
+		if err != nil {
+			bad = append(bad, badRecord{i, &RecordError{Origin: r.Origin, Err: err}})
+			continue
+		}
+		items = append(items, item{m.time, i})
+	}
+	if len(bad) > 0 && s.o.Quarantine == nil {
+		return badBatch(bad)
+	}
+	slices.SortStableFunc(items, func(a, b item) int {
+		switch {
+		case a.t < b.t:
+			return -1
+		case a.t > b.t:
+			return 1
+		}
+		return 0
+	})
+
+	c := s.converter()
+	defer s.pool.Put(c)
+	var obj *object
+	key := s.prefix + p + partition.ObjectName(".parquet")
+	rows := make([][]byte, 0, 1024)
+	idx := make([]int, 0, 1024)
+	flush := func() error {
+		rec, rowErrs := c.convert(rows)
+		for _, re := range rowErrs {
+			i := idx[re.i]
+			bad = append(bad, badRecord{i, &RecordError{Origin: records[i].Origin, Err: re.err}})
+		}
+		rows, idx = rows[:0], idx[:0]
+		if len(rowErrs) > 0 && s.o.Quarantine == nil {
+			if rec != nil {
+				rec.Release()
+			}
+			return badBatch(bad)
+		}
+		if rec == nil {
+			return nil
+		}
+		defer rec.Release()
+		if obj == nil {
+			var err error
+			if obj, err = s.open(ctx, key); err != nil {
+				return err
+			}
+		}
+		return obj.write(rec)
+	}
+	n := 0
+	for _, it := range items {
+		if err := ctx.Err(); err != nil {
+			if obj != nil {
+				obj.abort(err)
+			}
+			return fmt.Errorf("securitylake: write %s: %w", s.store.Location(key), err)
+		}
+		d := records[it.i].Data
+		rows = append(rows, d)
+		idx = append(idx, it.i)
+		n += len(d)
+		if n >= s.o.ChunkBytes {
+			if err := flush(); err != nil {
+				if obj != nil {
+					obj.abort(err)
+				}
+				return err
+			}
+			n = 0
+		}
+	}
+	if len(rows) > 0 {
+		if err := flush(); err != nil {
+			if obj != nil {
+				obj.abort(err)
+			}
+			return err
+		}
+	}
+	if obj != nil {
+		if err := obj.close(); err != nil {
+			return err
+		}
+	}
+	for _, b := range bad {
+		if err := s.o.Quarantine(records[b.i], b.err); err != nil {
+			return fmt.Errorf("securitylake: quarantine %s: %w", b.err.Origin, err)
+		}
+	}
+	return nil
+}
+
+type badRecord struct {
+	i   int
+	err *RecordError
+}
+
+// badBatch is the error for a batch with invalid records and no quarantine.
+func badBatch(bad []badRecord) error {
+	errs := make([]error, 0, min(len(bad), 10)+1)
+	for i, b := range bad {
+		if i == 10 {
+			errs = append(errs, fmt.Errorf("securitylake: and %d more invalid records", len(bad)-10))
+			break
+		}
+		errs = append(errs, b.err)
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Sink) converter() *converter {
+	if c, ok := s.pool.Get().(*converter); ok {
+		return c
+	}
+	c, err := newConverter(s.o.Allocator, s.o.Schema)
+	if err != nil {
+		panic("securitylake: schema stopped converting: " + err.Error()) // checked in New
+	}
+	return c
+}
+
+// object is one Parquet object being streamed to the store.
+type object struct {
+	fw      *pqarrow.FileWriter
+	pw      *io.PipeWriter
+	done    chan error
+	where   string
+	rgBytes int64
+	werr    error
+	waited  bool
+	putErr  error
+}
+
+// wait returns the store's result, once it returned.
+func (o *object) wait() error {
+	if !o.waited {
+		o.putErr, o.waited = <-o.done, true
+	}
+	return o.putErr
+}
+
+func (s *Sink) open(ctx context.Context, key string) (*object, error) {
+	pr, pw := io.Pipe()
+	o := &object{pw: pw, done: make(chan error, 1), where: s.store.Location(key), rgBytes: s.o.RowGroupBytes}
+	go func() {
+		err := s.store.Put(ctx, key, pr, sink.PutOptions{ContentType: "application/vnd.apache.parquet"})
+		pr.CloseWithError(errPutReturned)
+		o.done <- err
+	}()
+	fw, err := pqarrow.NewFileWriter(s.o.Schema, (*errWriter)(o), s.props, s.aprops)
+	if err != nil {
+		o.abort(err)
+		return nil, fmt.Errorf("securitylake: write %s: %w", o.where, err)
+	}
+	o.fw = fw
+	return o, nil
+}
+
+var errPutReturned = errors.New("securitylake: store stopped reading")
+
+// errWriter remembers the first write error, which the Parquet writer's
+// Close does not always report.
+type errWriter object
+
+func (w *errWriter) Write(p []byte) (int, error) {
+	n, err := w.pw.Write(p)
+	if err != nil && w.werr == nil {
+		w.werr = err
+	}
+	return n, err
+}
+
+func (o *object) write(rec arrow.RecordBatch) error {
+	if err := o.fw.WriteBuffered(rec); err != nil {
+		return o.fail(err)
+	}
+	if o.fw.RowGroupTotalCompressedBytes() >= o.rgBytes {
+		o.fw.NewBufferedRowGroup()
+	}
+	if o.werr != nil {
+		return o.fail(o.werr)
+	}
+	return nil
+}
+
+// fail stops the upload and returns the store's error if it has one (the
+// cause of a failed pipe write), else err.
+func (o *object) fail(err error) error {
+	o.pw.CloseWithError(err)
+	if perr := o.wait(); perr != nil {
+		return fmt.Errorf("securitylake: write %s: %w", o.where, perr)
+	}
+	return fmt.Errorf("securitylake: write %s: %w", o.where, err)
+}
+
+func (o *object) abort(err error) {
+	o.pw.CloseWithError(err)
+	_ = o.wait()
+}
+
+func (o *object) close() error {
+	err := o.fw.Close()
+	if err == nil {
+		err = o.werr
+	}
+	if err != nil {
+		return o.fail(err)
+	}
+	o.pw.Close()
+	if err := o.wait(); err != nil {
+		return fmt.Errorf("securitylake: write %s: %w", o.where, err)
+	}
+	return nil
+}
+
+// Partition is a parsed Security Lake partition.
+type Partition struct {
+	Region    string
+	AccountID string
+	EventDay  string // yyyyMMdd
+}
+
+// ParsePartition parses "region=<r>/accountId=<a>/eventDay=<yyyyMMdd>/"
+// (the trailing slash is optional) and validates each value.
+func ParsePartition(p string) (Partition, error) {
+	var out Partition
+	parts := strings.Split(strings.TrimSuffix(p, "/"), "/")
+	if len(parts) != 3 {
+		return out, errors.New("want region=<region>/accountId=<account>/eventDay=<yyyyMMdd>/")
+	}
+	var ok [3]bool
+	out.Region, ok[0] = strings.CutPrefix(parts[0], "region=")
+	out.AccountID, ok[1] = strings.CutPrefix(parts[1], "accountId=")
+	out.EventDay, ok[2] = strings.CutPrefix(parts[2], "eventDay=")
+	if !ok[0] || !ok[1] || !ok[2] {
+		return out, errors.New("want region=<region>/accountId=<account>/eventDay=<yyyyMMdd>/")
+	}
+	if err := partition.ValidateRegion(out.Region); err != nil {
+		return out, err
+	}
+	if err := partition.ValidateAccount(out.AccountID); err != nil {
+		return out, err
+	}
+	if _, err := time.Parse("20060102", out.EventDay); err != nil || len(out.EventDay) != 8 {
+		return out, fmt.Errorf("eventDay %q: not a yyyyMMdd date", out.EventDay)
+	}
+	return out, nil
+}
+
+// String formats the partition as Security Lake lays it out.
+func (p Partition) String() string {
+	return "region=" + p.Region + "/accountId=" + p.AccountID + "/eventDay=" + p.EventDay + "/"
+}
+
