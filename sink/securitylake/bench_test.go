@@ -32,7 +32,7 @@ func (d *discardStore) List(context.Context, string, func(sink.ObjectInfo) error
 	return errors.New("discard store: no list")
 }
 func (d *discardStore) Delete(context.Context, string) error { return nil }
-func (d *discardStore) Location(key string) string          { return "s3://discard/" + key }
+func (d *discardStore) Location(key string) string           { return "s3://discard/" + key }
 
 // benchData returns one partition's worth of events as records and as
 // NDJSON.

@@ -16,7 +16,9 @@ func testSchema() *arrow.Schema {
 	str := arrow.BinaryTypes.String
 	i32 := arrow.PrimitiveTypes.Int32
 	i64 := arrow.PrimitiveTypes.Int64
-	f := func(name string, t arrow.DataType) arrow.Field { return arrow.Field{Name: name, Type: t, Nullable: true} }
+	f := func(name string, t arrow.DataType) arrow.Field {
+		return arrow.Field{Name: name, Type: t, Nullable: true}
+	}
 	st := func(fs ...arrow.Field) arrow.DataType { return arrow.StructOf(fs...) }
 	account := st(f("uid", str), f("name", str), f("type_id", i32))
 	return arrow.NewSchema([]arrow.Field{

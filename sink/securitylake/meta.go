@@ -115,7 +115,6 @@ func stringMember(s *scanner, path string, dst, last *string) error {
 	return &FieldError{Path: path, Err: mismatch("string", s.peek())}
 }
 
-
 // members iterates over the members of the object at the scanner position
 // (which must be '{'), calling f with each key positioned at its value; f
 // must consume the value.

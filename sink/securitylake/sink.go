@@ -52,7 +52,7 @@ const (
 	DefaultChunkBytes = 4 << 20
 	// dataPageBytes is the page size the writer aims for; it may overshoot
 	// by one write batch of values, so it stays well below the limit.
-	dataPageBytes = 256 << 10
+	dataPageBytes  = 256 << 10
 	writeBatchSize = 256
 )
 
@@ -624,4 +624,3 @@ func ParsePartition(p string) (Partition, error) {
 func (p Partition) String() string {
 	return "region=" + p.Region + "/accountId=" + p.AccountID + "/eventDay=" + p.EventDay + "/"
 }
-
