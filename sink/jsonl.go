@@ -436,11 +436,10 @@ func (r *batchReader) Read(p []byte) (int, error) {
 
 // writeLine writes one record as one JSON line.
 func (r *batchReader) writeLine(data []byte) error {
-	if len(data) > 0 && (isSpace(data[0]) || isSpace(data[len(data)-1])) {
-		data = bytes.TrimSpace(data)
-	}
-	switch {
-	case json.Valid(data):
+	if json.Valid(data) {
+		if len(data) > 0 && (isSpace(data[0]) || isSpace(data[len(data)-1])) {
+			data = bytes.TrimSpace(data)
+		}
 		if bytes.IndexByte(data, '\n') >= 0 {
 			r.scratch.Reset()
 			if err := json.Compact(&r.scratch, data); err != nil {
@@ -448,7 +447,7 @@ func (r *batchReader) writeLine(data []byte) error {
 			}
 			data = r.scratch.Bytes()
 		}
-	default:
+	} else {
 		r.scratch.Reset()
 		enc := json.NewEncoder(&r.scratch)
 		enc.SetEscapeHTML(false)
