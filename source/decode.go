@@ -1,0 +1,810 @@
+package source
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/lakerelay/lakerelay"
+)
+
+// initialBuffer is the first size of a decoder's buffer (a variable so
+// that tests can exercise buffer boundaries).
+var initialBuffer = 128 << 10
+
+const (
+	// maxZstdWindow bounds the memory a zstd frame may ask for.
+	maxZstdWindow = 32 << 20
+	// detectWindow is how far auto detection looks for the first key.
+	detectWindow = 64 << 10
+)
+
+var (
+	errFull = errors.New("source: buffer full")
+
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// decoded is one record as a decoder produced it.
+type decoded struct {
+	data   []byte // owned by the record
+	index  int64
+	offset int64
+	cw     *lakerelay.CloudWatchOrigin
+	// invalid, when set, says why the record cannot be processed (it wraps
+	// lakerelay.ErrInvalidRecord); data then holds the offending bytes.
+	invalid error
+}
+
+// decoder splits one object into records. It is not safe for concurrent
+// use.
+type decoder struct {
+	opts                   DecodeOptions
+	bucket, key, versionID string
+
+	raw     io.Reader
+	zr      *zstd.Decoder
+	s       scanner
+	started bool
+	err     error // sticky: io.EOF or a fatal *ObjectError
+
+	mode   StreamType
+	expand string
+	state  int
+	inDoc  bool // expand: the array belongs to a document
+	found  bool // expand: the field was found in the current document
+	index  int64
+	queue  []decoded // cloudwatch: events of the current document
+	// skipped counts CloudWatch Logs control messages.
+	skipped int64
+}
+
+const (
+	stTop = iota
+	stArrayFirst
+	stArrayElem
+	stArrayAfter
+	stKeyFirst
+	stKey
+	stAfterValue
+)
+
+func newDecoder(r io.Reader, opts DecodeOptions, bucket, key, versionID string) *decoder {
+	opts = opts.withDefaults()
+	return &decoder{opts: opts, raw: r, bucket: bucket, key: key, versionID: versionID}
+}
+
+// close releases the decompressor. It does not close the input.
+func (d *decoder) close() {
+	if d.zr != nil {
+		d.zr.Close()
+		d.zr = nil
+	}
+	if d.err == nil {
+		d.err = io.EOF
+	}
+}
+
+func (d *decoder) objErr(off int64, err error) error {
+	return &ObjectError{Bucket: d.bucket, Key: d.key, VersionID: d.versionID, Offset: off, Index: -1, Err: err}
+}
+
+func (d *decoder) fail(off int64, err error) (decoded, error) {
+	d.err = d.objErr(off, err)
+	return decoded{}, d.err
+}
+
+// offset returns the stream offset of buf[i].
+func (d *decoder) offset(i int) int64 { return d.s.base + int64(i) }
+
+// start detects the compression and sets up the scanner.
+func (d *decoder) start() error {
+	head := make([]byte, 4)
+	n, err := io.ReadFull(d.raw, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return d.objErr(0, fmt.Errorf("read: %w", err))
+	}
+	head = head[:n]
+	in := io.MultiReader(bytes.NewReader(head), d.raw)
+	var r io.Reader
+	switch {
+	case bytes.HasPrefix(head, gzipMagic):
+		zr, err := gzip.NewReader(in)
+		if err != nil {
+			return d.objErr(0, fmt.Errorf("gzip: %w", err))
+		}
+		r = zr
+	case bytes.HasPrefix(head, zstdMagic):
+		zr, err := zstd.NewReader(in, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow),
+			zstd.WithDecoderMaxMemory(uint64(d.opts.MaxObjectSize)))
+		if err != nil {
+			return d.objErr(0, fmt.Errorf("zstd: %w", err))
+		}
+		d.zr = zr
+		r = zr
+	default:
+		r = in
+	}
+	limit := d.opts.MaxRecordSize + 1
+	if limit < detectWindow {
+		limit = detectWindow
+	}
+	if d.opts.StreamType == CloudWatchLogs || d.opts.StreamType == Auto {
+		limit = max(limit, maxCloudWatchFactor*d.opts.MaxRecordSize+1)
+	}
+	d.s = scanner{r: &limitReader{r: r, n: d.opts.MaxObjectSize}, buf: make([]byte, min(int64(initialBuffer), limit)), max: int(limit)}
+	d.mode, d.expand = d.opts.StreamType, d.opts.ExpandField
+	if d.expand != "" && d.mode != Auto {
+		d.mode = "expand"
+	}
+	return nil
+}
+
+// next returns the next record, io.EOF at the end, or a fatal *ObjectError
+// after which the object cannot be read further.
+func (d *decoder) next() (decoded, error) {
+	if d.err != nil {
+		return decoded{}, d.err
+	}
+	if !d.started {
+		d.started = true
+		if err := d.start(); err != nil {
+			d.err = err
+			return decoded{}, err
+		}
+	}
+	if d.mode == Auto {
+		if err := d.detect(); err != nil {
+			return d.readFail(err)
+		}
+	}
+	var rec decoded
+	var err error
+	switch d.mode {
+	case Lines:
+		rec, err = d.nextLine()
+	case NDJSON:
+		rec, err = d.nextNDJSON()
+	case JSON:
+		rec, err = d.nextJSON()
+	case JSONArray, "expand":
+		rec, err = d.nextStructured()
+	case CloudWatchLogs:
+		rec, err = d.nextCloudWatch()
+	}
+	if err != nil {
+		if err == io.EOF {
+			d.err = io.EOF
+		}
+		return decoded{}, err
+	}
+	rec.index = d.index
+	d.index++
+	return rec, nil
+}
+
+// readFail turns a scanner error into the decoder's result.
+func (d *decoder) readFail(err error) (decoded, error) {
+	switch {
+	case err == io.EOF:
+		d.err = io.EOF
+		return decoded{}, io.EOF
+	case err == errFull:
+		return d.fail(d.offset(d.s.start), fmt.Errorf("%w: record exceeds %d bytes", lakerelay.ErrTooLarge, d.opts.MaxRecordSize))
+	}
+	var ob *ObjectError
+	if errors.As(err, &ob) {
+		d.err = err
+		return decoded{}, err
+	}
+	var tl *tooLargeError
+	if errors.As(err, &tl) {
+		return d.fail(tl.limit, err)
+	}
+	return d.fail(d.offset(d.s.end), fmt.Errorf("read: %w", err))
+}
+
+// detect chooses the stream type from the first bytes.
+func (d *decoder) detect() error {
+	s := &d.s
+	if err := s.skipWS(); err != nil {
+		if err == io.EOF {
+			d.mode = NDJSON // empty object: no records
+			return nil
+		}
+		return err
+	}
+	switch s.buf[s.pos] {
+	case '[':
+		d.mode = JSONArray
+		if d.expand != "" {
+			d.mode = "expand"
+		}
+		return nil
+	case '{':
+	default:
+		d.mode = Lines
+		return nil
+	}
+	if d.expand != "" {
+		d.mode = "expand"
+		return nil
+	}
+	d.mode = NDJSON
+	for {
+		p := jsonParser{b: s.buf[:s.end], eof: s.eof}
+		i := p.skip(s.pos + 1)
+		ke, v := 0, 0
+		var err error
+		switch {
+		case i >= len(p.b):
+			err = p.end(i)
+		case p.b[i] != '"':
+			return nil // not JSON: the NDJSON decoder quarantines it
+		default:
+			if ke, err = p.str(i); err == nil {
+				v = p.skip(ke)
+				if v >= len(p.b) {
+					err = p.end(v)
+				} else if p.b[v] != ':' {
+					return nil
+				} else if v = p.skip(v + 1); v >= len(p.b) {
+					err = p.end(v)
+				}
+			}
+		}
+		if err == errMore {
+			if s.end-s.start >= detectWindow {
+				return nil
+			}
+			if ferr := s.fill(); ferr != nil && ferr != io.EOF {
+				if ferr == errFull {
+					return nil
+				}
+				return ferr
+			}
+			continue
+		}
+		if err != nil {
+			return nil
+		}
+		var key string
+		if json.Unmarshal(p.b[i:ke], &key) != nil {
+			return nil
+		}
+		switch key {
+		case "messageType", "owner", "logGroup", "logStream", "subscriptionFilters", "logEvents":
+			d.mode = CloudWatchLogs
+		case "Records":
+			if p.b[v] == '[' {
+				d.mode, d.expand = "expand", "Records"
+			}
+		}
+		return nil
+	}
+}
+
+func (d *decoder) nextLine() (decoded, error) {
+	s := &d.s
+	max := int(d.opts.MaxRecordSize)
+	for {
+		s.start = s.pos
+		for {
+			if i := bytes.IndexByte(s.buf[s.pos:s.end], '\n'); i >= 0 {
+				lineEnd := s.pos + i
+				s.pos = lineEnd + 1
+				line := s.buf[s.start:lineEnd]
+				if len(line) > 0 && line[len(line)-1] == '\r' {
+					line = line[:len(line)-1]
+				}
+				if len(line) == 0 {
+					break // empty line: not a record
+				}
+				if len(line) > max {
+					return d.fail(d.offset(s.start), fmt.Errorf("%w: line exceeds %d bytes", lakerelay.ErrTooLarge, max))
+				}
+				return decoded{data: bytes.Clone(line), offset: d.offset(s.start)}, nil
+			}
+			s.pos = s.end
+			if s.end-s.start > max {
+				return d.fail(d.offset(s.start), fmt.Errorf("%w: line exceeds %d bytes", lakerelay.ErrTooLarge, max))
+			}
+			if err := s.fill(); err != nil {
+				if err != io.EOF {
+					return d.readFail(err)
+				}
+				line := bytes.TrimSuffix(s.buf[s.start:s.end], []byte("\r"))
+				s.start, s.pos = s.end, s.end
+				if len(line) == 0 {
+					return decoded{}, io.EOF
+				}
+				return decoded{data: bytes.Clone(line), offset: d.offset(s.end - len(line))}, nil
+			}
+		}
+	}
+}
+
+// value parses one JSON value at s.pos, reading more input as needed. On
+// success the value is s.buf[s.start:end].
+func (d *decoder) value() (end int, ws bool, err error) {
+	s := &d.s
+	s.start = s.pos
+	for {
+		p := jsonParser{b: s.buf[:s.end], eof: s.eof}
+		end, err := p.value(s.pos)
+		if err != errMore {
+			if err == nil && int64(end-s.start) > d.opts.MaxRecordSize && d.mode != CloudWatchLogs {
+				return 0, false, errFull
+			}
+			return end, p.ws, err
+		}
+		if ferr := s.fill(); ferr != nil && ferr != io.EOF {
+			return 0, false, ferr
+		}
+	}
+}
+
+// record makes an owned copy of the value s.buf[s.start:end], compacted when
+// it holds whitespace, and moves past it.
+func (d *decoder) record(end int, ws bool) decoded {
+	s := &d.s
+	v := s.buf[s.start:end]
+	var data []byte
+	if ws {
+		data = appendCompact(make([]byte, 0, len(v)), v)
+	} else {
+		data = bytes.Clone(v)
+	}
+	r := decoded{data: data, offset: d.offset(s.start)}
+	s.pos, s.start = end, end
+	return r
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func (d *decoder) nextNDJSON() (decoded, error) {
+	s := &d.s
+	if err := s.skipWS(); err != nil {
+		return d.readFail(err)
+	}
+	end, ws, err := d.value()
+	if err == nil {
+		return d.record(end, ws), nil
+	}
+	var se *syntaxError
+	if !errors.As(err, &se) {
+		return d.readFail(err)
+	}
+	// An invalid value: the invalid record is the rest of the line it
+	// begins on, and decoding resumes on the next line, so that one broken
+	// line of NDJSON does not take the following lines with it.
+	rel := 0
+	for {
+		if i := bytes.IndexByte(s.buf[s.start+rel:s.end], '\n'); i >= 0 {
+			cut := s.start + rel + i
+			return d.invalid(cut, cut+1, se.msg), nil
+		}
+		rel = s.end - s.start
+		if int64(rel) > d.opts.MaxRecordSize {
+			return d.fail(d.offset(s.start), fmt.Errorf("%w: invalid JSON line longer than %d bytes: %s", lakerelay.ErrTooLarge, d.opts.MaxRecordSize, se.msg))
+		}
+		if err := s.fill(); err != nil {
+			if err != io.EOF {
+				return d.readFail(err)
+			}
+			return d.invalid(s.end, s.end, se.msg), nil
+		}
+	}
+}
+
+// invalid makes an invalid record of s.buf[s.start:cut] and continues at next.
+func (d *decoder) invalid(cut, next int, msg string) decoded {
+	s := &d.s
+	v := bytes.TrimRight(s.buf[s.start:cut], " \t\r\n")
+	off := d.offset(s.start)
+	r := decoded{data: bytes.Clone(v), offset: off, invalid: invalidf("invalid JSON: %s", msg)}
+	s.pos, s.start = next, next
+	return r
+}
+
+func (d *decoder) nextJSON() (decoded, error) {
+	s := &d.s
+	if d.index > 0 || d.state != stTop {
+		return decoded{}, io.EOF
+	}
+	d.state = stAfterValue
+	if err := s.skipWS(); err != nil {
+		return d.readFail(err)
+	}
+	end, ws, err := d.value()
+	var se *syntaxError
+	switch {
+	case err == nil:
+		// Anything but whitespace after the document makes it invalid.
+		s.pos = end
+		rel := end - s.start
+		for {
+			for s.pos < s.end && isSpace(s.buf[s.pos]) {
+				s.pos++
+			}
+			if s.pos < s.end {
+				err = &syntaxError{s.pos, fmt.Sprintf("invalid character %q after top-level value", s.buf[s.pos])}
+				break
+			}
+			if ferr := s.fill(); ferr != nil {
+				if ferr != io.EOF {
+					return d.readFail(ferr)
+				}
+				return d.record(s.start+rel, ws), nil
+			}
+		}
+		if !errors.As(err, &se) {
+			return d.readFail(err)
+		}
+	case errors.As(err, &se):
+	default:
+		return d.readFail(err)
+	}
+	// Invalid: the whole object is the record.
+	for {
+		if int64(s.end-s.start) > d.opts.MaxRecordSize {
+			return d.fail(d.offset(s.start), fmt.Errorf("%w: invalid JSON document longer than %d bytes: %s", lakerelay.ErrTooLarge, d.opts.MaxRecordSize, se.msg))
+		}
+		if ferr := s.fill(); ferr != nil {
+			if ferr != io.EOF {
+				return d.readFail(ferr)
+			}
+			return d.invalid(s.end, s.end, se.msg), nil
+		}
+	}
+}
+
+// unit runs f, a parser of a small piece of structure at s.pos, reading more
+// input as needed, and returns the index just past the piece.
+func (d *decoder) unit(f func(p *jsonParser, i int) (int, error)) (int, error) {
+	s := &d.s
+	s.start = s.pos
+	for {
+		p := jsonParser{b: s.buf[:s.end], eof: s.eof}
+		end, err := f(&p, s.pos)
+		if err != errMore {
+			return end, err
+		}
+		if ferr := s.fill(); ferr != nil && ferr != io.EOF {
+			return 0, ferr
+		}
+	}
+}
+
+func (d *decoder) syntax(err error) (decoded, error) {
+	var se *syntaxError
+	if errors.As(err, &se) {
+		return d.fail(d.offset(se.pos), invalidf("%s", se.msg))
+	}
+	return d.readFail(err)
+}
+
+func (d *decoder) expected(what string) (decoded, error) {
+	s := &d.s
+	if s.pos >= s.end {
+		return d.fail(d.offset(s.pos), invalidf("unexpected end of JSON input, expecting %s", what))
+	}
+	return d.fail(d.offset(s.pos), invalidf("invalid character %q, expecting %s", s.buf[s.pos], what))
+}
+
+// skipWSIn skips whitespace inside a document, where the end of input is an
+// error.
+func (d *decoder) skipWSIn(what string) (bool, error) {
+	if err := d.s.skipWS(); err != nil {
+		if err == io.EOF {
+			_, err = d.expected(what)
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// nextStructured streams JSON arrays (JSONArray) and the array held by a
+// top-level field of each document (expand).
+func (d *decoder) nextStructured() (decoded, error) {
+	s := &d.s
+	for {
+		switch d.state {
+		case stTop:
+			if err := s.skipWS(); err != nil {
+				return d.readFail(err)
+			}
+			c := s.buf[s.pos]
+			switch {
+			case d.mode == JSONArray && c == '[':
+				s.pos++
+				d.inDoc = false
+				d.state = stArrayFirst
+			case d.mode == "expand" && c == '{':
+				s.pos++
+				d.found = false
+				d.state = stKeyFirst
+			default:
+				if d.mode == JSONArray {
+					return d.expected("'[' beginning a JSON array")
+				}
+				return d.expected("'{' beginning a JSON document")
+			}
+		case stArrayFirst, stArrayAfter:
+			if _, err := d.skipWSIn("']'"); err != nil {
+				return decoded{}, err
+			}
+			c := s.buf[s.pos]
+			switch {
+			case c == ']':
+				s.pos++
+				d.state = stTop
+				if d.inDoc {
+					d.state = stAfterValue
+				}
+			case d.state == stArrayAfter && c == ',':
+				s.pos++
+				if _, err := d.skipWSIn("an array element"); err != nil {
+					return decoded{}, err
+				}
+				d.state = stArrayElem
+			case d.state == stArrayFirst:
+				d.state = stArrayElem
+			default:
+				return d.expected("',' or ']' after an array element")
+			}
+		case stArrayElem:
+			end, ws, err := d.value()
+			if err != nil {
+				if err == errFull {
+					return d.readFail(err)
+				}
+				return d.syntax(err)
+			}
+			d.state = stArrayAfter
+			return d.record(end, ws), nil
+		case stKeyFirst, stKey:
+			if _, err := d.skipWSIn("an object key"); err != nil {
+				return decoded{}, err
+			}
+			if d.state == stKeyFirst && s.buf[s.pos] == '}' {
+				s.pos++
+				if err := d.docEnd(); err != nil {
+					return decoded{}, err
+				}
+				continue
+			}
+			if s.buf[s.pos] != '"' {
+				return d.expected("a string beginning an object key")
+			}
+			keyEnd, err := d.unit(func(p *jsonParser, i int) (int, error) { return p.str(i) })
+			if err != nil {
+				return d.syntax(err)
+			}
+			keyStart := s.start
+			raw := s.buf[keyStart+1 : keyEnd-1]
+			match := string(raw) == d.expand
+			if !match && bytes.IndexByte(raw, '\\') >= 0 {
+				var k string
+				match = json.Unmarshal(s.buf[keyStart:keyEnd], &k) == nil && k == d.expand
+			}
+			s.pos = keyEnd
+			if _, err := d.skipWSIn("':'"); err != nil {
+				return decoded{}, err
+			}
+			if s.buf[s.pos] != ':' {
+				return d.expected("':' after an object key")
+			}
+			s.pos++
+			if _, err := d.skipWSIn("a value"); err != nil {
+				return decoded{}, err
+			}
+			if match && !d.found {
+				if s.buf[s.pos] != '[' {
+					return d.fail(d.offset(s.pos), invalidf("field %q is not an array", d.expand))
+				}
+				s.pos++
+				d.found, d.inDoc = true, true
+				d.state = stArrayFirst
+				continue
+			}
+			end, _, err := d.value()
+			if err != nil {
+				if err == errFull {
+					return d.fail(d.offset(s.start), fmt.Errorf("%w: field of a document exceeds %d bytes", lakerelay.ErrTooLarge, d.opts.MaxRecordSize))
+				}
+				return d.syntax(err)
+			}
+			s.pos, s.start = end, end
+			d.state = stAfterValue
+		case stAfterValue:
+			if _, err := d.skipWSIn("',' or '}'"); err != nil {
+				return decoded{}, err
+			}
+			switch s.buf[s.pos] {
+			case ',':
+				s.pos++
+				d.state = stKey
+			case '}':
+				s.pos++
+				if err := d.docEnd(); err != nil {
+					return decoded{}, err
+				}
+			default:
+				return d.expected("',' or '}' after an object member")
+			}
+		}
+	}
+}
+
+func (d *decoder) docEnd() error {
+	if !d.found {
+		_, err := d.fail(d.offset(d.s.pos), invalidf("document has no field %q", d.expand))
+		return err
+	}
+	d.state = stTop
+	return nil
+}
+
+type cloudWatchDoc struct {
+	MessageType string `json:"messageType"`
+	Owner       string `json:"owner"`
+	LogGroup    string `json:"logGroup"`
+	LogStream   string `json:"logStream"`
+	LogEvents   []struct {
+		ID        string `json:"id"`
+		Timestamp int64  `json:"timestamp"`
+		Message   string `json:"message"`
+	} `json:"logEvents"`
+}
+
+func (d *decoder) nextCloudWatch() (decoded, error) {
+	s := &d.s
+	for len(d.queue) == 0 {
+		if err := s.skipWS(); err != nil {
+			return d.readFail(err)
+		}
+		end, _, err := d.value()
+		if err != nil {
+			if err == errFull {
+				return d.fail(d.offset(s.start), fmt.Errorf("%w: CloudWatch Logs document exceeds %d bytes", lakerelay.ErrTooLarge, int64(maxCloudWatchFactor)*d.opts.MaxRecordSize))
+			}
+			return d.syntax(err)
+		}
+		off := d.offset(s.start)
+		var doc cloudWatchDoc
+		if err := json.Unmarshal(s.buf[s.start:end], &doc); err != nil {
+			return d.fail(off, invalidf("CloudWatch Logs document: %v", err))
+		}
+		s.pos, s.start = end, end
+		switch doc.MessageType {
+		case "CONTROL_MESSAGE":
+			d.skipped++
+			continue
+		case "DATA_MESSAGE":
+		default:
+			return d.fail(off, invalidf("CloudWatch Logs document: messageType %q, want DATA_MESSAGE or CONTROL_MESSAGE", doc.MessageType))
+		}
+		for _, ev := range doc.LogEvents {
+			if int64(len(ev.Message)) > d.opts.MaxRecordSize {
+				return d.fail(off, fmt.Errorf("%w: CloudWatch Logs event %s exceeds %d bytes", lakerelay.ErrTooLarge, ev.ID, d.opts.MaxRecordSize))
+			}
+			d.queue = append(d.queue, decoded{data: []byte(ev.Message), offset: off, cw: &lakerelay.CloudWatchOrigin{
+				Owner: doc.Owner, LogGroup: doc.LogGroup, LogStream: doc.LogStream, ID: ev.ID, Timestamp: ev.Timestamp,
+			}})
+		}
+	}
+	r := d.queue[0]
+	d.queue[0] = decoded{}
+	d.queue = d.queue[1:]
+	return r, nil
+}
+
+// scanner is a window over a stream: bytes from start to end are retained,
+// pos is the next byte to examine.
+type scanner struct {
+	r               io.Reader
+	buf             []byte
+	start, pos, end int
+	base            int64 // stream offset of buf[0]
+	eof             bool
+	err             error
+	max             int // largest buffer
+}
+
+// fill reads more input. It returns nil when bytes were added, io.EOF at the
+// end of input, errFull when the retained bytes fill the largest buffer, or
+// a read error.
+func (s *scanner) fill() error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.eof {
+		return io.EOF
+	}
+	if s.start > 0 {
+		n := copy(s.buf, s.buf[s.start:s.end])
+		s.pos -= s.start
+		s.base += int64(s.start)
+		s.end = n
+		s.start = 0
+	}
+	if s.end == len(s.buf) {
+		if len(s.buf) >= s.max {
+			return errFull
+		}
+		nb := make([]byte, min(2*len(s.buf), s.max))
+		copy(nb, s.buf[:s.end])
+		s.buf = nb
+	}
+	for range 100 {
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		switch {
+		case err == io.EOF:
+			s.eof = true
+			if n > 0 {
+				return nil
+			}
+			return io.EOF
+		case err != nil:
+			s.err = err
+			if n > 0 {
+				return nil
+			}
+			return err
+		case n > 0:
+			return nil
+		}
+	}
+	s.err = io.ErrNoProgress
+	return s.err
+}
+
+// skipWS discards whitespace; it returns nil positioned on a non-space byte,
+// or io.EOF.
+func (s *scanner) skipWS() error {
+	for {
+		for s.pos < s.end {
+			if !isSpace(s.buf[s.pos]) {
+				s.start = s.pos
+				return nil
+			}
+			s.pos++
+		}
+		s.start = s.pos
+		if err := s.fill(); err != nil {
+			return err
+		}
+	}
+}
+
+// tooLargeError is returned by limitReader.
+type tooLargeError struct{ limit int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("%v: decompressed object exceeds %d bytes", lakerelay.ErrTooLarge, e.limit)
+}
+func (e *tooLargeError) Unwrap() error { return lakerelay.ErrTooLarge }
+
+// limitReader fails once more than n bytes were read.
+type limitReader struct {
+	r     io.Reader
+	n     int64
+	total int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.total += int64(n)
+	if l.total > l.n {
+		return 0, &tooLargeError{l.n}
+	}
+	return n, err
+}

@@ -1,0 +1,187 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/lakerelay/lakerelay"
+)
+
+// DirOptions configure a [Dir].
+type DirOptions struct {
+	// Decode says how files are decoded.
+	Decode DecodeOptions
+	// LogTypes maps prefixes of a file's slash-separated path relative to
+	// the root (for a single file: its base name) to a log type; the
+	// longest matching prefix wins.
+	LogTypes map[string]string
+	// IncludePrefixes and ExcludePrefixes select files by the same relative
+	// path: a file is read when it matches an include prefix (or there are
+	// none) and no exclude prefix. Others are counted as skipped.
+	IncludePrefixes, ExcludePrefixes []string
+	// Quarantine receives invalid records. When nil, Read returns them as
+	// errors.
+	Quarantine lakerelay.Quarantine
+}
+
+// Dir is a [lakerelay.Source] over local files: one file, or every regular
+// file under a directory (recursively, in lexical order), each decoded like
+// an S3 object. The origin of a record has an empty Bucket and the file's
+// path as Key; records have a nil Ack.
+//
+// Read returns io.EOF after the last file. A file that cannot be opened or
+// decoded makes Read return an *[ObjectError] naming it (wrapping
+// [ErrNotFound] for a missing file), and the next Read goes on with the next
+// file; an invalid record without a quarantine is returned the same way and
+// reading goes on after it.
+//
+// A Dir is safe for concurrent use.
+type Dir struct {
+	mu     sync.Mutex
+	opts   DirOptions
+	files  []dirFile
+	next   int
+	cur    *objectStream
+	curF   *os.File
+	closed bool
+	types  prefixMap
+	c      counters
+}
+
+type dirFile struct{ path, rel string }
+
+// NewDir returns a Dir over path, a file or a directory. The directory is
+// walked once, here; following symbolic links to files but not to
+// directories.
+func NewDir(path string, opts ...func(*DirOptions)) (*Dir, error) {
+	var o DirOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	if err := o.Decode.Validate(); err != nil {
+		return nil, err
+	}
+	d := &Dir{opts: o, types: newPrefixMap(o.LogTypes)}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	filter := keyFilter{include: o.IncludePrefixes, exclude: o.ExcludePrefixes}
+	add := func(p, rel string) {
+		if filter.selected(rel) {
+			d.files = append(d.files, dirFile{p, rel})
+		} else {
+			d.c.skipped.Add(1)
+		}
+	}
+	if !fi.IsDir() {
+		add(path, filepath.Base(path))
+		return d, nil
+	}
+	err = filepath.WalkDir(path, func(p string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if de.IsDir() {
+			return nil
+		}
+		if !de.Type().IsRegular() {
+			fi, err := os.Stat(p)
+			if err != nil || !fi.Mode().IsRegular() {
+				return nil // not a file (socket, link to a directory, dangling link)
+			}
+		}
+		rel, err := filepath.Rel(path, p)
+		if err != nil {
+			return err
+		}
+		add(p, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	return d, nil
+}
+
+// Files returns the number of files the Dir reads.
+func (d *Dir) Files() int { return len(d.files) }
+
+// Read returns the next record.
+func (d *Dir) Read(ctx context.Context) (lakerelay.Record, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for {
+		if d.closed {
+			return lakerelay.Record{}, lakerelay.ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return lakerelay.Record{}, err
+		}
+		if d.cur == nil {
+			if d.next >= len(d.files) {
+				return lakerelay.Record{}, io.EOF
+			}
+			f := d.files[d.next]
+			d.next++
+			fh, err := os.Open(f.path)
+			if err != nil {
+				d.c.errors.Add(1)
+				if errors.Is(err, fs.ErrNotExist) {
+					d.c.notFound.Add(1)
+					err = fmt.Errorf("%w: %w", ErrNotFound, err)
+				}
+				return lakerelay.Record{}, &ObjectError{Key: f.path, Offset: -1, Index: -1, Err: err}
+			}
+			d.curF = fh
+			d.cur = newObjectStream(fh, d.opts.Decode, lakerelay.Origin{Key: f.path, LogType: d.types.lookup(f.rel)}, d.opts.Quarantine, &d.c)
+		}
+		rec, err := d.cur.next()
+		switch {
+		case err == nil:
+			d.c.records.Add(1)
+			return rec, nil
+		case err == io.EOF:
+			d.c.objects.Add(1)
+			d.closeFile()
+			continue
+		}
+		d.c.errors.Add(1)
+		if !recordLevel(err) {
+			d.closeFile()
+		}
+		return lakerelay.Record{}, err
+	}
+}
+
+func (d *Dir) closeFile() {
+	if d.cur != nil {
+		d.cur.close()
+		d.cur = nil
+	}
+	if d.curF != nil {
+		d.curF.Close()
+		d.curF = nil
+	}
+}
+
+// Stats returns the counters so far.
+func (d *Dir) Stats() Stats { return d.c.snapshot() }
+
+// Close stops the Dir and closes the open file; Read then returns
+// lakerelay.ErrClosed. It is idempotent.
+func (d *Dir) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed = true
+	d.closeFile()
+	return nil
+}
+
+var _ lakerelay.Source = (*Dir)(nil)

@@ -1,0 +1,65 @@
+// Package source reads security records from S3 objects and local files:
+// objects announced by S3 event notifications through SQS ([NewSQS]), every
+// object under a bucket prefix ([NewList]), files and directories
+// ([NewDir]) and single streams such as standard input ([NewReader]). Each
+// is a [lakerelay.Source].
+//
+// Objects are decompressed by their magic bytes, whatever their name or
+// Content-Type says: gzip (including files of several gzip members), zstd,
+// or none. They are split into records by a stream type ([DecodeOptions]):
+// lines, newline-delimited or concatenated JSON, one JSON document, the
+// elements of a JSON array, the elements of an array field such as
+// CloudTrail's "Records", or CloudWatch Logs subscription data as Amazon
+// Data Firehose writes it; [Auto] chooses from the first bytes. JSON records
+// are validated and compacted (pretty-printed input becomes one line).
+// [DecodeNotification] decodes SQS message bodies: S3 event notifications,
+// the same inside SNS envelopes, EventBridge events, CloudTrail's SNS notice
+// and s3:TestEvent.
+//
+// # Delivery
+//
+// The SQS source delivers at least once. It deletes a message only when every
+// object the message names was read to its end and every record from them was
+// acknowledged with nil. A negative acknowledgement, a fetch error (403, 404,
+// 5xx after the SDK's retries), a decode error or a failed quarantine leaves
+// the message in the queue: it becomes visible again when its visibility
+// timeout runs out and, after the queue's maxReceiveCount, moves to its
+// dead-letter queue. While records of a message are in flight the source
+// extends the message's visibility. Duplicates are possible (a message whose
+// object failed half way is read again from the start); losses are not.
+//
+// Invalid records inside an otherwise good object (a line of NDJSON that is
+// not JSON, an invalid JSON document) go to the Quarantine handler with the
+// reason, are counted, and count as settled; the rest of the object flows.
+// Without a quarantine, an invalid record fails its object.
+//
+// [Reader], [Dir] and [List] hand out records with a nil Ack: they keep no
+// state, so a crash means reading again.
+//
+// # Errors
+//
+// Failures of one object are *[ObjectError] values naming the bucket, the key
+// (or file), the byte offset in the decompressed object and, for a single
+// record, its index. They wrap the cause: [ErrNotFound] for a missing object,
+// lakerelay.ErrTooLarge for a record beyond DecodeOptions.MaxRecordSize or an
+// object beyond DecodeOptions.MaxObjectSize, lakerelay.ErrInvalidRecord for
+// invalid input, and the SDK's error (reachable with errors.As, e.g.
+// smithy.APIError) for fetch failures. Message bodies that are no known
+// notification are errors wrapping [ErrInvalidNotification]. The SQS source
+// reports failures to SQSOptions.OnError and counts them in [Stats]; record
+// contents never appear in errors.
+//
+// # Concurrency
+//
+// Every source is safe for concurrent use; Read may be called from several
+// goroutines. Each record's Data is its own slice, never reused. Ack
+// functions may be called from any goroutine and do not block.
+//
+// # Performance
+//
+// Decoding streams: memory per object is bounded by a buffer of about the
+// largest record (MaxRecordSize, 1 MiB by default; CloudWatch Logs documents
+// up to 8 times that), whatever the object's size, and an array field is
+// never held whole. JSON is validated and split by a hand-written scanner;
+// decompression uses klauspost/compress.
+package source

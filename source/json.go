@@ -1,0 +1,352 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+)
+
+// errMore reports that a JSON value continues past the end of the bytes
+// examined so far: the caller must read more input and try again.
+var errMore = errors.New("source: need more input")
+
+// maxDepth bounds the nesting of JSON values, as encoding/json does.
+const maxDepth = 10000
+
+// syntaxError is a JSON syntax error at a byte position of the buffer being
+// parsed.
+type syntaxError struct {
+	pos int
+	msg string
+}
+
+func (e *syntaxError) Error() string { return e.msg }
+
+// strSafe[c] is true for bytes that may appear unescaped inside a JSON string
+// and need no special handling.
+var strSafe = func() (t [256]bool) {
+	for i := range t {
+		t[i] = i >= 0x20 && i != '"' && i != '\\'
+	}
+	return t
+}()
+
+var isHex = func() (t [256]bool) {
+	for _, c := range "0123456789abcdefABCDEF" {
+		t[c] = true
+	}
+	return t
+}()
+
+// jsonParser validates one JSON value in b and finds where it ends. It is a
+// hand-written recursive descent parser accepting exactly what json.Valid
+// accepts. When the value may continue past len(b) it returns errMore, unless
+// eof is set, in which case the end of b ends the input.
+type jsonParser struct {
+	b     []byte
+	eof   bool
+	ws    bool // insignificant whitespace was seen inside the value
+	depth int
+}
+
+func (p *jsonParser) end(i int) error {
+	if p.eof {
+		return &syntaxError{i, "unexpected end of JSON input"}
+	}
+	return errMore
+}
+
+func (p *jsonParser) bad(i int, what string) error {
+	if i < len(p.b) {
+		return &syntaxError{i, fmt.Sprintf("invalid character %q %s", p.b[i], what)}
+	}
+	return &syntaxError{i, what}
+}
+
+func (p *jsonParser) skip(i int) int {
+	b := p.b
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			p.ws = true
+			i++
+			continue
+		}
+		break
+	}
+	return i
+}
+
+// value parses the value starting at b[i] and returns the index just past it.
+func (p *jsonParser) value(i int) (int, error) {
+	if i >= len(p.b) {
+		return i, p.end(i)
+	}
+	switch c := p.b[i]; {
+	case c == '{':
+		return p.object(i)
+	case c == '[':
+		return p.array(i)
+	case c == '"':
+		return p.str(i)
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number(i)
+	case c == 't':
+		return p.literal(i, "true")
+	case c == 'f':
+		return p.literal(i, "false")
+	case c == 'n':
+		return p.literal(i, "null")
+	}
+	return i, p.bad(i, "looking for beginning of value")
+}
+
+func (p *jsonParser) object(i int) (int, error) {
+	p.depth++
+	if p.depth > maxDepth {
+		return i, &syntaxError{i, "exceeded max depth"}
+	}
+	b := p.b
+	i = p.skip(i + 1)
+	if i >= len(b) {
+		return i, p.end(i)
+	}
+	if b[i] == '}' {
+		p.depth--
+		return i + 1, nil
+	}
+	for {
+		if b[i] != '"' {
+			return i, p.bad(i, "looking for beginning of object key string")
+		}
+		var err error
+		if i, err = p.str(i); err != nil {
+			return i, err
+		}
+		i = p.skip(i)
+		if i >= len(b) {
+			return i, p.end(i)
+		}
+		if b[i] != ':' {
+			return i, p.bad(i, "after object key")
+		}
+		if i, err = p.value(p.skip(i + 1)); err != nil {
+			return i, err
+		}
+		i = p.skip(i)
+		if i >= len(b) {
+			return i, p.end(i)
+		}
+		switch b[i] {
+		case ',':
+			i = p.skip(i + 1)
+			if i >= len(b) {
+				return i, p.end(i)
+			}
+		case '}':
+			p.depth--
+			return i + 1, nil
+		default:
+			return i, p.bad(i, "after object key:value pair")
+		}
+	}
+}
+
+func (p *jsonParser) array(i int) (int, error) {
+	p.depth++
+	if p.depth > maxDepth {
+		return i, &syntaxError{i, "exceeded max depth"}
+	}
+	b := p.b
+	i = p.skip(i + 1)
+	if i >= len(b) {
+		return i, p.end(i)
+	}
+	if b[i] == ']' {
+		p.depth--
+		return i + 1, nil
+	}
+	for {
+		var err error
+		if i, err = p.value(i); err != nil {
+			return i, err
+		}
+		i = p.skip(i)
+		if i >= len(b) {
+			return i, p.end(i)
+		}
+		switch b[i] {
+		case ',':
+			i = p.skip(i + 1)
+		case ']':
+			p.depth--
+			return i + 1, nil
+		default:
+			return i, p.bad(i, "after array element")
+		}
+	}
+}
+
+func (p *jsonParser) str(i int) (int, error) {
+	b := p.b
+	i++
+	for {
+		for i < len(b) && strSafe[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return i, p.end(i)
+		}
+		switch b[i] {
+		case '"':
+			return i + 1, nil
+		case '\\':
+			if i+1 >= len(b) {
+				return i, p.end(i + 1)
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				for k := 2; k < 6; k++ {
+					if i+k >= len(b) {
+						return i, p.end(i + k)
+					}
+					if !isHex[b[i+k]] {
+						return i + k, p.bad(i+k, "in \\u hexadecimal character escape")
+					}
+				}
+				i += 6
+			default:
+				return i + 1, p.bad(i+1, "in string escape code")
+			}
+		default:
+			return i, p.bad(i, "in string literal")
+		}
+	}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func (p *jsonParser) number(i int) (int, error) {
+	b := p.b
+	if b[i] == '-' {
+		i++
+		if i >= len(b) {
+			return i, p.end(i)
+		}
+	}
+	switch {
+	case b[i] == '0':
+		i++
+	case isDigit(b[i]):
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	default:
+		return i, p.bad(i, "in numeric literal")
+	}
+	// A number may go on as long as input does.
+	if i >= len(b) {
+		return i, p.numEnd(i)
+	}
+	if b[i] == '.' {
+		i++
+		if i >= len(b) {
+			return i, p.end(i)
+		}
+		if !isDigit(b[i]) {
+			return i, p.bad(i, "after decimal point in numeric literal")
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+		if i >= len(b) {
+			return i, p.numEnd(i)
+		}
+	}
+	if b[i] == 'e' || b[i] == 'E' {
+		i++
+		if i >= len(b) {
+			return i, p.end(i)
+		}
+		if b[i] == '+' || b[i] == '-' {
+			i++
+			if i >= len(b) {
+				return i, p.end(i)
+			}
+		}
+		if !isDigit(b[i]) {
+			return i, p.bad(i, "in exponent of numeric literal")
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+		if i >= len(b) {
+			return i, p.numEnd(i)
+		}
+	}
+	return i, nil
+}
+
+// numEnd handles a number that reaches the end of the examined bytes: it is
+// complete at EOF and possibly incomplete otherwise.
+func (p *jsonParser) numEnd(i int) error {
+	if p.eof {
+		return nil
+	}
+	return errMore
+}
+
+func (p *jsonParser) literal(i int, lit string) (int, error) {
+	b := p.b
+	for k := 0; k < len(lit); k++ {
+		if i+k >= len(b) {
+			return i + k, p.end(i + k)
+		}
+		if b[i+k] != lit[k] {
+			return i + k, p.bad(i+k, "in literal "+lit+" (expecting '"+lit[k:k+1]+"')")
+		}
+	}
+	return i + len(lit), nil
+}
+
+// validJSON reports whether b is exactly one JSON value, optionally
+// surrounded by whitespace. It agrees with json.Valid.
+func validJSON(b []byte) bool {
+	p := jsonParser{b: b, eof: true}
+	i, err := p.value(p.skip(0))
+	if err != nil {
+		return false
+	}
+	return p.skip(i) == len(b)
+}
+
+// appendCompact appends the valid JSON value v to dst without insignificant
+// whitespace.
+func appendCompact(dst, v []byte) []byte {
+	inStr := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if inStr {
+			dst = append(dst, c)
+			switch c {
+			case '\\':
+				i++
+				if i < len(v) {
+					dst = append(dst, v[i])
+				}
+			case '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			inStr = true
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}

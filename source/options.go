@@ -1,0 +1,109 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+)
+
+// StreamType says how the bytes of an object are split into records.
+type StreamType string
+
+// The stream types.
+const (
+	// Auto detects the type from the first bytes of the (decompressed)
+	// object: CloudWatch Logs subscription data, then a document whose first
+	// field is a "Records" array (CloudTrail), then a JSON array, then
+	// newline-delimited or concatenated JSON, then lines.
+	Auto StreamType = "auto"
+	// Lines makes every line one record (the raw bytes without the line
+	// terminator; "\r\n" and "\n" both end a line). Empty lines are not
+	// records.
+	Lines StreamType = "lines"
+	// NDJSON makes every JSON value one record: newline-delimited JSON, JSON
+	// values concatenated without separators, and pretty-printed documents
+	// one after the other. A line that is not JSON is an invalid record.
+	NDJSON StreamType = "ndjson"
+	// JSON makes the whole object one record: exactly one JSON document.
+	JSON StreamType = "json"
+	// JSONArray streams the elements of a top-level JSON array (or of
+	// several arrays one after the other), one record each.
+	JSONArray StreamType = "json-array"
+	// CloudWatchLogs decodes CloudWatch Logs subscription data as Amazon Data
+	// Firehose writes it to S3: concatenated {"messageType":"DATA_MESSAGE"}
+	// documents, each of whose logEvents is one record holding the event's
+	// message. CONTROL_MESSAGE documents are skipped.
+	CloudWatchLogs StreamType = "cloudwatch-logs"
+)
+
+// StreamTypes lists the valid stream types.
+var StreamTypes = []StreamType{Auto, Lines, NDJSON, JSON, JSONArray, CloudWatchLogs}
+
+// Defaults for [DecodeOptions].
+const (
+	// DefaultMaxRecordSize bounds one record (1 MiB).
+	DefaultMaxRecordSize = 1 << 20
+	// DefaultMaxObjectSize bounds the decompressed size of one object
+	// (16 GiB), a guard against decompression bombs.
+	DefaultMaxObjectSize = 16 << 30
+	// maxCloudWatchFactor: a CloudWatch Logs document (a batch of log events)
+	// may be this many times MaxRecordSize.
+	maxCloudWatchFactor = 8
+)
+
+// DecodeOptions says how objects are decoded. The zero value means: detect
+// the stream type, 1 MiB records, 16 GiB objects.
+type DecodeOptions struct {
+	// StreamType selects the decoder; "" means Auto.
+	StreamType StreamType
+	// ExpandField, when set, names a top-level field of each JSON document
+	// (for example "Records" for CloudTrail) that holds an array; each
+	// element becomes one record, streamed without holding the array in
+	// memory. Every other field of the document must fit in MaxRecordSize.
+	// It applies to the Auto, NDJSON and JSON stream types.
+	ExpandField string
+	// MaxRecordSize bounds one record in bytes; 0 means
+	// DefaultMaxRecordSize. A larger record fails its object with an error
+	// wrapping lakerelay.ErrTooLarge.
+	MaxRecordSize int64
+	// MaxObjectSize bounds the decompressed size of one object; 0 means
+	// DefaultMaxObjectSize. A larger object fails with an error wrapping
+	// lakerelay.ErrTooLarge.
+	MaxObjectSize int64
+}
+
+// Validate reports every problem with o.
+func (o DecodeOptions) Validate() error {
+	var errs []error
+	switch o.StreamType {
+	case "", Auto, Lines, NDJSON, JSON, JSONArray, CloudWatchLogs:
+	default:
+		errs = append(errs, fmt.Errorf("source: StreamType %q: want one of %v", o.StreamType, StreamTypes))
+	}
+	if o.ExpandField != "" {
+		switch o.StreamType {
+		case "", Auto, NDJSON, JSON:
+		default:
+			errs = append(errs, fmt.Errorf("source: ExpandField %q: not possible with StreamType %q", o.ExpandField, o.StreamType))
+		}
+	}
+	if o.MaxRecordSize < 0 {
+		errs = append(errs, fmt.Errorf("source: MaxRecordSize %d: must not be negative", o.MaxRecordSize))
+	}
+	if o.MaxObjectSize < 0 {
+		errs = append(errs, fmt.Errorf("source: MaxObjectSize %d: must not be negative", o.MaxObjectSize))
+	}
+	return errors.Join(errs...)
+}
+
+func (o DecodeOptions) withDefaults() DecodeOptions {
+	if o.StreamType == "" {
+		o.StreamType = Auto
+	}
+	if o.MaxRecordSize == 0 {
+		o.MaxRecordSize = DefaultMaxRecordSize
+	}
+	if o.MaxObjectSize == 0 {
+		o.MaxObjectSize = DefaultMaxObjectSize
+	}
+	return o
+}
