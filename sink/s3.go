@@ -251,9 +251,27 @@ func (s *S3Store) Put(ctx context.Context, key string, body io.Reader, po PutOpt
 	}
 	//lint:ignore SA1019 see the uploader field
 	if _, err := s.uploader.Upload(ctx, in); err != nil {
+		s.abortCancelled(ctx, key, err)
 		return s.err("put", key, err)
 	}
 	return nil
+}
+
+// abortCancelled aborts a multipart upload that failed because ctx ended:
+// the uploader's own abort request used the ended ctx and never went out.
+func (s *S3Store) abortCancelled(ctx context.Context, key string, err error) {
+	var mu manager.MultiUploadFailure
+	if ctx.Err() == nil || !errors.As(err, &mu) || mu.UploadID() == "" {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_, _ = s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+		Bucket:              aws.String(s.bucket),
+		Key:                 aws.String(key),
+		UploadId:            aws.String(mu.UploadID()),
+		ExpectedBucketOwner: s.owner(),
+	}, s.retryOptions)
 }
 
 // Get opens the object under key.
