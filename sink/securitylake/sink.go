@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/ocsf"
 	"github.com/lakerelay/lakerelay/partition"
 	"github.com/lakerelay/lakerelay/sink"
 )
@@ -56,14 +57,15 @@ const (
 	writeBatchSize = 256
 )
 
-// Options configure a [Sink]. The zero value is not valid: Class is
-// required.
+// Options configure a [Sink]. Class is required; the zero value of every
+// other field means its default.
 type Options struct {
 	// Class is the OCSF class_uid this sink accepts (Security Lake wants
 	// one class per custom source). Required.
 	Class int
-	// Schema is the Arrow schema of the Parquet files. Required; build it
-	// with the ocsf package (ocsf.ArrowSchema, ocsf.ParseTagSchema). It
+	// Schema is the Arrow schema of the Parquet files; default
+	// ocsf.ArrowSchema(Class), the built-in OCSF definition. Others come
+	// from ocsf.LoadSchema(...).ArrowSchema or ocsf.ParseTagSchema. It
 	// should have a top-level utf8 "unmapped" column: fields of a record
 	// that the schema has no column for are kept there as JSON. Without one
 	// such a record is rejected.
@@ -96,9 +98,6 @@ func (o *Options) Validate() error {
 	var errs []error
 	if o.Class <= 0 {
 		errs = append(errs, errors.New("securitylake: Options.Class is required (an OCSF class_uid)"))
-	}
-	if o.Schema == nil {
-		errs = append(errs, errors.New("securitylake: Options.Schema is required"))
 	}
 	if o.Region != "" {
 		if err := partition.ValidateRegion(o.Region); err != nil {
@@ -161,6 +160,13 @@ func New(store sink.Store, location string, opts ...func(*Options)) (*Sink, erro
 	}
 	if o.ChunkBytes == 0 {
 		o.ChunkBytes = DefaultChunkBytes
+	}
+	if o.Schema == nil {
+		schema, err := ocsf.ArrowSchema(o.Class)
+		if err != nil {
+			return nil, fmt.Errorf("securitylake: no schema for class %d (set Options.Schema): %w", o.Class, err)
+		}
+		o.Schema = schema
 	}
 	prefix, err := LocationPrefix(store, location)
 	if err != nil {

@@ -1,0 +1,221 @@
+package securitylake
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/testenv"
+	"github.com/lakerelay/lakerelay/sink"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// genEvents returns n events spread over regions, accounts and days.
+func genEvents(n int, seed uint64) [][]byte {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = genEvent(rng, i, true)
+	}
+	return out
+}
+
+// writeAll partitions events and writes one batch per partition, several
+// batches for big partitions. It returns the record count per partition.
+func writeAll(t *testing.T, s *Sink, events [][]byte, perBatch int) map[string]int {
+	t.Helper()
+	parts := map[string][]lakerelay.Record{}
+	for i, e := range events {
+		r := lakerelay.Record{Data: e, Origin: lakerelay.Origin{Key: "gen", Index: int64(i)}}
+		p, err := s.Partition(r)
+		require.NoError(t, err)
+		parts[p] = append(parts[p], r)
+	}
+	counts := map[string]int{}
+	for p, rs := range parts {
+		for len(rs) > 0 {
+			n := min(perBatch, len(rs))
+			require.NoError(t, s.WriteBatch(context.Background(), p, rs[:n]))
+			rs = rs[n:]
+			counts[p] += n
+		}
+	}
+	return counts
+}
+
+// sqlGlob is the DuckDB glob over every Parquet file under dir.
+func sqlGlob(dir string) string {
+	return "'" + strings.ReplaceAll(filepath.ToSlash(dir), "'", "''") + "/**/*.parquet'"
+}
+
+// verifyLake checks, with DuckDB, every Parquet file under dir against the
+// events that were written there.
+func verifyLake(t *testing.T, dir string, events [][]byte) {
+	t.Helper()
+	g := sqlGlob(dir)
+	src := "read_parquet(" + g + ", hive_partitioning=true, hive_types_autocast=false, filename=true, file_row_number=true)"
+
+	// Row count and identity: every input event once.
+	rows := testenv.DuckDB(t, "SELECT metadata.uid AS uid FROM "+src)
+	require.Len(t, rows, len(events))
+	var want, got []string
+	for _, e := range events {
+		var v struct {
+			Metadata struct{ UID string } `json:"metadata"`
+		}
+		require.NoError(t, json.Unmarshal(e, &v))
+		want = append(want, v.Metadata.UID)
+	}
+	for _, r := range rows {
+		got = append(got, r["uid"].(string))
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	require.Equal(t, want, got)
+
+	// Partition columns equal each row's region, account and UTC day.
+	bad := testenv.DuckDB(t, `SELECT count(*) AS n FROM `+src+` WHERE region IS DISTINCT FROM cloud.region
+		OR accountId IS DISTINCT FROM cloud.account.uid
+		OR eventDay IS DISTINCT FROM strftime(make_timestamp(time * 1000), '%Y%m%d')
+		OR eventDay IS DISTINCT FROM strftime(time_dt AT TIME ZONE 'UTC', '%Y%m%d')`)
+	assert.Equal(t, json.Number("0"), bad[0]["n"], "rows whose partition disagrees with their fields")
+
+	// ZSTD on every column chunk.
+	codecs := testenv.DuckDB(t, "SELECT DISTINCT compression FROM parquet_metadata("+g+")")
+	assert.Equal(t, []map[string]any{{"compression": "ZSTD"}}, codecs)
+
+	// No nanosecond timestamps, no exotic encodings.
+	enc := testenv.DuckDB(t, "SELECT DISTINCT unnest(string_split(encodings, ',')) AS e FROM parquet_metadata("+g+") ORDER BY e")
+	for _, r := range enc {
+		assert.Contains(t, []string{"PLAIN", "RLE", "BIT_PACKED"}, strings.TrimSpace(r["e"].(string)))
+	}
+	ts := testenv.DuckDB(t, "SELECT DISTINCT type, converted_type, logical_type FROM parquet_schema("+g+") WHERE logical_type LIKE 'TimestampType%' OR type = 'INT96'")
+	for _, r := range ts {
+		assert.Equal(t, "INT64", r["type"])
+		assert.Equal(t, "TIMESTAMP_MILLIS", r["converted_type"])
+		assert.Contains(t, r["logical_type"], "isAdjustedToUTC=1, unit=TimeUnit(MILLIS=MilliSeconds(), MICROS=<null>, NANOS=<null>)")
+	}
+	assert.NotEmpty(t, ts, "time_dt is a timestamp column")
+
+	// One schema across files.
+	schemas := testenv.DuckDB(t, `SELECT count(DISTINCT s) AS n, count(*) AS files FROM (
+		SELECT file_name, string_agg(concat_ws(':', name, type, repetition_type, logical_type, num_children), ',' ORDER BY column_id) AS s
+		FROM parquet_schema(`+g+`) GROUP BY file_name)`)
+	assert.Equal(t, json.Number("1"), schemas[0]["n"], "distinct schemas")
+
+	// time sorted within each file.
+	unsorted := testenv.DuckDB(t, `SELECT count(*) AS n FROM (
+		SELECT time, lag(time) OVER (PARTITION BY filename ORDER BY file_row_number) AS prev FROM `+src+`) WHERE prev > time`)
+	assert.Equal(t, json.Number("0"), unsorted[0]["n"], "rows out of time order")
+
+	// Data pages at most 1 MiB uncompressed and row groups at most 256 MiB.
+	pages, err := maxPageSizes(dir)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, pages.maxPage, int64(MaxDataPageBytes))
+	assert.LessOrEqual(t, pages.maxRowGroup, int64(MaxRowGroupBytes))
+}
+
+func newDirSink(t *testing.T, dir string, opts ...func(*Options)) *Sink {
+	t.Helper()
+	store, err := sink.NewDir(dir)
+	require.NoError(t, err)
+	s, err := New(store, dir, append([]func(*Options){func(o *Options) { o.Class = 6003 }}, opts...)...)
+	require.NoError(t, err)
+	return s
+}
+
+func TestWriteDirReadByDuckDB(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		schema func(t *testing.T) *arrow.Schema
+	}{
+		{"builtin OCSF 1.1.0 schema", func(t *testing.T) *arrow.Schema { return nil }},
+		{"hand-built schema", func(t *testing.T) *arrow.Schema { return testSchema() }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			events := genEvents(3000, 11)
+			mem := checked(t)
+			s := newDirSink(t, dir, func(o *Options) {
+				o.Schema = tt.schema(t)
+				o.Allocator = mem
+				o.ChunkBytes = 64 << 10 // several record batches per object
+			})
+			counts := writeAll(t, s, events, 400)
+			assert.Greater(t, len(counts), 9, "events span several partitions")
+			verifyLake(t, dir, events)
+		})
+	}
+}
+
+// maxPageSizes reads every page header of every file under dir.
+func maxPageSizes(dir string) (pageStats, error) {
+	var st pageStats
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".parquet") {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		s, err := filePageStats(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		st.maxPage = max(st.maxPage, s.maxPage)
+		st.maxRowGroup = max(st.maxRowGroup, s.maxRowGroup)
+		return nil
+	})
+	return st, err
+}
+
+func TestWriteMinIOReadByDuckDB(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	client := m.S3(t)
+	bucket := m.NewBucket(t)
+	store, err := sink.NewS3(client, bucket)
+	require.NoError(t, err)
+	location := "s3://" + bucket + "/ext/lakerelay-test/1.0/"
+	s, err := New(store, location, func(o *Options) { o.Class = 6003 })
+	require.NoError(t, err)
+	events := genEvents(2000, 12)
+	writeAll(t, s, events, 700)
+
+	// Download every object, keys as paths, and let DuckDB read them.
+	dir := t.TempDir()
+	n := 0
+	require.NoError(t, store.List(context.Background(), "ext/lakerelay-test/1.0/", func(oi sink.ObjectInfo) error {
+		require.True(t, strings.HasPrefix(oi.Key, "ext/lakerelay-test/1.0/region="), oi.Key)
+		out, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(oi.Key)})
+		require.NoError(t, err)
+		defer out.Body.Close()
+		path := filepath.Join(dir, filepath.FromSlash(oi.Key))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		f, err := os.Create(path)
+		require.NoError(t, err)
+		_, err = io.Copy(f, out.Body)
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+		n++
+		return nil
+	}))
+	require.Greater(t, n, 9)
+	verifyLake(t, filepath.Join(dir, "ext", "lakerelay-test", "1.0"), events)
+}

@@ -1,0 +1,479 @@
+package securitylake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/schema"
+
+	"github.com/lakerelay/lakerelay/sink"
+)
+
+// Severity of a [Finding].
+type Severity string
+
+const (
+	// SeverityError marks what Security Lake or its readers reject.
+	SeverityError Severity = "error"
+	// SeverityWarning marks what works but departs from the guidance.
+	SeverityWarning Severity = "warning"
+)
+
+// Finding codes.
+const (
+	CodeLayout     = "layout"      // key not region=/accountId=/eventDay=/<name>.parquet
+	CodeUnreadable = "unreadable"  // not a Parquet file the reader can open
+	CodeCodec      = "codec"       // a column chunk not compressed with zstd
+	CodeTimestamp  = "timestamp"   // a nanosecond or INT96 timestamp column
+	CodePageSize   = "page-size"   // a data page above MaxDataPageBytes uncompressed
+	CodeRowGroup   = "row-group"   // a row group above MaxRowGroupBytes compressed
+	CodeSchema     = "schema"      // schema differs from the location's first file
+	CodeClass      = "class"       // class_uid missing, mixed, or differing between files
+	CodePartition  = "partition"   // a row whose time/cloud fields disagree with its path
+	CodeSort       = "sort"        // rows not ordered by time
+	CodeEmpty      = "empty"       // no Parquet objects under the location
+)
+
+// Finding is one problem with one object of a Security Lake location.
+type Finding struct {
+	// Location is the object's location (s3://bucket/key or a path), or the
+	// source location for findings about the whole location.
+	Location string
+	Severity Severity
+	Code     string
+	Message  string
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s: %s %s: %s", f.Location, f.Severity, f.Code, f.Message)
+}
+
+// LintReport is the result of [Lint].
+type LintReport struct {
+	// Files is the number of objects examined; Rows the rows read.
+	Files, Rows int
+	// Class is the OCSF class_uid of the first file, 0 if none was read.
+	Class int
+	// Findings are ordered by object key.
+	Findings []Finding
+}
+
+// Lint checks an existing Security Lake source location in store (see [New]
+// for the form of location): the key layout of every object, that it is
+// Parquet a reader can open, zstd on every column chunk, no nanosecond or
+// INT96 timestamps, page and row-group sizes, one schema across files, one
+// class, partition values consistent with each row's time, cloud.region
+// and cloud.account.uid, and rows ordered by time. The error is for what
+// stops the check itself (listing fails); problems with objects are
+// findings. Objects are spooled to temporary files one at a time.
+func Lint(ctx context.Context, store sink.Store, location string) (*LintReport, error) {
+	prefix, err := LocationPrefix(store, location)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	if err := store.List(ctx, prefix, func(oi sink.ObjectInfo) error {
+		keys = append(keys, oi.Key)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("securitylake: lint %s: %w", location, err)
+	}
+	l := &linter{rep: &LintReport{}}
+	for _, key := range keys {
+		if err := ctx.Err(); err != nil {
+			return l.rep, err
+		}
+		l.object(ctx, store, prefix, key)
+	}
+	if l.rep.Files == 0 {
+		l.add(location, SeverityError, CodeEmpty, "no Parquet objects under the location")
+	}
+	return l.rep, nil
+}
+
+type linter struct {
+	rep       *LintReport
+	schema    *schema.Schema
+	schemaLoc string
+}
+
+func (l *linter) add(loc string, sev Severity, code, format string, args ...any) {
+	l.rep.Findings = append(l.rep.Findings, Finding{Location: loc, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+func (l *linter) object(ctx context.Context, store sink.Store, prefix, key string) {
+	loc := store.Location(key)
+	rel := strings.TrimPrefix(key, prefix)
+	dir, name, _ := cutLast(rel, "/")
+	if !strings.HasSuffix(name, ".parquet") {
+		if strings.HasPrefix(name, ".") {
+			return // temporary or hidden files of a directory store
+		}
+		l.add(loc, SeverityError, CodeLayout, "not a .parquet object; Security Lake reads only Parquet under a source location")
+		return
+	}
+	l.rep.Files++
+	part, err := ParsePartition(dir)
+	partOK := err == nil
+	if !partOK {
+		l.add(loc, SeverityError, CodeLayout, "path %q after the location: %v", dir+"/", err)
+	}
+	f, err := spool(ctx, store, key)
+	if err != nil {
+		l.add(loc, SeverityError, CodeUnreadable, "cannot fetch: %v", err)
+		return
+	}
+	defer func() {
+		f.Close()
+		os.Remove(f.Name())
+	}()
+	rdr, err := file.NewParquetReader(f)
+	if err != nil {
+		l.add(loc, SeverityError, CodeUnreadable, "%v", err)
+		return
+	}
+	defer rdr.Close()
+	md := rdr.MetaData()
+	sc := md.Schema
+
+	// Schema: one across files; no nanosecond or INT96 timestamps.
+	if l.schema == nil {
+		l.schema, l.schemaLoc = sc, loc
+	} else if !l.schema.Equals(sc) {
+		l.add(loc, SeverityError, CodeSchema, "schema differs from that of %s", l.schemaLoc)
+	}
+	for i := 0; i < sc.NumColumns(); i++ {
+		c := sc.Column(i)
+		if c.PhysicalType() == parquet.Types.Int96 {
+			l.add(loc, SeverityError, CodeTimestamp, "column %s is INT96", c.Path())
+		}
+		if ts, ok := c.LogicalType().(*schema.TimestampLogicalType); ok && ts.TimeUnit() == schema.TimeUnitNanos {
+			l.add(loc, SeverityError, CodeTimestamp, "column %s has nanosecond timestamps, which Athena cannot read", c.Path())
+		}
+	}
+
+	// Codec, page and row-group sizes.
+	badCodec := map[string]bool{}
+	for g := 0; g < rdr.NumRowGroups(); g++ {
+		rg := rdr.RowGroup(g)
+		if n := rg.MetaData().TotalCompressedSize(); n > MaxRowGroupBytes {
+			l.add(loc, SeverityError, CodeRowGroup, "row group %d is %d bytes compressed, more than %d", g, n, MaxRowGroupBytes)
+		}
+		for c := 0; c < rg.NumColumns(); c++ {
+			cc, err := rg.MetaData().ColumnChunk(c)
+			if err != nil {
+				l.add(loc, SeverityError, CodeUnreadable, "row group %d column %d: %v", g, c, err)
+				return
+			}
+			if cc.Compression() != compress.Codecs.Zstd && !badCodec[cc.PathInSchema().String()] {
+				badCodec[cc.PathInSchema().String()] = true
+				l.add(loc, SeverityError, CodeCodec, "column %s is compressed with %s, not ZSTD", cc.PathInSchema(), cc.Compression())
+			}
+		}
+	}
+	ps, err := readerPageStats(rdr)
+	if err != nil {
+		l.add(loc, SeverityError, CodeUnreadable, "%v", err)
+		return
+	}
+	if ps.maxPage > MaxDataPageBytes {
+		l.add(loc, SeverityError, CodePageSize, "a data page is %d bytes uncompressed, more than %d", ps.maxPage, MaxDataPageBytes)
+	}
+
+	// Rows: class, partition values, order.
+	rows, err := readMetaColumns(rdr)
+	if err != nil {
+		l.add(loc, SeverityError, CodeUnreadable, "%v", err)
+		return
+	}
+	l.rep.Rows += len(rows.class)
+	l.checkRows(loc, part, partOK, rows)
+}
+
+func (l *linter) checkRows(loc string, part Partition, partOK bool, rows metaColumns) {
+	classes := map[int64]int{}
+	missingClass := 0
+	for _, c := range rows.class {
+		if c == nil {
+			missingClass++
+			continue
+		}
+		classes[*c]++
+	}
+	switch {
+	case rows.classMissing:
+		l.add(loc, SeverityError, CodeClass, "no class_uid column")
+	case missingClass > 0:
+		l.add(loc, SeverityError, CodeClass, "%d rows without class_uid", missingClass)
+	}
+	if len(classes) > 1 {
+		l.add(loc, SeverityError, CodeClass, "%d classes in one file %v; Security Lake wants one class per source", len(classes), classes)
+	}
+	for c := range classes {
+		if l.rep.Class == 0 {
+			l.rep.Class = int(c)
+		} else if int(c) != l.rep.Class {
+			l.add(loc, SeverityError, CodeClass, "class_uid %d, but the location's first file has %d", c, l.rep.Class)
+		}
+		break
+	}
+	if rows.timeMissing {
+		l.add(loc, SeverityError, CodePartition, "no time column")
+		return
+	}
+	var wrong, unsorted int
+	first := -1
+	var firstWhy string
+	var prev int64
+	for i, t := range rows.time {
+		if t == nil {
+			wrong++
+			if first < 0 {
+				first, firstWhy = i, "time is null"
+			}
+			continue
+		}
+		if i > 0 && rows.time[i-1] != nil && *t < prev {
+			unsorted++
+		}
+		prev = *t
+		if !partOK {
+			continue
+		}
+		day := time.UnixMilli(*t).UTC().Format("20060102")
+		var why string
+		switch {
+		case day != part.EventDay:
+			why = fmt.Sprintf("time %d is on %s UTC, path says eventDay=%s", *t, day, part.EventDay)
+		case rows.region[i] != nil && *rows.region[i] != part.Region:
+			why = fmt.Sprintf("cloud.region %q, path says region=%s", *rows.region[i], part.Region)
+		case rows.account[i] != nil && *rows.account[i] != part.AccountID:
+			why = fmt.Sprintf("cloud.account.uid %q, path says accountId=%s", *rows.account[i], part.AccountID)
+		default:
+			continue
+		}
+		wrong++
+		if first < 0 {
+			first, firstWhy = i, why
+		}
+	}
+	if wrong > 0 {
+		l.add(loc, SeverityError, CodePartition, "%d rows disagree with the partition; first is row %d: %s", wrong, first, firstWhy)
+	}
+	if unsorted > 0 {
+		l.add(loc, SeverityWarning, CodeSort, "%d rows are earlier than the row before them; Security Lake wants rows ordered by time", unsorted)
+	}
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return "", s, false
+}
+
+// spool copies an object to a temporary file.
+func spool(ctx context.Context, store sink.Store, key string) (*os.File, error) {
+	rc, err := store.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	f, err := os.CreateTemp("", "securitylake-lint-*.parquet")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
+}
+
+type pageStats struct {
+	maxPage     int64 // largest data page, uncompressed bytes
+	maxRowGroup int64 // largest row group, compressed bytes
+}
+
+func filePageStats(r parquet.ReaderAtSeeker) (pageStats, error) {
+	rdr, err := file.NewParquetReader(r)
+	if err != nil {
+		return pageStats{}, err
+	}
+	defer rdr.Close()
+	return readerPageStats(rdr)
+}
+
+// readerPageStats reads every page header (and page) of the file.
+func readerPageStats(rdr *file.Reader) (pageStats, error) {
+	var st pageStats
+	for g := 0; g < rdr.NumRowGroups(); g++ {
+		rg := rdr.RowGroup(g)
+		st.maxRowGroup = max(st.maxRowGroup, rg.MetaData().TotalCompressedSize())
+		for c := 0; c < rg.NumColumns(); c++ {
+			pr, err := rg.GetColumnPageReader(c)
+			if err != nil {
+				return st, err
+			}
+			for pr.Next() {
+				p := pr.Page()
+				if _, dict := p.(*file.DictionaryPage); !dict {
+					st.maxPage = max(st.maxPage, int64(len(p.Data())))
+				}
+			}
+			if err := pr.Err(); err != nil {
+				return st, fmt.Errorf("row group %d column %d: %w", g, c, err)
+			}
+			pr.Close()
+		}
+	}
+	return st, nil
+}
+
+// metaColumns are the columns that decide a row's partition, one entry per
+// row, nil for null.
+type metaColumns struct {
+	class           []*int64
+	time            []*int64
+	region, account []*string
+	classMissing    bool
+	timeMissing     bool
+}
+
+func readMetaColumns(rdr *file.Reader) (metaColumns, error) {
+	var m metaColumns
+	var err error
+	if m.class, m.classMissing, err = readInts(rdr, "class_uid"); err != nil {
+		return m, err
+	}
+	if m.time, m.timeMissing, err = readInts(rdr, "time"); err != nil {
+		return m, err
+	}
+	if m.region, err = readStrings(rdr, "cloud.region"); err != nil {
+		return m, err
+	}
+	if m.account, err = readStrings(rdr, "cloud.account.uid"); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+var errRepeated = errors.New("column is repeated")
+
+func leaf(rdr *file.Reader, path string) (int, int16, bool, error) {
+	i := rdr.MetaData().Schema.ColumnIndexByName(path)
+	if i < 0 {
+		return -1, 0, false, nil
+	}
+	c := rdr.MetaData().Schema.Column(i)
+	if c.MaxRepetitionLevel() > 0 {
+		return -1, 0, false, fmt.Errorf("%s: %w", path, errRepeated)
+	}
+	return i, c.MaxDefinitionLevel(), true, nil
+}
+
+// readInts reads an int32 or int64 leaf column.
+func readInts(rdr *file.Reader, path string) ([]*int64, bool, error) {
+	i, maxDef, ok, err := leaf(rdr, path)
+	if err != nil || !ok {
+		return nil, !ok, err
+	}
+	out := make([]*int64, 0, rdr.NumRows())
+	def := make([]int16, 4096)
+	for g := 0; g < rdr.NumRowGroups(); g++ {
+		cr, err := rdr.RowGroup(g).Column(i)
+		if err != nil {
+			return nil, false, err
+		}
+		switch r := cr.(type) {
+		case *file.Int64ColumnChunkReader:
+			vals := make([]int64, 4096)
+			for r.HasNext() {
+				n, _, err := r.ReadBatch(int64(len(vals)), vals, def, nil)
+				if err != nil {
+					return nil, false, fmt.Errorf("%s: %w", path, err)
+				}
+				requiredLevels(def[:n], maxDef)
+				out = appendLevels(out, def[:n], maxDef, func(j int) int64 { return vals[j] })
+			}
+		case *file.Int32ColumnChunkReader:
+			vals := make([]int32, 4096)
+			for r.HasNext() {
+				n, _, err := r.ReadBatch(int64(len(vals)), vals, def, nil)
+				if err != nil {
+					return nil, false, fmt.Errorf("%s: %w", path, err)
+				}
+				requiredLevels(def[:n], maxDef)
+				out = appendLevels(out, def[:n], maxDef, func(j int) int64 { return int64(vals[j]) })
+			}
+		default:
+			return nil, false, fmt.Errorf("%s: not an integer column", path)
+		}
+	}
+	return out, false, nil
+}
+
+func readStrings(rdr *file.Reader, path string) ([]*string, error) {
+	i, maxDef, ok, err := leaf(rdr, path)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return make([]*string, rdr.NumRows()), nil
+	}
+	out := make([]*string, 0, rdr.NumRows())
+	def := make([]int16, 4096)
+	vals := make([]parquet.ByteArray, 4096)
+	for g := 0; g < rdr.NumRowGroups(); g++ {
+		cr, err := rdr.RowGroup(g).Column(i)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := cr.(*file.ByteArrayColumnChunkReader)
+		if !ok {
+			return nil, fmt.Errorf("%s: not a string column", path)
+		}
+		for r.HasNext() {
+			n, _, err := r.ReadBatch(int64(len(vals)), vals, def, nil)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			requiredLevels(def[:n], maxDef)
+			out = appendLevels(out, def[:n], maxDef, func(j int) string { return string(vals[j]) })
+		}
+	}
+	return out, nil
+}
+
+// appendLevels appends one entry per definition level: the next packed
+// value where the level is the maximum, nil elsewhere.
+func appendLevels[T any](out []*T, def []int16, maxDef int16, val func(int) T) []*T {
+	j := 0
+	for _, d := range def {
+		if d == maxDef {
+			v := val(j)
+			out = append(out, &v)
+			j++
+		} else {
+			out = append(out, nil)
+		}
+	}
+	return out
+}
+
+// requiredLevels fills the levels of a required column, which readers do
+// not write.
+func requiredLevels(def []int16, maxDef int16) {
+	if maxDef == 0 {
+		clear(def)
+	}
+}
