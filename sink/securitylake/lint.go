@@ -29,17 +29,17 @@ const (
 
 // Finding codes.
 const (
-	CodeLayout     = "layout"      // key not region=/accountId=/eventDay=/<name>.parquet
-	CodeUnreadable = "unreadable"  // not a Parquet file the reader can open
-	CodeCodec      = "codec"       // a column chunk not compressed with zstd
-	CodeTimestamp  = "timestamp"   // a nanosecond or INT96 timestamp column
-	CodePageSize   = "page-size"   // a data page above MaxDataPageBytes uncompressed
-	CodeRowGroup   = "row-group"   // a row group above MaxRowGroupBytes compressed
-	CodeSchema     = "schema"      // schema differs from the location's first file
-	CodeClass      = "class"       // class_uid missing, mixed, or differing between files
-	CodePartition  = "partition"   // a row whose time/cloud fields disagree with its path
-	CodeSort       = "sort"        // rows not ordered by time
-	CodeEmpty      = "empty"       // no Parquet objects under the location
+	CodeLayout     = "layout"     // key not region=/accountId=/eventDay=/<name>.parquet
+	CodeUnreadable = "unreadable" // not a Parquet file the reader can open
+	CodeCodec      = "codec"      // a column chunk not compressed with zstd
+	CodeTimestamp  = "timestamp"  // a nanosecond or INT96 timestamp column
+	CodePageSize   = "page-size"  // a data page above MaxDataPageBytes uncompressed
+	CodeRowGroup   = "row-group"  // a row group above MaxRowGroupBytes compressed
+	CodeSchema     = "schema"     // schema differs from the location's first file
+	CodeClass      = "class"      // class_uid missing, mixed, or differing between files
+	CodePartition  = "partition"  // a row whose time/cloud fields disagree with its path
+	CodeSort       = "sort"       // rows not ordered by time
+	CodeEmpty      = "empty"      // no Parquet objects under the location
 )
 
 // Finding is one problem with one object of a Security Lake location.
@@ -155,7 +155,7 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 		if c.PhysicalType() == parquet.Types.Int96 {
 			l.add(loc, SeverityError, CodeTimestamp, "column %s is INT96", c.Path())
 		}
-		if ts, ok := c.LogicalType().(*schema.TimestampLogicalType); ok && ts.TimeUnit() == schema.TimeUnitNanos {
+		if ts, ok := c.LogicalType().(schema.TimestampLogicalType); ok && ts.TimeUnit() == schema.TimeUnitNanos {
 			l.add(loc, SeverityError, CodeTimestamp, "column %s has nanosecond timestamps, which Athena cannot read", c.Path())
 		}
 	}

@@ -1,0 +1,181 @@
+package securitylake
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lakerelay/lakerelay/internal/testenv"
+	"github.com/lakerelay/lakerelay/sink"
+)
+
+func codes(r *LintReport) map[string]int {
+	m := map[string]int{}
+	for _, f := range r.Findings {
+		m[f.Code]++
+	}
+	return m
+}
+
+// firstFile returns the path of one Parquet file under dir.
+func firstFile(t *testing.T, dir string) string {
+	t.Helper()
+	var found string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && found == "" && strings.HasSuffix(p, ".parquet") {
+			found = p
+		}
+		return err
+	}))
+	require.NotEmpty(t, found)
+	return found
+}
+
+// parquetFile writes rows (JSON) with schema and props to a Parquet file in
+// memory, through the converter.
+func parquetFile(t *testing.T, schema *arrow.Schema, props *parquet.WriterProperties, rows ...string) []byte {
+	t.Helper()
+	c, err := newConverter(memory.DefaultAllocator, schema)
+	require.NoError(t, err)
+	defer c.release()
+	rec, bad := convertAll(t, c, rows...)
+	require.Empty(t, bad)
+	defer rec.Release()
+	var buf bytes.Buffer
+	fw, err := pqarrow.NewFileWriter(schema, &buf, props, pqarrow.DefaultWriterProps())
+	require.NoError(t, err)
+	require.NoError(t, fw.Write(rec))
+	require.NoError(t, fw.Close())
+	return buf.Bytes()
+}
+
+func TestLintCleanLocation(t *testing.T) {
+	dir := t.TempDir()
+	s := newDirSink(t, dir)
+	events := genEvents(500, 21)
+	writeAll(t, s, events, 200)
+	store, err := sink.NewDir(dir)
+	require.NoError(t, err)
+	rep, err := Lint(context.Background(), store, dir)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Findings)
+	assert.Equal(t, len(events), rep.Rows)
+	assert.Equal(t, 6003, rep.Class)
+	assert.Greater(t, rep.Files, 9)
+}
+
+func TestLintFindsProblems(t *testing.T) {
+	good := `{"class_uid":6003,"time":1764626400000,"cloud":{"region":"us-east-1","account":{"uid":"111122223333"}}}`
+	okPath := "region=us-east-1/accountId=111122223333/eventDay=20251201/"
+	zstd := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd))
+	tests := []struct {
+		name string
+		path string
+		data func(t *testing.T) []byte
+		want string
+		sev  Severity
+	}{
+		{"not parquet", okPath + "x.json", func(*testing.T) []byte { return []byte("{}") }, CodeLayout, SeverityError},
+		{"bad layout", "region=us-east-1/eventDay=20251201/x.parquet", func(t *testing.T) []byte {
+			return parquetFile(t, testSchema(), zstd, good)
+		}, CodeLayout, SeverityError},
+		{"lower-case keys", "region=us-east-1/accountid=111122223333/eventday=20251201/x.parquet", func(t *testing.T) []byte {
+			return parquetFile(t, testSchema(), zstd, good)
+		}, CodeLayout, SeverityError},
+		{"truncated", okPath + "x.parquet", func(t *testing.T) []byte {
+			b := parquetFile(t, testSchema(), zstd, good)
+			return b[:len(b)/2]
+		}, CodeUnreadable, SeverityError},
+		{"snappy", okPath + "x.parquet", func(t *testing.T) []byte {
+			return parquetFile(t, testSchema(), parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy)), good)
+		}, CodeCodec, SeverityError},
+		{"wrong day", "region=us-east-1/accountId=111122223333/eventDay=20251130/x.parquet", func(t *testing.T) []byte {
+			return parquetFile(t, testSchema(), zstd, good)
+		}, CodePartition, SeverityError},
+		{"wrong account", "region=us-east-1/accountId=444455556666/eventDay=20251201/x.parquet", func(t *testing.T) []byte {
+			return parquetFile(t, testSchema(), zstd, good)
+		}, CodePartition, SeverityError},
+		{"two classes", okPath + "x.parquet", func(t *testing.T) []byte {
+			return parquetFile(t, testSchema(), zstd, good, strings.Replace(good, "6003", "3002", 1))
+		}, CodeClass, SeverityError},
+		{"unsorted", okPath + "x.parquet", func(t *testing.T) []byte {
+			return parquetFile(t, testSchema(), zstd, good, strings.Replace(good, "1764626400000", "1764626300000", 1))
+		}, CodeSort, SeverityWarning},
+		{"other schema", okPath + "x.parquet", func(t *testing.T) []byte {
+			s := arrow.NewSchema(append(testSchema().Fields(), arrow.Field{Name: "zzz", Type: arrow.BinaryTypes.String, Nullable: true}), nil)
+			return parquetFile(t, s, zstd, good)
+		}, CodeSchema, SeverityError},
+		{"nanosecond timestamps", okPath + "x.parquet", func(t *testing.T) []byte {
+			s := arrow.NewSchema(append(testSchema().Fields(), arrow.Field{Name: "zzz", Type: arrow.FixedWidthTypes.Timestamp_ns, Nullable: true}), nil)
+			return parquetFile(t, s, zstd, good)
+		}, CodeTimestamp, SeverityError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			// A good file first, so that schema and class comparisons have a
+			// reference.
+			ref := filepath.Join(dir, okPath, "0-ref.parquet")
+			require.NoError(t, os.MkdirAll(filepath.Dir(ref), 0o755))
+			require.NoError(t, os.WriteFile(ref, parquetFile(t, testSchema(), zstd, good), 0o644))
+			p := filepath.Join(dir, filepath.FromSlash(tt.path))
+			require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+			require.NoError(t, os.WriteFile(p, tt.data(t), 0o644))
+
+			store, err := sink.NewDir(dir)
+			require.NoError(t, err)
+			rep, err := Lint(context.Background(), store, dir)
+			require.NoError(t, err)
+			require.NotEmpty(t, rep.Findings)
+			var hit *Finding
+			for i, f := range rep.Findings {
+				assert.Equal(t, p, f.Location, "findings name the offending file: %v", f)
+				if f.Code == tt.want {
+					hit = &rep.Findings[i]
+				}
+			}
+			require.NotNil(t, hit, "want %s in %v", tt.want, rep.Findings)
+			assert.Equal(t, tt.sev, hit.Severity)
+		})
+	}
+}
+
+func TestLintEmptyLocation(t *testing.T) {
+	dir := t.TempDir()
+	store, err := sink.NewDir(dir)
+	require.NoError(t, err)
+	rep, err := Lint(context.Background(), store, dir)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{CodeEmpty: 1}, codes(rep))
+}
+
+func TestLintMinIO(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	bucket := m.NewBucket(t)
+	store, err := sink.NewS3(m.S3(t), bucket)
+	require.NoError(t, err)
+	loc := "s3://" + bucket + "/ext/lint/"
+	s, err := New(store, loc, func(o *Options) { o.Class = 6003 })
+	require.NoError(t, err)
+	events := genEvents(300, 22)
+	writeAll(t, s, events, 1000)
+	rep, err := Lint(context.Background(), store, loc)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Findings)
+	assert.Equal(t, len(events), rep.Rows)
+
+	// A second source location in the same bucket is not mixed in.
+	_, err = Lint(context.Background(), store, "s3://other-bucket/ext/lint/")
+	require.Error(t, err)
+}
