@@ -1,0 +1,205 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/lakerelay/lakerelay"
+)
+
+// ListOptions configure a [List].
+type ListOptions struct {
+	// StartAfter, when set, starts the listing after this key (to resume a
+	// backfill).
+	StartAfter string
+	// PageSize is the number of keys per ListObjectsV2 call; 0 means 1000.
+	PageSize int32
+	// Decode says how objects are decoded.
+	Decode DecodeOptions
+	// IncludePrefixes and ExcludePrefixes select objects by key, as for
+	// [SQSOptions].
+	IncludePrefixes, ExcludePrefixes []string
+	// LogTypes maps key prefixes to log types, as for [SQSOptions].
+	LogTypes map[string]string
+	// Quarantine receives invalid records. When nil, Read returns them as
+	// errors.
+	Quarantine lakerelay.Quarantine
+}
+
+// List is a [lakerelay.Source] of the records of every object under a
+// bucket and prefix, in key order (a backfill). Records have a nil Ack.
+//
+// Read returns io.EOF after the last object. An object that cannot be
+// fetched or decoded makes Read return an *[ObjectError] naming it, and the
+// next Read goes on with the next object; a listing error is returned as is
+// and the next Read tries the same page again. [List.LastKey] tells where to
+// resume.
+//
+// A List is safe for concurrent use; objects are read one at a time.
+type List struct {
+	mu      sync.Mutex
+	client  S3API
+	bucket  string
+	prefix  string
+	opts    ListOptions
+	filter  keyFilter
+	types   prefixMap
+	keys    []ObjectRef
+	token   *string
+	started bool
+	more    bool
+	cur     *objectStream
+	body    io.Closer
+	lastKey string
+	closed  bool
+	c       counters
+}
+
+// NewList returns a List over bucket and prefix.
+func NewList(client S3API, bucket, prefix string, opts ...func(*ListOptions)) (*List, error) {
+	var o ListOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	errs := []error{o.Decode.Validate()}
+	if client == nil {
+		errs = append(errs, errors.New("source: NewList needs an S3 client"))
+	}
+	if err := ValidBucketName(bucket); err != nil {
+		errs = append(errs, fmt.Errorf("source: %w", err))
+	}
+	if o.PageSize < 0 || o.PageSize > 1000 {
+		errs = append(errs, fmt.Errorf("source: PageSize %d: want 0 to 1000", o.PageSize))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if o.PageSize == 0 {
+		o.PageSize = 1000
+	}
+	return &List{client: client, bucket: bucket, prefix: prefix, opts: o, lastKey: o.StartAfter,
+		filter: keyFilter{include: o.IncludePrefixes, exclude: o.ExcludePrefixes}, types: newPrefixMap(o.LogTypes)}, nil
+}
+
+// Read returns the next record.
+func (l *List) Read(ctx context.Context) (lakerelay.Record, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for {
+		if l.closed {
+			return lakerelay.Record{}, lakerelay.ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return lakerelay.Record{}, err
+		}
+		if l.cur != nil {
+			rec, err := l.cur.next()
+			switch {
+			case err == nil:
+				l.c.records.Add(1)
+				return rec, nil
+			case err == io.EOF:
+				l.c.objects.Add(1)
+				l.closeObject()
+				continue
+			}
+			l.c.errors.Add(1)
+			if !recordLevel(err) {
+				l.closeObject()
+			}
+			return lakerelay.Record{}, err
+		}
+		if len(l.keys) == 0 {
+			if l.started && !l.more {
+				return lakerelay.Record{}, io.EOF
+			}
+			if err := l.page(ctx); err != nil {
+				l.c.errors.Add(1)
+				return lakerelay.Record{}, err
+			}
+			continue
+		}
+		ref := l.keys[0]
+		l.keys = l.keys[1:]
+		l.lastKey = ref.Key
+		if !l.filter.selected(ref.Key) {
+			l.c.skipped.Add(1)
+			continue
+		}
+		out, err := getObject(ctx, l.client, ref)
+		if err != nil {
+			l.c.errors.Add(1)
+			if errors.Is(err, ErrNotFound) {
+				l.c.notFound.Add(1)
+			}
+			return lakerelay.Record{}, err
+		}
+		l.body = out.Body
+		origin := lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, LogType: l.types.lookup(ref.Key)}
+		l.cur = newObjectStream(out.Body, l.opts.Decode, origin, l.opts.Quarantine, &l.c)
+	}
+}
+
+func (l *List) page(ctx context.Context) error {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(l.bucket), MaxKeys: aws.Int32(l.opts.PageSize)}
+	if l.prefix != "" {
+		in.Prefix = aws.String(l.prefix)
+	}
+	if l.token != nil {
+		in.ContinuationToken = l.token
+	} else if l.opts.StartAfter != "" {
+		in.StartAfter = aws.String(l.opts.StartAfter)
+	}
+	out, err := l.client.ListObjectsV2(ctx, in)
+	if err != nil {
+		return fmt.Errorf("source: list s3://%s/%s: %w", l.bucket, l.prefix, err)
+	}
+	l.started = true
+	l.more = aws.ToBool(out.IsTruncated) && out.NextContinuationToken != nil
+	l.token = out.NextContinuationToken
+	for _, o := range out.Contents {
+		l.keys = append(l.keys, ObjectRef{Bucket: l.bucket, Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size)})
+	}
+	return nil
+}
+
+func (l *List) closeObject() {
+	if l.cur != nil {
+		l.cur.close()
+		l.cur = nil
+	}
+	if l.body != nil {
+		l.body.Close()
+		l.body = nil
+	}
+}
+
+// LastKey returns the key of the last object started (or StartAfter): a
+// backfill interrupted after it can resume with StartAfter set to the key
+// before it.
+func (l *List) LastKey() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastKey
+}
+
+// Stats returns the counters so far.
+func (l *List) Stats() Stats { return l.c.snapshot() }
+
+// Close stops the List and closes the open object; Read then returns
+// lakerelay.ErrClosed. It is idempotent.
+func (l *List) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	l.closeObject()
+	return nil
+}
+
+var _ lakerelay.Source = (*List)(nil)

@@ -1,0 +1,423 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/lakerelay/lakerelay"
+)
+
+// Defaults for [SQSOptions].
+const (
+	DefaultWorkers           = 4
+	DefaultWaitTime          = 20 * time.Second
+	DefaultVisibilityTimeout = 5 * time.Minute
+	// MaxVisibility is how long SQS lets a message stay invisible in total
+	// (12 hours); extensions stop there.
+	MaxVisibility = 12 * time.Hour
+)
+
+// SQSOptions configure an [SQS] source. The zero value means defaults.
+type SQSOptions struct {
+	// Workers is the number of messages processed at once, each by its own
+	// goroutine (long poll, fetch, decode); 0 means DefaultWorkers.
+	Workers int
+	// WaitTime is the long-poll wait of ReceiveMessage (at most 20s); 0
+	// means DefaultWaitTime.
+	WaitTime time.Duration
+	// VisibilityTimeout is asked for on receive and renewed every half of it
+	// while records of the message are in flight (up to MaxVisibility); 0
+	// means DefaultVisibilityTimeout. Rounded up to whole seconds.
+	VisibilityTimeout time.Duration
+	// Decode says how objects are decoded.
+	Decode DecodeOptions
+	// IncludePrefixes and ExcludePrefixes select objects by key: an object is
+	// read when its key begins with an include prefix (or there are none)
+	// and with no exclude prefix. Others are skipped and counted.
+	IncludePrefixes, ExcludePrefixes []string
+	// LogTypes maps key prefixes to the log type set in each record's
+	// origin; the longest matching prefix wins.
+	LogTypes map[string]string
+	// Quarantine receives invalid records with the reason. When it returns
+	// nil the record counts as settled; when it returns an error, or when
+	// Quarantine is nil, the object fails and its message stays in the
+	// queue.
+	Quarantine lakerelay.Quarantine
+	// OnError is told of every failure that leaves a message in the queue
+	// or loses a visibility extension: *ObjectError for objects (fetch,
+	// decode), *MessageError for message bodies and negative
+	// acknowledgements, and receive, delete and visibility errors. It must
+	// be safe for concurrent use and should not block. Nil means ignore
+	// (the failures are still counted in Stats.Errors).
+	OnError func(error)
+}
+
+// Validate reports every problem with o.
+func (o SQSOptions) Validate() error {
+	errs := []error{o.Decode.Validate()}
+	if o.Workers < 0 {
+		errs = append(errs, fmt.Errorf("source: Workers %d: must not be negative", o.Workers))
+	}
+	if o.WaitTime < 0 || o.WaitTime > 20*time.Second {
+		errs = append(errs, fmt.Errorf("source: WaitTime %v: want 0 to 20s", o.WaitTime))
+	}
+	if o.VisibilityTimeout < 0 || o.VisibilityTimeout > MaxVisibility {
+		errs = append(errs, fmt.Errorf("source: VisibilityTimeout %v: want 0 to 12h", o.VisibilityTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// SQS is a [lakerelay.Source] of the records of S3 objects announced by
+// notifications in an SQS queue (see [DecodeNotification] for the formats).
+// Read never returns io.EOF; it returns lakerelay.ErrClosed after Close.
+//
+// Each record's Ack must be called exactly once: the message is deleted only
+// when every object it names was read to the end and every record was
+// acknowledged with nil. See the package documentation, # Delivery.
+//
+// The workers start in NewSQS and stop in Close. An SQS is safe for
+// concurrent use.
+type SQS struct {
+	s3c      S3API
+	sqsc     SQSAPI
+	queueURL string
+	opts     SQSOptions
+	vis      time.Duration
+	filter   keyFilter
+	types    prefixMap
+
+	out    chan lakerelay.Record
+	ctx    context.Context
+	cancel context.CancelFunc
+	closed chan struct{}
+	once   sync.Once
+	wg     sync.WaitGroup // workers, extender
+	bg     sync.WaitGroup // deletions
+
+	mu       sync.Mutex
+	inflight map[*message]struct{}
+	last     atomic.Int64 // unix nanos of the last received message (or start)
+	c        counters
+}
+
+// NewSQS starts a source reading the queue at queueURL and fetching objects
+// with s3c.
+func NewSQS(s3c S3API, sqsc SQSAPI, queueURL string, opts ...func(*SQSOptions)) (*SQS, error) {
+	var o SQSOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if s3c == nil || sqsc == nil || queueURL == "" {
+		return nil, errors.New("source: NewSQS needs an S3 client, an SQS client and a queue URL")
+	}
+	if o.Workers == 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.WaitTime == 0 {
+		o.WaitTime = DefaultWaitTime
+	}
+	if o.VisibilityTimeout == 0 {
+		o.VisibilityTimeout = DefaultVisibilityTimeout
+	}
+	s := &SQS{
+		s3c: s3c, sqsc: sqsc, queueURL: queueURL, opts: o,
+		vis:      time.Duration(math.Ceil(o.VisibilityTimeout.Seconds())) * time.Second,
+		filter:   keyFilter{include: o.IncludePrefixes, exclude: o.ExcludePrefixes},
+		types:    newPrefixMap(o.LogTypes),
+		out:      make(chan lakerelay.Record),
+		closed:   make(chan struct{}),
+		inflight: map[*message]struct{}{},
+	}
+	s.last.Store(time.Now().UnixNano())
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(o.Workers + 1)
+	for range o.Workers {
+		go s.worker()
+	}
+	go s.extender()
+	return s, nil
+}
+
+// Read returns the next record. It blocks until one is available, ctx ends,
+// or the source is closed.
+func (s *SQS) Read(ctx context.Context) (lakerelay.Record, error) {
+	select {
+	case <-s.closed:
+		return lakerelay.Record{}, lakerelay.ErrClosed
+	default:
+	}
+	select {
+	case r := <-s.out:
+		return r, nil
+	case <-ctx.Done():
+		return lakerelay.Record{}, ctx.Err()
+	case <-s.closed:
+		return lakerelay.Record{}, lakerelay.ErrClosed
+	}
+}
+
+// Close stops receiving, abandons the objects being read (their messages
+// stay in the queue and come back after their visibility timeout) and waits
+// for the workers to stop. Records already handed out can still be
+// acknowledged; a message all of whose records are then acknowledged with nil
+// is still deleted. Close is idempotent.
+func (s *SQS) Close() error {
+	s.once.Do(func() {
+		s.cancel()
+		close(s.closed)
+	})
+	s.wg.Wait()
+	s.bg.Wait()
+	return nil
+}
+
+// Stats returns the counters so far.
+func (s *SQS) Stats() Stats { return s.c.snapshot() }
+
+// InFlight returns the number of received messages not yet settled (being
+// read, or with records not yet acknowledged).
+func (s *SQS) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.inflight)
+}
+
+// Idle returns how long ago the last message was received (or the source
+// started).
+func (s *SQS) Idle() time.Duration {
+	return time.Since(time.Unix(0, s.last.Load()))
+}
+
+func (s *SQS) report(err error) {
+	s.c.errors.Add(1)
+	if s.opts.OnError != nil {
+		s.opts.OnError(err)
+	}
+}
+
+func (s *SQS) worker() {
+	defer s.wg.Done()
+	backoff := time.Duration(0)
+	for s.ctx.Err() == nil {
+		out, err := s.sqsc.ReceiveMessage(s.ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(s.queueURL),
+			MaxNumberOfMessages:         1,
+			WaitTimeSeconds:             int32(math.Ceil(s.opts.WaitTime.Seconds())),
+			VisibilityTimeout:           int32(s.vis / time.Second),
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount},
+		})
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return
+			}
+			s.report(fmt.Errorf("source: receive from %s: %w", s.queueURL, err))
+			backoff = min(max(2*backoff, 100*time.Millisecond), 10*time.Second)
+			select {
+			case <-time.After(backoff):
+			case <-s.ctx.Done():
+				return
+			}
+			continue
+		}
+		backoff = 0
+		for _, m := range out.Messages {
+			s.handle(m)
+		}
+	}
+}
+
+// errNacked stops reading a message one of whose records was negatively
+// acknowledged.
+var errNacked = errors.New("source: a record was negatively acknowledged")
+
+// message tracks one received message until it is settled.
+type message struct {
+	s        *SQS
+	id       string
+	receipt  string
+	received time.Time
+	extended time.Time
+
+	mu      sync.Mutex
+	pending int   // records not yet acknowledged, +1 while reading
+	failed  error // first failure: the message stays in the queue
+	settled bool
+}
+
+func (m *message) add() {
+	m.mu.Lock()
+	m.pending++
+	m.mu.Unlock()
+}
+
+// done settles one record (or the reading) with err.
+func (m *message) done(err error) {
+	m.mu.Lock()
+	if err != nil && m.failed == nil {
+		m.failed = err
+	}
+	m.pending--
+	last := m.pending == 0 && !m.settled
+	if last {
+		m.settled = true
+	}
+	failed := m.failed
+	m.mu.Unlock()
+	if last {
+		m.s.finish(m, failed)
+	}
+}
+
+func (m *message) isFailed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.failed != nil
+}
+
+func (s *SQS) handle(sm sqstypes.Message) {
+	s.c.messages.Add(1)
+	s.last.Store(time.Now().UnixNano())
+	m := &message{s: s, id: aws.ToString(sm.MessageId), receipt: aws.ToString(sm.ReceiptHandle), received: time.Now(), pending: 1}
+	m.extended = m.received
+	n, err := DecodeNotification([]byte(aws.ToString(sm.Body)))
+	if err != nil {
+		// Left for redelivery and, after maxReceiveCount, the DLQ.
+		s.report(&MessageError{MessageID: m.id, Err: err})
+		return
+	}
+	s.c.skipped.Add(int64(n.Skipped))
+	if n.Test {
+		s.c.skipped.Add(1)
+	}
+	s.mu.Lock()
+	s.inflight[m] = struct{}{}
+	s.mu.Unlock()
+	var failed error
+	for _, ref := range n.Objects {
+		if !s.filter.selected(ref.Key) {
+			s.c.skipped.Add(1)
+			continue
+		}
+		if err := s.readObject(m, ref); err != nil {
+			if err == errNacked {
+				break // the message comes back anyway
+			}
+			failed = err
+			if !errors.Is(err, context.Canceled) || s.ctx.Err() == nil {
+				var oe *ObjectError
+				if errors.As(err, &oe) && errors.Is(err, ErrNotFound) {
+					s.c.notFound.Add(1)
+				}
+				s.report(err)
+			}
+			break // the message comes back anyway: do not read the rest twice
+		}
+	}
+	m.done(failed)
+}
+
+func (s *SQS) readObject(m *message, ref ObjectRef) error {
+	out, err := getObject(s.ctx, s.s3c, ref)
+	if err != nil {
+		return err
+	}
+	defer out.Body.Close()
+	origin := lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, VersionID: ref.VersionID, LogType: s.types.lookup(ref.Key)}
+	st := newObjectStream(out.Body, s.opts.Decode, origin, s.opts.Quarantine, &s.c)
+	defer st.close()
+	for {
+		rec, err := st.next()
+		if err == io.EOF {
+			s.c.objects.Add(1)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if m.isFailed() {
+			return errNacked
+		}
+		m.add()
+		rec.Ack = lakerelay.Once(m.done)
+		select {
+		case s.out <- rec:
+			s.c.records.Add(1)
+		case <-s.ctx.Done():
+			rec.Ack(s.ctx.Err())
+			return s.ctx.Err()
+		}
+	}
+}
+
+// finish deletes a message all of whose records were acknowledged, or
+// leaves a failed one for redelivery.
+func (s *SQS) finish(m *message, failed error) {
+	s.mu.Lock()
+	delete(s.inflight, m)
+	s.mu.Unlock()
+	if failed != nil {
+		var oe *ObjectError
+		if !errors.As(failed, &oe) && !errors.Is(failed, context.Canceled) {
+			s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("negatively acknowledged: %w", failed)})
+		}
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := s.sqsc.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.receipt)})
+		if err != nil {
+			s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("delete: %w", err)})
+			return
+		}
+		s.c.deleted.Add(1)
+	}()
+}
+
+// extender renews the visibility of messages in flight.
+func (s *SQS) extender() {
+	defer s.wg.Done()
+	tick := time.NewTicker(max(s.vis/4, 250*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-tick.C:
+			s.mu.Lock()
+			var due []*message
+			for m := range s.inflight {
+				if now.Sub(m.extended) >= s.vis/2 && now.Sub(m.received)+s.vis <= MaxVisibility && !m.isFailed() {
+					m.extended = now
+					due = append(due, m)
+				}
+			}
+			s.mu.Unlock()
+			for _, m := range due {
+				_, err := s.sqsc.ChangeMessageVisibility(s.ctx, &sqs.ChangeMessageVisibilityInput{
+					QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.receipt), VisibilityTimeout: int32(s.vis / time.Second),
+				})
+				if err != nil && s.ctx.Err() == nil {
+					s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("extend visibility: %w", err)})
+				}
+			}
+		}
+	}
+}
+
+var _ lakerelay.Source = (*SQS)(nil)
