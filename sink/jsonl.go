@@ -436,7 +436,7 @@ func (r *batchReader) Read(p []byte) (int, error) {
 
 // writeLine writes one record as one JSON line.
 func (r *batchReader) writeLine(data []byte) error {
-	if json.Valid(data) {
+	if validJSON(data) {
 		if len(data) > 0 && (isSpace(data[0]) || isSpace(data[len(data)-1])) {
 			data = bytes.TrimSpace(data)
 		}

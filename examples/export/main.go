@@ -1,0 +1,489 @@
+// Command export writes raw NDJSON records to S3 or a local directory as
+// compressed JSONL objects, under the key layout of an S3 output connector,
+// of a vendor's "export findings to your bucket" integration, or of a
+// template.
+//
+// Usage:
+//
+//	go run ./examples/export (--bucket B | --out-dir DIR) [--layout connector|vendor|template]
+//	  [--prefix P] [--connector-type T] [--connector-id ID] [--run-id R] [--stream S]
+//	  [--vendor V] [--event-type T] [--account A] [--key-template TEMPLATE] [--field NAME=VALUE]...
+//	  [--compression gzip|zstd|none] [--batch-records N] [--batch-bytes N] [--batch-age DURATION]
+//	  [--acl ACL] [--sse aws:kms|AES256] [--sse-kms-key-id ID] [--test-connection]
+//	  [--region R] [--role-arn ARN] [--external-id ID] [--path-style]
+//	  [--time-field NAME] [--input FILE]...
+//
+// Records are read from standard input, or from the --input files (plain,
+// gzip or zstd, detected by content), one record per line. Lines that are
+// not JSON are written as JSON strings, so nothing is dropped.
+//
+// Layouts (every object is named <UTC time>-<UUIDv7>.json.gz, .json.zst or
+// .jsonl under the prefix):
+//
+//	connector  [{prefix}/]{connector_type}/{connector_id}/{flow_run_id}/{stream_name}/
+//	           flags --prefix (optional), --connector-type, --connector-id,
+//	           --run-id (default: a new time-ordered id), --stream
+//	vendor     {vendor}/{event_type}/{YYYY-MM-DD}/{account}/
+//	           flags --vendor, --event-type, --account; the date is each
+//	           record's --time-field (epoch ms or RFC 3339), falling back to now
+//	template   --key-template, for example "{+prefix}/{source}/dt={date:2006-01-02}/"
+//	           with --field NAME=VALUE for its fields (see package partition)
+//
+// A batch becomes one object when it reaches --batch-records (default
+// 50000), --batch-bytes (default 33554432) or --batch-age (default 1m).
+//
+// S3 settings come from the standard AWS chain (environment, shared config,
+// SSO, IMDS) and honour AWS_ENDPOINT_URL_S3; --role-arn (with --external-id)
+// assumes a role. Path-style addressing is used with a custom endpoint or
+// --path-style. --acl (for example bucket-owner-full-control), --sse and
+// --sse-kms-key-id set the object ACL and encryption.
+//
+// --test-connection only writes and removes a small test object where the
+// data would go, then exits: 0 when it works, 1 with an actionable message
+// when it does not.
+//
+// Progress goes to stderr every 5 seconds; the last line on stderr is one
+// JSON summary: {"records":N,"objects":N,"bytes":N,"errors":N,...}. The exit
+// status is 0 on success, 1 on any failure, 2 on bad usage.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/batch"
+	"github.com/lakerelay/lakerelay/internal/awsenv"
+	"github.com/lakerelay/lakerelay/partition"
+	"github.com/lakerelay/lakerelay/sink"
+	"github.com/lakerelay/lakerelay/source"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stderr))
+}
+
+// summary is the last line on stderr.
+type summary struct {
+	Records     int64  `json:"records"`
+	Objects     int64  `json:"objects"`
+	Bytes       int64  `json:"bytes"`
+	Errors      int64  `json:"errors"`
+	Failed      int64  `json:"failed_records"`
+	RawBytes    int64  `json:"raw_bytes"`
+	Destination string `json:"destination,omitempty"`
+	RunID       string `json:"run_id,omitempty"`
+	Connection  string `json:"connection,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+type config struct {
+	bucket, outDir, layout                  string
+	prefix, connType, connID, runID, stream string
+	vendor, eventType, account, keyTemplate string
+	fields, inputs                          multiFlag
+	compression                             string
+	batchRecords                            int
+	batchBytes                              int64
+	batchAge                                time.Duration
+	acl, sse, kmsKey                        string
+	testConnection                          bool
+	region, roleARN, externalID, timeField  string
+	pathStyle                               bool
+}
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
+	var sum summary
+	defer func() {
+		line, _ := json.Marshal(sum)
+		fmt.Fprintf(stderr, "%s\n", line)
+	}()
+	fail := func(c int, err error) int {
+		sum.Errors++
+		sum.Error = err.Error()
+		fmt.Fprintf(stderr, "export: %v\n", err)
+		return c
+	}
+
+	var c config
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.bucket, "bucket", "", "S3 bucket to write to")
+	fs.StringVar(&c.outDir, "out-dir", "", "local directory to write to (instead of --bucket)")
+	fs.StringVar(&c.layout, "layout", "connector", "key layout: connector, vendor or template")
+	fs.StringVar(&c.prefix, "prefix", "", "connector layout: key prefix (may contain /)")
+	fs.StringVar(&c.connType, "connector-type", "", "connector layout: connector type")
+	fs.StringVar(&c.connID, "connector-id", "", "connector layout: connector id")
+	fs.StringVar(&c.runID, "run-id", "", "connector layout: flow run id (default: a new time-ordered id)")
+	fs.StringVar(&c.stream, "stream", "", "connector layout: stream name")
+	fs.StringVar(&c.vendor, "vendor", "", "vendor layout: vendor name")
+	fs.StringVar(&c.eventType, "event-type", "", "vendor layout: event type")
+	fs.StringVar(&c.account, "account", "", "vendor layout: account")
+	fs.StringVar(&c.keyTemplate, "key-template", "", "template layout: key template, e.g. {+prefix}/{source}/{date:2006-01-02}/")
+	fs.Var(&c.fields, "field", "template layout: NAME=VALUE for a template field (repeatable)")
+	fs.StringVar(&c.compression, "compression", "gzip", "object compression: gzip, zstd or none")
+	fs.IntVar(&c.batchRecords, "batch-records", batch.DefaultMaxRecords, "records per object at most")
+	fs.Int64Var(&c.batchBytes, "batch-bytes", batch.DefaultMaxBytes, "uncompressed record bytes per object at most")
+	fs.DurationVar(&c.batchAge, "batch-age", time.Minute, "longest a record waits before its object is written")
+	fs.StringVar(&c.acl, "acl", "", "canned ACL for objects, e.g. bucket-owner-full-control")
+	fs.StringVar(&c.sse, "sse", "", "server-side encryption: aws:kms or AES256")
+	fs.StringVar(&c.kmsKey, "sse-kms-key-id", "", "KMS key for --sse aws:kms")
+	fs.BoolVar(&c.testConnection, "test-connection", false, "only test writing to the destination, then exit")
+	fs.StringVar(&c.region, "region", "", "AWS region (default from the environment)")
+	fs.StringVar(&c.roleARN, "role-arn", "", "IAM role to assume for writing")
+	fs.StringVar(&c.externalID, "external-id", "", "external id for --role-arn")
+	fs.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
+	fs.StringVar(&c.timeField, "time-field", sink.DefaultTimeField, "record field with the event time (epoch ms or RFC 3339)")
+	fs.Var(&c.inputs, "input", "NDJSON input file (repeatable; more files may follow; default stdin)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		sum.Errors++
+		sum.Error = err.Error()
+		return 2
+	}
+	if fs.NArg() > 0 {
+		if len(c.inputs) == 0 {
+			return fail(2, usagef("unexpected arguments %q (input files follow --input)", fs.Args()))
+		}
+		c.inputs = append(c.inputs, fs.Args()...)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	store, layout, err := setup(ctx, &c, &sum)
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return fail(2, err)
+		}
+		return fail(1, err)
+	}
+
+	if c.testConnection {
+		prefix, err := layout.Execute(nil, time.Now())
+		if err != nil {
+			return fail(2, err)
+		}
+		res, err := sink.CheckConnection(ctx, store, prefix)
+		if err != nil {
+			var ce *sink.ConnectionError
+			if errors.As(err, &ce) {
+				sum.Connection = ce.Problem.String()
+			}
+			return fail(1, err)
+		}
+		sum.Connection = "ok"
+		if res.Deleted {
+			fmt.Fprintf(stderr, "export: connection ok: wrote and removed %s\n", res.Location)
+		} else {
+			fmt.Fprintf(stderr, "export: connection ok: wrote %s, but could not remove it: %v\n", res.Location, res.DeleteErr)
+		}
+		return 0
+	}
+	return export(ctx, &c, store, layout, stdin, stderr, &sum, fail)
+}
+
+// setup validates the flags and builds the store and the bound layout.
+func setup(ctx context.Context, c *config, sum *summary) (sink.Store, *partition.Template, error) {
+	if (c.bucket == "") == (c.outDir == "") {
+		return nil, nil, usagef("exactly one of --bucket and --out-dir is required")
+	}
+	if c.outDir != "" {
+		for name, v := range map[string]string{"--acl": c.acl, "--sse": c.sse, "--sse-kms-key-id": c.kmsKey, "--role-arn": c.roleARN, "--external-id": c.externalID, "--region": c.region} {
+			if v != "" {
+				return nil, nil, usagef("%s applies only with --bucket", name)
+			}
+		}
+	}
+	switch sink.Compression(c.compression) {
+	case sink.Gzip, sink.Zstd, sink.None:
+	default:
+		return nil, nil, usagef("--compression %q: want gzip, zstd or none", c.compression)
+	}
+	if c.batchRecords <= 0 || c.batchBytes <= 0 || c.batchAge <= 0 {
+		return nil, nil, usagef("--batch-records, --batch-bytes and --batch-age must be positive")
+	}
+	if c.timeField == "" {
+		return nil, nil, usagef("--time-field must not be empty")
+	}
+	layout, err := buildLayout(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum.RunID = c.runID
+
+	if c.outDir != "" {
+		d, err := sink.NewDir(c.outDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		sum.Destination = d.Root()
+		return d, layout, nil
+	}
+	so := sink.S3Options{
+		ACL:         types.ObjectCannedACL(c.acl),
+		SSE:         types.ServerSideEncryption(c.sse),
+		SSEKMSKeyID: c.kmsKey,
+	}
+	if err := so.Validate(); err != nil {
+		return nil, nil, &usageError{err.Error()}
+	}
+	o := awsenv.Options{Region: c.region, RoleARN: c.roleARN, ExternalID: c.externalID}
+	if err := o.Validate(); err != nil {
+		return nil, nil, &usageError{err.Error()}
+	}
+	cfg, err := awsenv.Load(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	client := s3.NewFromConfig(cfg, awsenv.S3Options(cfg, c.pathStyle))
+	st, err := sink.NewS3(client, c.bucket, func(o *sink.S3Options) { *o = so })
+	if err != nil {
+		return nil, nil, &usageError{err.Error()}
+	}
+	sum.Destination = "s3://" + c.bucket + "/"
+	return st, layout, nil
+}
+
+func buildLayout(c *config) (*partition.Template, error) {
+	connFlags := map[string]string{"--prefix": c.prefix, "--connector-type": c.connType, "--connector-id": c.connID, "--run-id": c.runID, "--stream": c.stream}
+	vendorFlags := map[string]string{"--vendor": c.vendor, "--event-type": c.eventType, "--account": c.account}
+	notWith := func(flags map[string]string) error {
+		for name, v := range flags {
+			if v != "" {
+				return usagef("%s does not apply to --layout %s", name, c.layout)
+			}
+		}
+		return nil
+	}
+	required := func(flags map[string]string, names ...string) error {
+		var missing []string
+		for _, n := range names {
+			if flags[n] == "" {
+				missing = append(missing, n)
+			}
+		}
+		if len(missing) > 0 {
+			return usagef("--layout %s needs %s", c.layout, strings.Join(missing, ", "))
+		}
+		return nil
+	}
+	if c.layout != "template" && (c.keyTemplate != "" || len(c.fields) > 0) {
+		return nil, usagef("--key-template and --field need --layout template")
+	}
+	var t *partition.Template
+	var fields map[string]string
+	switch c.layout {
+	case "connector":
+		if err := notWith(vendorFlags); err != nil {
+			return nil, err
+		}
+		if err := required(connFlags, "--connector-type", "--connector-id", "--stream"); err != nil {
+			return nil, err
+		}
+		if c.runID == "" {
+			c.runID = partition.ObjectName("")
+		}
+		t = partition.ConnectorTemplate()
+		fields = map[string]string{"prefix": c.prefix, "connector_type": c.connType, "connector_id": c.connID, "flow_run_id": c.runID, "stream_name": c.stream}
+	case "vendor":
+		if err := notWith(connFlags); err != nil {
+			return nil, err
+		}
+		if err := required(vendorFlags, "--vendor", "--event-type", "--account"); err != nil {
+			return nil, err
+		}
+		t = partition.VendorTemplate()
+		fields = map[string]string{"vendor": c.vendor, "event_type": c.eventType, "account": c.account}
+	case "template":
+		if err := notWith(connFlags); err != nil {
+			return nil, err
+		}
+		if err := notWith(vendorFlags); err != nil {
+			return nil, err
+		}
+		if c.keyTemplate == "" {
+			return nil, usagef("--layout template needs --key-template")
+		}
+		var err error
+		if t, err = partition.Compile(c.keyTemplate); err != nil {
+			return nil, &usageError{err.Error()}
+		}
+		if !strings.HasSuffix(c.keyTemplate, "/") {
+			return nil, usagef("--key-template %q must end in \"/\" (object names are appended)", c.keyTemplate)
+		}
+		fields = map[string]string{}
+		for _, f := range c.fields {
+			name, value, ok := strings.Cut(f, "=")
+			if !ok || name == "" {
+				return nil, usagef("--field %q: want NAME=VALUE", f)
+			}
+			if _, dup := fields[name]; dup {
+				return nil, usagef("--field %s given twice", name)
+			}
+			fields[name] = value
+		}
+	default:
+		return nil, usagef("--layout %q: want connector, vendor or template", c.layout)
+	}
+	bound, err := t.Bind(fields)
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	if rest := bound.Fields(); len(rest) > 0 {
+		return nil, usagef("--key-template fields without a --field value: %s", strings.Join(rest, ", "))
+	}
+	return bound, nil
+}
+
+func export(ctx context.Context, c *config, store sink.Store, layout *partition.Template, stdin io.Reader, stderr io.Writer, sum *summary, fail func(int, error) int) int {
+	s, err := sink.NewJSONL(store, func(o *sink.JSONLOptions) {
+		o.Compression = sink.Compression(c.compression)
+		o.Layout = layout
+		o.TimeField = c.timeField
+	})
+	if err != nil {
+		return fail(2, err)
+	}
+	var failedBatches, failedRecords atomic.Int64
+	b, err := batch.New(s, func(o *batch.Options) {
+		o.MaxRecords = c.batchRecords
+		o.MaxBytes = c.batchBytes
+		o.MaxAge = c.batchAge
+		// Hold at most two full batches: memory stays bounded whatever the input size.
+		o.MaxPendingBytes = 2*c.batchBytes + 2*int64(c.batchRecords)*batch.RecordOverhead
+		o.FlushConcurrency = 2
+		o.OnFlush = func(r batch.FlushResult) {
+			if r.Err != nil {
+				failedBatches.Add(1)
+				failedRecords.Add(int64(r.Records))
+				fmt.Fprintf(stderr, "export: %v\n", r.Err)
+			}
+		}
+	})
+	if err != nil {
+		return fail(2, err)
+	}
+
+	var read atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				st := s.Stats()
+				fmt.Fprintf(stderr, "export: %d records read, %d objects (%d bytes) stored\n", read.Load(), st.Objects, st.Bytes)
+			}
+		}
+	}()
+
+	readErr := readInputs(ctx, c.inputs, stdin, func(r lakerelay.Record) error {
+		p, err := s.Partition(r)
+		if err != nil {
+			return err
+		}
+		if err := b.Add(ctx, p, r); err != nil {
+			return err
+		}
+		read.Add(1)
+		return nil
+	})
+	// Store what was read, even after an interrupt: input from a pipe
+	// cannot be read again.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	closeErr := b.Close(cctx)
+	cancel()
+	close(done)
+
+	st := s.Stats()
+	sum.Records, sum.Objects, sum.Bytes, sum.RawBytes = read.Load(), st.Objects, st.Bytes, st.RawBytes
+	sum.Errors += failedBatches.Load()
+	sum.Failed = failedRecords.Load()
+	code := 0
+	if readErr != nil {
+		code = fail(1, readErr)
+	}
+	if closeErr != nil && failedBatches.Load() == 0 {
+		code = fail(1, closeErr)
+	}
+	if failedBatches.Load() > 0 {
+		code = 1
+		if sum.Error == "" {
+			sum.Error = fmt.Sprintf("%d records in %d objects were not stored", failedRecords.Load(), failedBatches.Load())
+		}
+	}
+	return code
+}
+
+// readInputs reads every record of the inputs (stdin when none) in order,
+// calling add for each. It stops at the first error.
+func readInputs(ctx context.Context, inputs []string, stdin io.Reader, add func(lakerelay.Record) error) error {
+	one := func(name string, r io.Reader) error {
+		rd, err := source.NewReader(name, bufio.NewReaderSize(r, 256<<10), func(o *source.ReaderOptions) {
+			o.Decode.StreamType = source.Lines
+		})
+		if err != nil {
+			return err
+		}
+		defer rd.Close()
+		for {
+			rec, err := rd.Read(ctx)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := add(rec); err != nil {
+				return err
+			}
+		}
+	}
+	if len(inputs) == 0 {
+		return one("stdin", stdin)
+	}
+	for _, name := range inputs {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		err = one(name, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,343 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/lakerelay/lakerelay/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var binary string
+
+func build(t *testing.T) string {
+	t.Helper()
+	if binary != "" {
+		return binary
+	}
+	dir, err := os.MkdirTemp("", "export-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "export")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	binary = bin
+	return bin
+}
+
+type result struct {
+	code    int
+	stderr  string
+	summary summary
+}
+
+func runExport(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(build(t), args...)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+	var sum summary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatalf("last stderr line is not the JSON summary: %v\n%s", err, stderr.String())
+	}
+	return result{code, stderr.String(), sum}
+}
+
+func decompress(t *testing.T, name string, b []byte) []string {
+	t.Helper()
+	var r io.Reader = bytes.NewReader(b)
+	switch {
+	case strings.HasSuffix(name, ".json.gz"):
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	case strings.HasSuffix(name, ".json.zst"):
+		zr, err := zstd.NewReader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+}
+
+// dirObjects returns relative path -> lines of every file under root.
+func dirObjects(t *testing.T, root string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	err := filepath.Walk(root, func(path string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		out[filepath.ToSlash(rel)] = decompress(t, path, b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func s3Objects(t *testing.T, client *s3.Client, bucket string) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string][]string{}
+	list, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range list.Contents {
+		g, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: o.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(g.Body)
+		g.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[aws.ToString(o.Key)] = decompress(t, aws.ToString(o.Key), b)
+	}
+	return out
+}
+
+const name = `\d{8}T\d{6}Z-[0-9a-f-]{36}`
+
+var input = []string{
+	`{"id":1,"time":1764547200000}`,
+	`{"id":2,"time":"2025-12-02T10:00:00Z"}`,
+	`plain text line`,
+	`{"id":4,"nested":{"a":[1,2,3]}}`,
+}
+
+func TestExportDirConnector(t *testing.T) {
+	out := t.TempDir()
+	env := os.Environ()
+	res := runExport(t, env, strings.Join(input, "\n")+"\n",
+		"--out-dir", out, "--prefix", "exports/prod", "--connector-type", "s3", "--connector-id", "conn-1",
+		"--run-id", "run-42", "--stream", "users")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	objs := dirObjects(t, out)
+	if len(objs) != 1 {
+		t.Fatalf("objects %v", objs)
+	}
+	want := slices.Clone(input)
+	want[2] = `"plain text line"`
+	for k, lines := range objs {
+		if !regexp.MustCompile(`^exports/prod/s3/conn-1/run-42/users/` + name + `\.json\.gz$`).MatchString(k) {
+			t.Errorf("key %q", k)
+		}
+		if !slices.Equal(lines, want) {
+			t.Errorf("lines %q, want %q", lines, want)
+		}
+	}
+	if s := res.summary; s.Records != 4 || s.Objects != 1 || s.Bytes == 0 || s.Errors != 0 || s.RunID != "run-42" {
+		t.Fatalf("summary %+v", s)
+	}
+}
+
+func TestExportDirInputFilesAndBatches(t *testing.T) {
+	in := t.TempDir()
+	plain := filepath.Join(in, "a.ndjson")
+	if err := os.WriteFile(plain, []byte(strings.Join(input[:2], "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(strings.Join(input[2:], "\n") + "\n"))
+	zw.Close()
+	gzPath := filepath.Join(in, "b.ndjson.gz")
+	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	res := runExport(t, os.Environ(), "",
+		"--out-dir", out, "--layout", "template", "--key-template", "{+base}/{source}/dt={date:2006-01-02}/",
+		"--field", "base=raw/v1", "--field", "source=app", "--compression", "zstd", "--batch-records", "1",
+		"--input", plain, gzPath)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	objs := dirObjects(t, out)
+	var all []string
+	for k, lines := range objs {
+		if !regexp.MustCompile(`^raw/v1/app/dt=\d{4}-\d{2}-\d{2}/` + name + `\.json\.zst$`).MatchString(k) {
+			t.Errorf("key %q", k)
+		}
+		all = append(all, lines...)
+	}
+	if len(objs) != 4 || res.summary.Objects != 4 || len(all) != 4 {
+		t.Fatalf("%d objects %v, summary %+v", len(objs), objs, res.summary)
+	}
+}
+
+func TestExportS3Vendor(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	bucket := m.NewBucket(t)
+	res := runExport(t, m.Env(), strings.Join(input, "\n")+"\n",
+		"--bucket", bucket, "--layout", "vendor", "--vendor", "Acme", "--event-type", "findings",
+		"--account", "123456789012", "--acl", "bucket-owner-full-control",
+		"--role-arn", "arn:aws:iam::123456789012:role/exporter", "--external-id", "ext-123")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	got := map[string][]string{}
+	for k, lines := range s3Objects(t, m.S3(t), bucket) {
+		sm := regexp.MustCompile(`^(Acme/findings/(\d{4}-\d{2}-\d{2})/123456789012/)` + name + `\.json\.gz$`).FindStringSubmatch(k)
+		if sm == nil {
+			t.Fatalf("key %q does not follow the vendor layout", k)
+		}
+		if sm[2] != "2025-12-01" && sm[2] != "2025-12-02" {
+			sm[1] = "today"
+		}
+		got[sm[1]] = lines
+	}
+	want := map[string][]string{
+		"Acme/findings/2025-12-01/123456789012/": {input[0]},
+		"Acme/findings/2025-12-02/123456789012/": {input[1]},
+		"today":                                  {`"plain text line"`, input[3]},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("objects %q, want %q", got, want)
+	}
+	for k, w := range want {
+		if !slices.Equal(got[k], w) {
+			t.Errorf("%s: %q, want %q", k, got[k], w)
+		}
+	}
+	if s := res.summary; s.Records != 4 || s.Objects != 3 || s.Errors != 0 || s.Destination != "s3://"+bucket+"/" {
+		t.Fatalf("summary %+v", s)
+	}
+}
+
+func TestExportS3Failure(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	res := runExport(t, m.Env(), strings.Join(input, "\n")+"\n",
+		"--bucket", "lr-missing-bucket", "--connector-type", "s3", "--connector-id", "c", "--stream", "s")
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", res.code, res.stderr)
+	}
+	if s := res.summary; s.Errors == 0 || s.Failed != 4 || s.Objects != 0 {
+		t.Fatalf("summary %+v", s)
+	}
+	if !strings.Contains(res.stderr, "s3://lr-missing-bucket/s3/c/") || !strings.Contains(res.stderr, "NoSuchBucket") {
+		t.Fatalf("stderr does not name the bucket/key and cause:\n%s", res.stderr)
+	}
+}
+
+func TestExportTestConnection(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	bucket := m.NewBucket(t)
+	conn := []string{"--connector-type", "s3", "--connector-id", "c", "--stream", "s", "--test-connection"}
+	withEnv := func(env []string, kv ...string) []string {
+		out := slices.Clone(env)
+		for _, e := range kv {
+			k, _, _ := strings.Cut(e, "=")
+			out = slices.DeleteFunc(out, func(s string) bool { return strings.HasPrefix(s, k+"=") })
+			out = append(out, e)
+		}
+		return out
+	}
+	ak, sk, tok := m.AssumeRole(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::*"]}]}`)
+	proxy := testenv.NewFaultProxy(t, m.Endpoint)
+	proxy.FailNext(1000, 503, "SlowDown")
+	tests := []struct {
+		name       string
+		env        []string
+		bucket     string
+		code       int
+		connection string
+		mention    string
+	}{
+		{"ok", m.Env(), bucket, 0, "ok", "wrote and removed"},
+		{"missing bucket", m.Env(), "lr-nope-nope", 1, "no-bucket", `bucket "lr-nope-nope" does not exist`},
+		{"access denied", withEnv(m.Env(), "AWS_ACCESS_KEY_ID="+ak, "AWS_SECRET_ACCESS_KEY="+sk, "AWS_SESSION_TOKEN="+tok), bucket, 1, "access-denied", "s3:PutObject"},
+		{"bad credentials", withEnv(m.Env(), "AWS_ACCESS_KEY_ID=AKIAWRONGWRONGWRONG0"), bucket, 1, "bad-credentials", "credentials were rejected"},
+		{"unreachable", withEnv(m.Env(), "AWS_ENDPOINT_URL_S3="+testenv.ClosedEndpoint(t)), bucket, 1, "unreachable", "cannot be reached"},
+		{"throttled", withEnv(m.Env(), "AWS_ENDPOINT_URL_S3="+proxy.URL()), bucket, 1, "throttled", "SlowDown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runExport(t, tt.env, "", append([]string{"--bucket", tt.bucket}, conn...)...)
+			if res.code != tt.code || res.summary.Connection != tt.connection || !strings.Contains(res.stderr, tt.mention) {
+				t.Fatalf("exit %d, connection %q; want %d, %q mentioning %q\n%s", res.code, res.summary.Connection, tt.code, tt.connection, tt.mention, res.stderr)
+			}
+		})
+	}
+	if objs := s3Objects(t, m.S3(t), bucket); len(objs) != 0 {
+		t.Fatalf("test objects left: %v", objs)
+	}
+}
+
+func TestExportUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{},
+		{"--bucket", "b", "--out-dir", dir},
+		{"--out-dir", dir}, // connector flags missing
+		{"--out-dir", dir, "--layout", "vendor", "--vendor", "V"}, // vendor flags missing
+		{"--out-dir", dir, "--layout", "nope"},
+		{"--out-dir", dir, "--layout", "template"},
+		{"--out-dir", dir, "--layout", "template", "--key-template", "{a}/{b}/", "--field", "a=x"},
+		{"--out-dir", dir, "--layout", "template", "--key-template", "{a}/", "--field", "a=../x"},
+		{"--out-dir", dir, "--layout", "template", "--key-template", "{a", "--field", "a=x"},
+		{"--out-dir", dir, "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--compression", "lz4"},
+		{"--out-dir", dir, "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--acl", "private"},
+		{"--out-dir", dir, "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--vendor", "v"},
+		{"--out-dir", dir, "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--batch-records", "0"},
+		{"--bucket", "b", "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--sse", "rot13"},
+		{"--bucket", "b", "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--sse-kms-key-id", "k"},
+		{"--bucket", "b", "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--role-arn", "not-an-arn"},
+		{"--no-such-flag"},
+		{"--out-dir", dir, "stray-arg"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			res := runExport(t, os.Environ(), "", args...)
+			if res.code != 2 || res.summary.Errors != 1 {
+				t.Fatalf("exit %d, summary %+v; want 2\n%s", res.code, res.summary, res.stderr)
+			}
+		})
+	}
+}
