@@ -91,6 +91,25 @@ type Options struct {
 	// ChunkBytes is how many JSON bytes are converted per Arrow record
 	// batch; default DefaultChunkBytes.
 	ChunkBytes int
+	// OnWrite, if set, is called after each object is stored (and its
+	// misfits quarantined), from the goroutine that called WriteBatch. It
+	// must be safe for concurrent use when WriteBatch is called
+	// concurrently.
+	OnWrite func(Written)
+}
+
+// Written describes one stored object.
+type Written struct {
+	// Location is where the object is (s3://bucket/key or a path); Key is
+	// its key in the store.
+	Location, Key string
+	// Partition is "region=…/accountId=…/eventDay=…/".
+	Partition string
+	// Records is the number of rows in the object; Quarantined the number
+	// of records of the batch left out.
+	Records, Quarantined int
+	// Bytes is the size of the Parquet object.
+	Bytes int64
 }
 
 // Validate reports every problem with o, joined.
@@ -466,6 +485,9 @@ func (s *Sink) WriteBatch(ctx context.Context, p string, records []lakerelay.Rec
 			return fmt.Errorf("securitylake: quarantine %s: %w", b.err.Origin, err)
 		}
 	}
+	if obj != nil && s.o.OnWrite != nil {
+		s.o.OnWrite(Written{Location: obj.where, Key: key, Partition: p, Records: len(records) - len(bad), Quarantined: len(bad), Bytes: obj.n})
+	}
 	return nil
 }
 
@@ -505,6 +527,7 @@ type object struct {
 	done    chan error
 	where   string
 	rgBytes int64
+	n       int64 // bytes written
 	werr    error
 	waited  bool
 	putErr  error
@@ -543,6 +566,7 @@ type errWriter object
 
 func (w *errWriter) Write(p []byte) (int, error) {
 	n, err := w.pw.Write(p)
+	w.n += int64(n)
 	if err != nil && w.werr == nil {
 		w.werr = err
 	}
@@ -590,6 +614,21 @@ func (o *object) close() error {
 		return fmt.Errorf("securitylake: write %s: %w", o.where, err)
 	}
 	return nil
+}
+
+// ClassUID returns the class_uid of an OCSF JSON event, for routing events
+// of several classes to their sinks. The error wraps
+// [lakerelay.ErrInvalidRecord].
+func ClassUID(event []byte) (int, error) {
+	var sc scanner
+	m, err := scanMeta(&sc, event)
+	if err == nil && !m.hasClass {
+		err = &FieldError{Path: "class_uid", Err: errors.New("missing")}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("securitylake: %w: %w", lakerelay.ErrInvalidRecord, err)
+	}
+	return int(m.classUID), nil
 }
 
 // Partition is a parsed Security Lake partition.

@@ -1,0 +1,963 @@
+// Command securitylake delivers OCSF events to Amazon Security Lake custom
+// sources: zstd Parquet, one OCSF class per source, in the layout
+// {location}/region=<region>/accountId=<account>/eventDay=<yyyyMMdd>/.
+//
+// Usage:
+//
+//	go run ./examples/securitylake [--input PATH]... | [--queue-url URL]
+//	  [--mapper cloudtrail|none] [--class NAME|UID] [--schema FILE] [--ocsf-version 1.1.0]
+//	  [--source-location s3://BUCKET/PREFIX/ | --out-dir DIR] [--region R] [--account-id ID]
+//	  [--batch-records N] [--batch-bytes N] [--batch-age DURATION] [--quarantine FILE]
+//	  [--exit-when-idle DURATION] [--lint LOCATION] [--role-arn ARN] [--external-id ID] [--path-style]
+//
+// With no flags it maps the bundled sample CloudTrail logs (three accounts,
+// three regions, three UTC days, embedded in the program) to OCSF and writes
+// them under ./securitylake-out/, one directory per OCSF class (each the
+// local equivalent of one custom source: api_activity, authentication,
+// account_change), then prints a table of partitions, files and records and
+// a DuckDB query to read the result.
+//
+// Input:
+//
+//	--input PATH       files or directories (read recursively), plain, gzip or
+//	                   zstd (detected by content); repeatable
+//	--queue-url URL    an SQS queue of S3 event notifications; each announced
+//	                   object is read, and its message deleted once all of its
+//	                   records are written or quarantined
+//	--exit-when-idle D with --queue-url: stop after D without a record
+//	--mapper M         cloudtrail (default): the input is CloudTrail logs,
+//	                   mapped with ocsf.MapCloudTrail; none: the input already
+//	                   is OCSF JSON (one event per line)
+//
+// Output:
+//
+//	--source-location L  the custom source's S3 location exactly as Security
+//	                     Lake reports it (s3://aws-security-data-lake-…/ext/<source>/
+//	                     or …/ext/<source>/1.0/). Repeatable as CLASS=s3://… (class
+//	                     name or uid) to route each class to its own source; a
+//	                     record whose class has no location is quarantined. With
+//	                     one plain location and no --class, the class is that of
+//	                     the first record.
+//	--out-dir DIR        the local equivalent of one source location: partitions
+//	                     directly under DIR/region=…
+//	--class C            the one class to accept (name such as api_activity, or uid)
+//	--schema FILE        the Parquet schema: an official OCSF schema export
+//	                     (schema-1.1.0.json) or a tag-format schema
+//	                     ({"Tag":"name=…","Fields":[…]}); default the built-in
+//	                     OCSF definitions
+//	--ocsf-version V     1.1.0 (built in); other versions need --schema
+//	--region, --account-id  partition values for events without cloud.region
+//	                     or cloud.account.uid (and --region the AWS region)
+//	--batch-records N, --batch-bytes N, --batch-age D
+//	                     a file per partition when the first is reached
+//	                     (defaults 1000000 records, 268435456 bytes, 5m: Security
+//	                     Lake's guidance of a file per partition every 5 minutes)
+//	--quarantine FILE    where records that cannot be delivered go, one JSON line
+//	                     each with the reason (default ./securitylake-quarantine.ndjson,
+//	                     created when needed)
+//
+// --lint LOCATION checks an existing location (s3://… or a directory) and
+// prints its findings instead of writing anything.
+//
+// AWS settings come from the standard chain (environment, shared config,
+// SSO, IMDS) and honour AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 and
+// AWS_ENDPOINT_URL_SQS; --role-arn (with --external-id) assumes a role;
+// path-style addressing is used with a custom S3 endpoint or --path-style.
+//
+// Progress goes to stderr every 5 seconds; the last line on stderr is one
+// JSON summary {"records":N,"objects":N,"quarantined":N,"partitions":N,"errors":N}.
+// The exit status is 0 on success, 1 on failure, 2 on bad usage.
+package main
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/batch"
+	"github.com/lakerelay/lakerelay/internal/awsenv"
+	"github.com/lakerelay/lakerelay/ocsf"
+	"github.com/lakerelay/lakerelay/sink"
+	"github.com/lakerelay/lakerelay/sink/securitylake"
+	"github.com/lakerelay/lakerelay/source"
+)
+
+// sampleFS holds the bundled CloudTrail logs used when no input is given.
+//
+//go:embed sample
+var sampleFS embed.FS
+
+// defaultOutDir is where the run without flags writes.
+const defaultOutDir = "securitylake-out"
+
+// defaultQuarantine is the quarantine file when --quarantine is not given.
+const defaultQuarantine = "securitylake-quarantine.ndjson"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// summary is the last line on stderr.
+type summary struct {
+	Records     int64  `json:"records"`
+	Objects     int64  `json:"objects"`
+	Quarantined int64  `json:"quarantined"`
+	Partitions  int    `json:"partitions"`
+	Errors      int64  `json:"errors"`
+	Findings    *int   `json:"findings,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+type config struct {
+	inputs       multiFlag
+	queueURL     string
+	mapper       string
+	class        string
+	schemaFile   string
+	ocsfVersion  string
+	locations    multiFlag
+	outDir       string
+	region       string
+	accountID    string
+	batchRecords int
+	batchBytes   int64
+	batchAge     time.Duration
+	quarantine   string
+	exitIdle     time.Duration
+	lint         string
+	roleARN      string
+	externalID   string
+	pathStyle    bool
+}
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var sum summary
+	code := func() int {
+		cfg, err := parse(args, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "securitylake:", err)
+			sum.Error = err.Error()
+			return 2
+		}
+		var r *runner
+		if r, err = newRunner(ctx, cfg, stdout, stderr, &sum); err == nil {
+			if cfg.lint != "" {
+				err = r.lint(ctx, cfg.lint)
+			} else {
+				err = r.deliver(ctx)
+			}
+		}
+		var ue *usageError
+		switch {
+		case errors.As(err, &ue):
+			fmt.Fprintln(stderr, "securitylake:", err)
+			sum.Error = err.Error()
+			return 2
+		case err != nil:
+			fmt.Fprintln(stderr, "securitylake:", err)
+			sum.Error = err.Error()
+			return 1
+		case sum.Errors > 0:
+			return 1
+		}
+		return 0
+	}()
+	line, _ := json.Marshal(sum)
+	fmt.Fprintln(stderr, string(line))
+	return code
+}
+
+func parse(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fl := flag.NewFlagSet("securitylake", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.Var(&c.inputs, "input", "file or directory to read (repeatable; gzip/zstd detected)")
+	fl.StringVar(&c.queueURL, "queue-url", "", "SQS queue of S3 event notifications to read")
+	fl.StringVar(&c.mapper, "mapper", "cloudtrail", "cloudtrail: map CloudTrail logs to OCSF; none: input is OCSF JSON")
+	fl.StringVar(&c.class, "class", "", "the OCSF class to accept (name or uid)")
+	fl.StringVar(&c.schemaFile, "schema", "", "Parquet schema: official OCSF schema export or tag-format schema")
+	fl.StringVar(&c.ocsfVersion, "ocsf-version", ocsf.Version, "OCSF version")
+	fl.Var(&c.locations, "source-location", "Security Lake source location s3://BUCKET/PREFIX/, or CLASS=s3://… (repeatable)")
+	fl.StringVar(&c.outDir, "out-dir", "", "local directory standing for one source location")
+	fl.StringVar(&c.region, "region", "", "region for events without cloud.region, and the AWS region")
+	fl.StringVar(&c.accountID, "account-id", "", "account for events without cloud.account.uid")
+	fl.IntVar(&c.batchRecords, "batch-records", securitylake.DefaultMaxRecords, "records per file (at most)")
+	fl.Int64Var(&c.batchBytes, "batch-bytes", securitylake.DefaultMaxBytes, "input bytes per file (at most)")
+	fl.DurationVar(&c.batchAge, "batch-age", securitylake.DefaultMaxAge, "longest a record waits for its file")
+	fl.StringVar(&c.quarantine, "quarantine", "", "file for records that cannot be delivered (default ./"+defaultQuarantine+")")
+	fl.DurationVar(&c.exitIdle, "exit-when-idle", 0, "with --queue-url: stop after this long without a record")
+	fl.StringVar(&c.lint, "lint", "", "check an existing location (s3://… or a directory) instead of writing")
+	fl.StringVar(&c.roleARN, "role-arn", "", "IAM role to assume")
+	fl.StringVar(&c.externalID, "external-id", "", "external id for --role-arn")
+	fl.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, &usageError{err.Error()}
+	}
+	if fl.NArg() > 0 {
+		return nil, usagef("unexpected argument %q", fl.Arg(0))
+	}
+	var errs []string
+	if len(c.inputs) > 0 && c.queueURL != "" {
+		errs = append(errs, "--input and --queue-url are exclusive")
+	}
+	if c.mapper != "cloudtrail" && c.mapper != "none" {
+		errs = append(errs, fmt.Sprintf("--mapper %q: want cloudtrail or none", c.mapper))
+	}
+	if c.mapper == "none" && len(c.inputs) == 0 && c.queueURL == "" {
+		errs = append(errs, "--mapper none needs --input or --queue-url (the bundled sample is CloudTrail)")
+	}
+	if len(c.locations) > 0 && c.outDir != "" {
+		errs = append(errs, "--source-location and --out-dir are exclusive")
+	}
+	if c.batchRecords <= 0 || c.batchBytes <= 0 || c.batchAge <= 0 {
+		errs = append(errs, "--batch-records, --batch-bytes and --batch-age must be positive")
+	}
+	if c.exitIdle < 0 || (c.exitIdle > 0 && c.queueURL == "") {
+		errs = append(errs, "--exit-when-idle applies to --queue-url and must be positive")
+	}
+	if c.externalID != "" && c.roleARN == "" {
+		errs = append(errs, "--external-id needs --role-arn")
+	}
+	if c.lint != "" && (len(c.inputs) > 0 || c.queueURL != "" || len(c.locations) > 0 || c.outDir != "") {
+		errs = append(errs, "--lint checks a location; it does not combine with input or output flags")
+	}
+	if c.ocsfVersion != ocsf.Version {
+		if c.schemaFile == "" {
+			errs = append(errs, fmt.Sprintf("--ocsf-version %s: only %s is built in; give --schema with the official %s export", c.ocsfVersion, ocsf.Version, c.ocsfVersion))
+		}
+		if c.mapper == "cloudtrail" {
+			errs = append(errs, fmt.Sprintf("--ocsf-version %s: the cloudtrail mapper emits OCSF %s; use --mapper none", c.ocsfVersion, ocsf.Version))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, &usageError{strings.Join(errs, "; ")}
+	}
+	return c, nil
+}
+
+// route is where the events of one class go.
+type route struct {
+	class    int
+	location string
+	sink     *securitylake.Sink
+	batcher  *batch.Batcher
+}
+
+// runner holds one run's state.
+type runner struct {
+	cfg    *config
+	stdout io.Writer
+	stderr io.Writer
+	sum    *summary
+
+	awsCfg    *aws.Config
+	s3c       *s3.Client
+	stores    map[string]sink.Store // by bucket
+	schemas   *ocsf.Schema          // loaded export, or nil
+	tagSchema *arrow.Schema         // tag-format schema, or nil
+	class     int                   // --class, 0 when not given
+
+	mu        sync.Mutex
+	routes    map[int]*route
+	plain     string // one location for all (the first record's class when class == 0)
+	perClass  bool   // the run without flags: one directory per class
+	byLoc     map[string]*partStat
+	written   atomic.Int64
+	records   atomic.Int64
+	quar      *quarantineFile
+	errorsN   atomic.Int64
+	lastEvent atomic.Int64
+}
+
+type partStat struct {
+	location, partition string
+	files, records      int
+}
+
+func newRunner(ctx context.Context, cfg *config, stdout, stderr io.Writer, sum *summary) (*runner, error) {
+	r := &runner{cfg: cfg, stdout: stdout, stderr: stderr, sum: sum, stores: map[string]sink.Store{}, routes: map[int]*route{}, byLoc: map[string]*partStat{}}
+	if cfg.schemaFile != "" {
+		data, err := os.ReadFile(cfg.schemaFile)
+		if err != nil {
+			return nil, usagef("--schema: %v", err)
+		}
+		if isTagSchema(data) {
+			if r.tagSchema, err = ocsf.ParseTagSchema(data); err != nil {
+				return nil, usagef("--schema %s: %v", cfg.schemaFile, err)
+			}
+		} else {
+			if r.schemas, err = ocsf.LoadSchema(strings.NewReader(string(data))); err != nil {
+				return nil, usagef("--schema %s: %v", cfg.schemaFile, err)
+			}
+			if v := r.schemas.Version(); v != cfg.ocsfVersion {
+				return nil, usagef("--schema %s is OCSF %s, --ocsf-version is %s", cfg.schemaFile, v, cfg.ocsfVersion)
+			}
+		}
+	}
+	if cfg.class != "" {
+		uid, err := r.classUID(cfg.class)
+		if err != nil {
+			return nil, usagef("--class %q: %v", cfg.class, err)
+		}
+		r.class = uid
+	}
+	q := cfg.quarantine
+	if q == "" {
+		q = defaultQuarantine
+	}
+	r.quar = &quarantineFile{path: q}
+	if cfg.lint != "" {
+		return r, nil
+	}
+
+	switch {
+	case cfg.outDir != "":
+		r.plain = cfg.outDir
+	case len(cfg.locations) == 0:
+		r.plain, r.perClass = defaultOutDir, true
+		if r.class != 0 || r.tagSchema != nil {
+			r.perClass = false
+		}
+	default:
+		for _, l := range cfg.locations {
+			cls, loc, routed := strings.Cut(l, "=")
+			if !routed {
+				if r.plain != "" {
+					return nil, usagef("--source-location: more than one plain location; give CLASS=s3://… per class")
+				}
+				r.plain = l
+				continue
+			}
+			uid, err := r.classUID(cls)
+			if err != nil {
+				return nil, usagef("--source-location %q: class %q: %v", l, cls, err)
+			}
+			if _, dup := r.routes[uid]; dup {
+				return nil, usagef("--source-location: class %q given twice", cls)
+			}
+			if !strings.HasPrefix(loc, "s3://") {
+				return nil, usagef("--source-location %q: want CLASS=s3://BUCKET/PREFIX/", l)
+			}
+			r.routes[uid] = &route{class: uid, location: loc}
+		}
+		if r.plain != "" && len(r.routes) > 0 {
+			return nil, usagef("--source-location: give either one plain location or CLASS=s3://… locations")
+		}
+		if r.plain != "" && !strings.HasPrefix(r.plain, "s3://") {
+			return nil, usagef("--source-location %q: want s3://BUCKET/PREFIX/ (use --out-dir for a directory)", r.plain)
+		}
+		if r.tagSchema != nil && len(r.routes) > 1 {
+			return nil, usagef("--schema: a tag-format schema describes one class; it cannot serve %d routed classes", len(r.routes))
+		}
+	}
+	if r.class != 0 && len(r.routes) > 0 {
+		if _, ok := r.routes[r.class]; !ok || len(r.routes) > 1 {
+			return nil, usagef("--class with CLASS=… locations: route only that class")
+		}
+	}
+	// Open the explicitly routed sinks now, so that configuration errors
+	// surface before any data is read.
+	for uid, rt := range r.routes {
+		if err := r.open(ctx, rt); err != nil {
+			return nil, fmt.Errorf("class %d: %w", uid, err)
+		}
+	}
+	if r.plain != "" && r.class != 0 && !r.perClass {
+		rt := &route{class: r.class, location: r.plain}
+		if err := r.open(ctx, rt); err != nil {
+			return nil, err
+		}
+		r.routes[r.class] = rt
+	}
+	return r, nil
+}
+
+func isTagSchema(data []byte) bool {
+	var probe struct {
+		Tag *string `json:"Tag"`
+	}
+	return json.Unmarshal(data, &probe) == nil && probe.Tag != nil
+}
+
+func (r *runner) classUID(s string) (int, error) {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+		return n, nil
+	}
+	if r.schemas != nil {
+		return r.schemas.ClassUID(s)
+	}
+	return ocsf.ClassUID(s)
+}
+
+func (r *runner) loadAWS(ctx context.Context) (aws.Config, error) {
+	if r.awsCfg != nil {
+		return *r.awsCfg, nil
+	}
+	cfg, err := awsenv.Load(ctx, awsenv.Options{Region: r.cfg.region, RoleARN: r.cfg.roleARN, ExternalID: r.cfg.externalID})
+	if err != nil {
+		return aws.Config{}, err
+	}
+	r.awsCfg = &cfg
+	r.s3c = s3.NewFromConfig(cfg, awsenv.S3Options(cfg, r.cfg.pathStyle))
+	return cfg, nil
+}
+
+// store returns the store holding location.
+func (r *runner) store(ctx context.Context, location string) (sink.Store, error) {
+	rest, ok := strings.CutPrefix(location, "s3://")
+	if !ok {
+		return sink.NewDir(location)
+	}
+	bucket, _, _ := strings.Cut(rest, "/")
+	if st, ok := r.stores[bucket]; ok {
+		return st, nil
+	}
+	if _, err := r.loadAWS(ctx); err != nil {
+		return nil, err
+	}
+	st, err := sink.NewS3(r.s3c, bucket)
+	if err != nil {
+		return nil, err
+	}
+	r.stores[bucket] = st
+	return st, nil
+}
+
+// open creates the sink and batcher of a route.
+func (r *runner) open(ctx context.Context, rt *route) error {
+	st, err := r.store(ctx, rt.location)
+	if err != nil {
+		return err
+	}
+	var schema *arrow.Schema
+	switch {
+	case r.tagSchema != nil:
+		schema = r.tagSchema
+	case r.schemas != nil:
+		name, err := r.schemas.ClassName(rt.class)
+		if err != nil {
+			return err
+		}
+		if schema, err = r.schemas.ArrowSchema(name); err != nil {
+			return err
+		}
+	}
+	s, err := securitylake.New(st, rt.location, func(o *securitylake.Options) {
+		o.Class = rt.class
+		o.Schema = schema
+		o.Region, o.AccountID = r.cfg.region, r.cfg.accountID
+		o.Quarantine = r.quarantine
+		o.OnWrite = func(w securitylake.Written) { r.onWrite(rt.location, w) }
+	})
+	if err != nil {
+		return err
+	}
+	b, err := batch.New(s, func(o *batch.Options) {
+		o.MaxRecords = r.cfg.batchRecords
+		o.MaxBytes = r.cfg.batchBytes
+		o.MaxAge = r.cfg.batchAge
+		o.MaxPendingBytes = max(o.MaxPendingBytes, 2*r.cfg.batchBytes)
+		o.OnFlush = func(res batch.FlushResult) {
+			if res.Err != nil {
+				r.errorsN.Add(1)
+				fmt.Fprintf(r.stderr, "securitylake: %s: %d records not delivered: %v\n", rt.location, res.Records, res.Err)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	rt.sink, rt.batcher = s, b
+	return nil
+}
+
+func (r *runner) onWrite(location string, w securitylake.Written) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	loc := strings.TrimSuffix(location, "/") + "/" + w.Partition
+	ps := r.byLoc[loc]
+	if ps == nil {
+		ps = &partStat{location: location, partition: w.Partition}
+		r.byLoc[loc] = ps
+	}
+	ps.files++
+	ps.records += w.Records
+	r.written.Add(1)
+}
+
+// routeFor returns the route of a class, creating it when the run decides
+// locations by class.
+func (r *runner) routeFor(ctx context.Context, class int) (*route, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rt, ok := r.routes[class]; ok {
+		if rt.sink == nil {
+			return nil, fmt.Errorf("no sink for class %d", class)
+		}
+		return rt, nil
+	}
+	switch {
+	case r.perClass:
+		name, err := ocsf.ClassName(class)
+		if err != nil {
+			name = strconv.Itoa(class)
+		}
+		rt := &route{class: class, location: filepath.Join(r.plain, name)}
+		if err := r.open(ctx, rt); err != nil {
+			r.routes[class] = &route{class: class}
+			return nil, err
+		}
+		r.routes[class] = rt
+		return rt, nil
+	case r.plain != "" && len(r.routes) == 0:
+		// One plain location without --class: the first record decides.
+		rt := &route{class: class, location: r.plain}
+		if err := r.open(ctx, rt); err != nil {
+			return nil, err
+		}
+		r.routes[class] = rt
+		return rt, nil
+	}
+	return nil, fmt.Errorf("%w: class_uid %d has no source location (the location takes %s)", lakerelay.ErrInvalidRecord, class, r.routedClasses())
+}
+
+func (r *runner) routedClasses() string {
+	var out []string
+	for uid := range r.routes {
+		out = append(out, strconv.Itoa(uid))
+	}
+	sort.Strings(out)
+	return "class " + strings.Join(out, ", ")
+}
+
+// quarantine sets a record aside in the quarantine file.
+func (r *runner) quarantine(rec lakerelay.Record, reason error) error {
+	if err := r.quar.put(rec, reason); err != nil {
+		return err
+	}
+	return nil
+}
+
+// source opens the input: the --input paths, the queue or the sample.
+func (r *runner) source(ctx context.Context) (lakerelay.Source, error) {
+	decode := source.DecodeOptions{}
+	if r.cfg.mapper == "none" {
+		decode.StreamType = source.NDJSON
+	}
+	switch {
+	case r.cfg.queueURL != "":
+		cfg, err := r.loadAWS(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sqsc := sqs.NewFromConfig(cfg)
+		return source.NewSQS(r.s3c, sqsc, r.cfg.queueURL, func(o *source.SQSOptions) {
+			o.Decode = decode
+			o.Quarantine = r.quarantine
+			o.OnError = func(err error) {
+				r.errorsN.Add(1)
+				fmt.Fprintln(r.stderr, "securitylake:", err)
+			}
+		})
+	case len(r.cfg.inputs) > 0:
+		var srcs []lakerelay.Source
+		for _, p := range r.cfg.inputs {
+			d, err := source.NewDir(p, func(o *source.DirOptions) {
+				o.Decode = decode
+				o.Quarantine = r.quarantine
+			})
+			if err != nil {
+				return nil, usagef("--input %s: %v", p, err)
+			}
+			srcs = append(srcs, d)
+		}
+		return &chain{srcs: srcs}, nil
+	}
+	var srcs []lakerelay.Source
+	err := fs.WalkDir(sampleFS, "sample", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		f, err := sampleFS.Open(p)
+		if err != nil {
+			return err
+		}
+		rd, err := source.NewReader(p, f, func(o *source.ReaderOptions) {
+			o.Decode = decode
+			o.Quarantine = r.quarantine
+		})
+		if err != nil {
+			return err
+		}
+		srcs = append(srcs, &closing{Source: rd, c: f})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &chain{srcs: srcs}, nil
+}
+
+// deliver reads every record, maps it, and hands it to its class's batcher.
+func (r *runner) deliver(ctx context.Context) (err error) {
+	src, err := r.source(ctx)
+	if err != nil {
+		return err
+	}
+	readCtx, cancelRead := context.WithCancel(ctx)
+	defer cancelRead()
+	done := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		r.progress(done, cancelRead)
+	}()
+	r.lastEvent.Store(time.Now().UnixNano())
+
+	for {
+		rec, rerr := src.Read(readCtx)
+		if rerr == io.EOF || errors.Is(rerr, lakerelay.ErrClosed) || readCtx.Err() != nil {
+			break
+		}
+		if rerr != nil {
+			r.errorsN.Add(1)
+			fmt.Fprintln(r.stderr, "securitylake:", rerr)
+			continue
+		}
+		r.records.Add(1)
+		r.lastEvent.Store(time.Now().UnixNano())
+		r.handle(ctx, rec)
+	}
+	close(done)
+	bg.Wait()
+
+	// Flush what was read, even after a signal, then stop the source.
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	r.mu.Lock()
+	routes := make([]*route, 0, len(r.routes))
+	for _, rt := range r.routes {
+		if rt.batcher != nil {
+			routes = append(routes, rt)
+		}
+	}
+	r.mu.Unlock()
+	for _, rt := range routes {
+		if cerr := rt.batcher.Close(flushCtx); cerr != nil && !errors.Is(cerr, lakerelay.ErrClosed) {
+			fmt.Fprintf(r.stderr, "securitylake: %s: %v\n", rt.location, cerr)
+		}
+	}
+	if cerr := src.Close(); cerr != nil {
+		fmt.Fprintln(r.stderr, "securitylake: close input:", cerr)
+	}
+	if qerr := r.quar.close(); qerr != nil {
+		r.errorsN.Add(1)
+		fmt.Fprintln(r.stderr, "securitylake: quarantine:", qerr)
+	}
+	r.fillSummary()
+	r.printTable(routes)
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+	}
+	return nil
+}
+
+// handle maps one record and adds it to its batch; records that cannot be
+// delivered are quarantined.
+func (r *runner) handle(ctx context.Context, rec lakerelay.Record) {
+	data := rec.Data
+	if r.cfg.mapper == "cloudtrail" {
+		var err error
+		if data, err = ocsf.MapCloudTrail(rec.Data); err != nil {
+			r.reject(rec, err)
+			return
+		}
+	}
+	out := lakerelay.Record{Data: data, Origin: rec.Origin, Ack: rec.Ack}
+	class, err := securitylake.ClassUID(data)
+	if err != nil {
+		r.reject(rec, err)
+		return
+	}
+	rt, err := r.routeFor(ctx, class)
+	if err != nil {
+		r.reject(rec, err)
+		return
+	}
+	p, err := rt.sink.Partition(out)
+	if err != nil {
+		r.reject(rec, err)
+		return
+	}
+	if err := rt.batcher.Add(ctx, p, out); err != nil {
+		r.errorsN.Add(1)
+		rec.Settle(err)
+	}
+}
+
+// reject quarantines a record (as read, before mapping) and settles it.
+func (r *runner) reject(rec lakerelay.Record, reason error) {
+	if err := r.quarantine(rec, reason); err != nil {
+		r.errorsN.Add(1)
+		fmt.Fprintln(r.stderr, "securitylake: quarantine:", err)
+		rec.Settle(err)
+		return
+	}
+	rec.Settle(nil)
+}
+
+func (r *runner) progress(done <-chan struct{}, stopReading func()) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-tick.C:
+			if idle := r.cfg.exitIdle; idle > 0 && now.Sub(time.Unix(0, r.lastEvent.Load())) >= idle {
+				fmt.Fprintf(r.stderr, "securitylake: idle for %s, stopping\n", idle)
+				stopReading()
+				return
+			}
+			if now.Sub(last) >= 5*time.Second {
+				last = now
+				fmt.Fprintf(r.stderr, "securitylake: %d records read, %d objects written, %d quarantined\n",
+					r.records.Load(), r.written.Load(), r.quar.count.Load())
+			}
+		}
+	}
+}
+
+func (r *runner) fillSummary() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sum.Records = r.records.Load()
+	r.sum.Objects = r.written.Load()
+	r.sum.Quarantined = r.quar.count.Load()
+	r.sum.Partitions = len(r.byLoc)
+	r.sum.Errors = r.errorsN.Load()
+}
+
+// printTable writes the partitions, how to query them, and for local
+// locations a lint of what was written.
+func (r *runner) printTable(routes []*route) {
+	r.mu.Lock()
+	locs := make([]string, 0, len(r.byLoc))
+	for l := range r.byLoc {
+		locs = append(locs, l)
+	}
+	sort.Strings(locs)
+	tw := tabwriter.NewWriter(r.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "LOCATION\tPARTITION\tFILES\tRECORDS")
+	files, records := 0, 0
+	for _, l := range locs {
+		ps := r.byLoc[l]
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", ps.location, ps.partition, ps.files, ps.records)
+		files += ps.files
+		records += ps.records
+	}
+	fmt.Fprintf(tw, "total\t%d partitions\t%d\t%d\n", len(locs), files, records)
+	r.mu.Unlock()
+	tw.Flush()
+	if q := r.quar.count.Load(); q > 0 {
+		fmt.Fprintf(r.stdout, "\n%d records quarantined in %s (one JSON line each, with the reason)\n", q, r.quar.path)
+	}
+	sort.Slice(routes, func(i, j int) bool { return routes[i].location < routes[j].location })
+	for i, rt := range routes {
+		if i == 0 {
+			fmt.Fprintln(r.stdout, "\nQuery it with DuckDB:")
+		}
+		glob := strings.TrimSuffix(rt.location, "/") + "/**/*.parquet"
+		if strings.HasPrefix(rt.location, "s3://") {
+			fmt.Fprintf(r.stdout, "  duckdb -c \"INSTALL httpfs; LOAD httpfs; CREATE SECRET (TYPE s3, PROVIDER credential_chain); SELECT region, accountId, eventDay, count(*) FROM read_parquet('%s', hive_partitioning=true, hive_types_autocast=false) GROUP BY ALL ORDER BY ALL\"\n", glob)
+			continue
+		}
+		fmt.Fprintf(r.stdout, "  duckdb -c \"SELECT region, accountId, eventDay, class_name, count(*) FROM read_parquet('%s', hive_partitioning=true, hive_types_autocast=false) GROUP BY ALL ORDER BY ALL\"\n", glob)
+	}
+	for _, rt := range routes {
+		if strings.HasPrefix(rt.location, "s3://") {
+			continue
+		}
+		st, err := sink.NewDir(rt.location)
+		if err != nil {
+			continue
+		}
+		rep, err := securitylake.Lint(context.Background(), st, rt.location)
+		if err != nil {
+			fmt.Fprintf(r.stderr, "securitylake: lint %s: %v\n", rt.location, err)
+			continue
+		}
+		fmt.Fprintf(r.stdout, "lint %s: %d files, %d rows, %d findings\n", rt.location, rep.Files, rep.Rows, len(rep.Findings))
+		for _, f := range rep.Findings {
+			fmt.Fprintln(r.stdout, "  "+f.String())
+		}
+	}
+}
+
+// lint checks a location and prints its findings.
+func (r *runner) lint(ctx context.Context, location string) error {
+	st, err := r.store(ctx, location)
+	if err != nil {
+		return err
+	}
+	rep, err := securitylake.Lint(ctx, st, location)
+	if err != nil {
+		return err
+	}
+	parts := map[string]bool{}
+	n := 0
+	for _, f := range rep.Findings {
+		fmt.Fprintln(r.stdout, f.String())
+		if f.Severity == securitylake.SeverityError {
+			n++
+		}
+	}
+	_ = st.List(ctx, "", func(oi sink.ObjectInfo) error {
+		if i := strings.Index(oi.Key, "region="); i >= 0 {
+			parts[filepath.ToSlash(filepath.Dir(oi.Key[i:]))] = true
+		}
+		return nil
+	})
+	fmt.Fprintf(r.stdout, "%s: %d files, %d rows, class %d, %d findings\n", location, rep.Files, rep.Rows, rep.Class, len(rep.Findings))
+	findings := len(rep.Findings)
+	r.sum.Records, r.sum.Objects, r.sum.Partitions, r.sum.Findings = int64(rep.Rows), int64(rep.Files), len(parts), &findings
+	r.sum.Errors = int64(n)
+	return nil
+}
+
+// quarantineFile appends quarantined records to a file, one JSON line
+// each, creating it on first use.
+type quarantineFile struct {
+	path  string
+	mu    sync.Mutex
+	f     *os.File
+	count atomic.Int64
+}
+
+type quarantineLine struct {
+	Origin string `json:"origin"`
+	Reason string `json:"reason"`
+	Data   string `json:"data,omitempty"`
+	Base64 []byte `json:"data_base64,omitempty"`
+}
+
+func (q *quarantineFile) put(rec lakerelay.Record, reason error) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.f == nil {
+		f, err := os.OpenFile(q.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		q.f = f
+	}
+	l := quarantineLine{Origin: rec.Origin.String(), Reason: reason.Error()}
+	if json.Valid(rec.Data) || isUTF8(rec.Data) {
+		l.Data = string(rec.Data)
+	} else {
+		l.Base64 = rec.Data
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	if _, err := q.f.Write(append(b, '\n')); err != nil {
+		return err
+	}
+	q.count.Add(1)
+	return nil
+}
+
+func (q *quarantineFile) close() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.f == nil {
+		return nil
+	}
+	err := q.f.Sync()
+	if cerr := q.f.Close(); err == nil {
+		err = cerr
+	}
+	q.f = nil
+	return err
+}
+
+func isUTF8(b []byte) bool { return strings.ToValidUTF8(string(b), "\uFFFD") == string(b) }
+
+// chain reads several sources one after the other.
+type chain struct {
+	srcs []lakerelay.Source
+	i    int
+}
+
+func (c *chain) Read(ctx context.Context) (lakerelay.Record, error) {
+	for c.i < len(c.srcs) {
+		rec, err := c.srcs[c.i].Read(ctx)
+		if err == io.EOF {
+			c.i++
+			continue
+		}
+		return rec, err
+	}
+	return lakerelay.Record{}, io.EOF
+}
+
+func (c *chain) Close() error {
+	var errs []error
+	for _, s := range c.srcs {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// closing closes c with the source.
+type closing struct {
+	lakerelay.Source
+	c io.Closer
+}
+
+func (s *closing) Close() error { return errors.Join(s.Source.Close(), s.c.Close()) }
