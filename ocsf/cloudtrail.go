@@ -246,11 +246,17 @@ func mapCloudTrail(raw []byte) (any, error) {
 		ev.setClass(ClassAuthentication, CategoryIAM, activity, "")
 		ev.User = ct.identityUser()
 		if ev.User == nil {
-			ev.User = &User{Account: &Account{UID: ct.recipientAccountID}}
+			ev.User = &User{Name: "unknown"}
+			if ct.recipientAccountID != "" {
+				ev.User = &User{Account: &Account{UID: ct.recipientAccountID, Type: "AWS Account", TypeID: 10}}
+			}
 		}
 		ev.Service = &Service{Name: ct.eventSource}
 		if ct.eventSource == "" {
-			ev.Service.Name = "signin.amazonaws.com"
+			ev.Service.Name = "sts.amazonaws.com"
+			if activity != AuthenticationTicket {
+				ev.Service.Name = "signin.amazonaws.com"
+			}
 		}
 		if ct.eventName == "ConsoleLogin" {
 			ct.consoleLogin(ev)
