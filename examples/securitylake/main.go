@@ -532,6 +532,10 @@ func (r *runner) onWrite(location string, w securitylake.Written) {
 func (r *runner) routeFor(ctx context.Context, class int) (*route, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.class != 0 && !r.perClass {
+		// One class: its sink rejects the others with the reason.
+		class = r.class
+	}
 	if rt, ok := r.routes[class]; ok {
 		if rt.sink == nil {
 			return nil, fmt.Errorf("no sink for class %d", class)

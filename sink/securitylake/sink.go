@@ -626,7 +626,7 @@ func ClassUID(event []byte) (int, error) {
 		err = &FieldError{Path: "class_uid", Err: errors.New("missing")}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("securitylake: %w: %w", lakerelay.ErrInvalidRecord, err)
+		return 0, fmt.Errorf("%w: %w", lakerelay.ErrInvalidRecord, err)
 	}
 	return int(m.classUID), nil
 }

@@ -1,0 +1,380 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lakerelay/lakerelay/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+func build(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "securitylake-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "securitylake")
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binary
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+	summary        map[string]any
+}
+
+// run runs the program in dir with env and args.
+func runProg(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(build(t), args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	if env == nil {
+		cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true")
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := result{stdout: stdout.String(), stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		res.code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	lines := strings.Split(strings.TrimRight(res.stderr, "\n"), "\n")
+	last := lines[len(lines)-1]
+	require.NoError(t, json.Unmarshal([]byte(last), &res.summary), "the last line on stderr is the JSON summary: %q\nstderr:\n%s", last, res.stderr)
+	return res
+}
+
+func num(v any) int { f, _ := v.(float64); return int(f) }
+
+// sampleRecords counts the CloudTrail records of the bundled sample.
+func sampleRecords(t *testing.T) (n int) {
+	t.Helper()
+	require.NoError(t, fs.WalkDir(sampleFS, "sample", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		f, _ := sampleFS.Open(p)
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		require.NoError(t, err)
+		var doc struct{ Records []json.RawMessage }
+		require.NoError(t, json.NewDecoder(zr).Decode(&doc))
+		n += len(doc.Records)
+		return nil
+	}))
+	return n
+}
+
+func duckCount(t *testing.T, glob string) int {
+	rows := testenv.DuckDB(t, "SELECT count(*) AS n FROM read_parquet('"+glob+"', hive_partitioning=true)")
+	var n int
+	fmt.Sscan(fmt.Sprint(rows[0]["n"]), &n)
+	return n
+}
+
+// checkPartitions asserts that every row's partition columns match its
+// fields.
+func checkPartitions(t *testing.T, glob string) {
+	t.Helper()
+	rows := testenv.DuckDB(t, `SELECT count(*) AS n FROM read_parquet('`+glob+`', hive_partitioning=true, hive_types_autocast=false)
+		WHERE region IS DISTINCT FROM cloud.region OR accountId IS DISTINCT FROM cloud.account.uid
+		OR eventDay IS DISTINCT FROM strftime(make_timestamp(time * 1000), '%Y%m%d')`)
+	assert.Equal(t, "0", fmt.Sprint(rows[0]["n"]))
+	codecs := testenv.DuckDB(t, "SELECT DISTINCT compression FROM parquet_metadata('"+glob+"')")
+	assert.Equal(t, []map[string]any{{"compression": "ZSTD"}}, codecs)
+}
+
+func TestNoFlagsWritesTheSample(t *testing.T) {
+	dir := t.TempDir()
+	res := runProg(t, dir, nil)
+	require.Equal(t, 0, res.code, res.stderr)
+	want := sampleRecords(t)
+	assert.Equal(t, want, num(res.summary["records"]))
+	assert.Equal(t, 0, num(res.summary["quarantined"]))
+	assert.Equal(t, 0, num(res.summary["errors"]))
+	assert.Greater(t, num(res.summary["partitions"]), 20)
+	assert.Equal(t, num(res.summary["partitions"]), num(res.summary["objects"]), "one file per partition")
+
+	out := filepath.Join(dir, defaultOutDir)
+	classes, err := os.ReadDir(out)
+	require.NoError(t, err)
+	var names []string
+	total := 0
+	for _, c := range classes {
+		names = append(names, c.Name())
+		glob := filepath.Join(out, c.Name()) + "/**/*.parquet"
+		total += duckCount(t, glob)
+		checkPartitions(t, glob)
+		one := testenv.DuckDB(t, "SELECT DISTINCT class_name FROM read_parquet('"+glob+"')")
+		assert.Len(t, one, 1, "one class per source location")
+	}
+	assert.Equal(t, []string{"account_change", "api_activity", "authentication"}, names)
+	assert.Equal(t, want, total, "every sample record is in the lake")
+	assert.Contains(t, res.stdout, "PARTITION")
+	assert.Contains(t, res.stdout, "read_parquet('securitylake-out/api_activity/**/*.parquet', hive_partitioning=true")
+	assert.Contains(t, res.stdout, "lint securitylake-out/api_activity:")
+	assert.Contains(t, res.stdout, ", 0 findings")
+	_, err = os.Stat(filepath.Join(dir, defaultQuarantine))
+	assert.ErrorIs(t, err, os.ErrNotExist, "no quarantine file when nothing is quarantined")
+
+	// The run's output lints clean through --lint as well.
+	lint := runProg(t, dir, nil, "--lint", filepath.Join(out, "api_activity"))
+	assert.Equal(t, 0, lint.code, lint.stdout+lint.stderr)
+	assert.Equal(t, 0, num(lint.summary["findings"]))
+}
+
+func TestOCSFInputOneClassQuarantinesTheRest(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	require.NoError(t, os.MkdirAll(filepath.Join(in, "sub"), 0o755))
+	var good []string
+	for i := range 40 {
+		ts := time.Date(2026, 11, 29, 23, 50, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute).UnixMilli()
+		good = append(good, fmt.Sprintf(`{"class_uid":6003,"category_uid":6,"activity_id":2,"type_uid":600302,"severity_id":1,"time":%d,"metadata":{"version":"1.1.0","product":{"name":"x","vendor_name":"y"}},"cloud":{"provider":"AWS","region":"us-west-2","account":{"uid":"123456789012"}},"api":{"operation":"GetObject"},"custom_field":%d}`, ts, i))
+	}
+	lines := append([]string{}, good...)
+	lines = append(lines,
+		`{"class_uid":3002,"time":1764460800000,"cloud":{"region":"us-west-2","account":{"uid":"123456789012"}}}`,
+		`this is not json`,
+		`{"class_uid":6003,"time":"yesterday"}`,
+	)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(strings.Join(lines[20:], "\n") + "\n"))
+	require.NoError(t, zw.Close())
+	require.NoError(t, os.WriteFile(filepath.Join(in, "a.ndjson"), []byte(strings.Join(lines[:20], "\n")+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(in, "sub", "b.ndjson.gz"), gz.Bytes(), 0o644))
+
+	out := filepath.Join(dir, "lake")
+	q := filepath.Join(dir, "q.ndjson")
+	res := runProg(t, dir, nil, "--input", in, "--mapper", "none", "--class", "api_activity", "--out-dir", out, "--quarantine", q, "--batch-records", "15")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Equal(t, 3, num(res.summary["quarantined"]))
+	assert.Equal(t, 0, num(res.summary["errors"]))
+	assert.Equal(t, 2, num(res.summary["partitions"]), "the events cross midnight UTC")
+	assert.GreaterOrEqual(t, num(res.summary["objects"]), 3, "--batch-records 15 splits 40 records")
+
+	glob := out + "/**/*.parquet"
+	assert.Equal(t, len(good), duckCount(t, glob))
+	checkPartitions(t, glob)
+	unmapped := testenv.DuckDB(t, "SELECT count(*) AS n FROM read_parquet('"+glob+"') WHERE json_extract(unmapped, '$.custom_field') IS NOT NULL")
+	assert.Equal(t, fmt.Sprint(len(good)), fmt.Sprint(unmapped[0]["n"]), "fields outside the schema are kept in unmapped")
+
+	qdata, err := os.ReadFile(q)
+	require.NoError(t, err)
+	qlines := strings.Split(strings.TrimSpace(string(qdata)), "\n")
+	require.Len(t, qlines, 3)
+	reasons := strings.Join(qlines, "\n")
+	assert.Contains(t, reasons, "another OCSF class")
+	assert.Contains(t, reasons, "invalid JSON")
+	assert.Contains(t, reasons, `field time`)
+	for _, l := range qlines {
+		var v quarantineLine
+		require.NoError(t, json.Unmarshal([]byte(l), &v))
+		assert.NotEmpty(t, v.Origin)
+		assert.NotEmpty(t, v.Data, "the record itself is kept")
+	}
+}
+
+func TestTagSchema(t *testing.T) {
+	dir := t.TempDir()
+	tag := `{"Tag":"name=my_schema, repetitiontype=REQUIRED","Fields":[
+		{"Tag":"name=class_uid, type=INT32, repetitiontype=OPTIONAL"},
+		{"Tag":"name=Activity_id, type=INT64, convertedtype=INT_64, repetitiontype=OPTIONAL"},
+		{"Tag":"name=time, type=INT64, repetitiontype=OPTIONAL"},
+		{"Tag":"name=message, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"},
+		{"Tag":"name=cloud, repetitiontype=OPTIONAL","Fields":[
+			{"Tag":"name=region, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"},
+			{"Tag":"name=account, repetitiontype=OPTIONAL","Fields":[{"Tag":"name=uid, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"}]}]},
+		{"Tag":"name=unmapped, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"}]}`
+	schemaFile := filepath.Join(dir, "schema.json")
+	require.NoError(t, os.WriteFile(schemaFile, []byte(tag), 0o644))
+	in := filepath.Join(dir, "in.ndjson")
+	var lines []string
+	for i := range 10 {
+		lines = append(lines, fmt.Sprintf(`{"class_uid":6003,"activity_id":%d,"time":%d,"message":"m%d","cloud":{"region":"us-east-1","account":{"uid":"123456789012"}},"severity_id":1}`, i%4, 1764547200000+int64(i)*1000, i))
+	}
+	require.NoError(t, os.WriteFile(in, []byte(strings.Join(lines, "\n")), 0o644))
+	out := filepath.Join(dir, "lake")
+	res := runProg(t, dir, nil, "--input", in, "--mapper", "none", "--schema", schemaFile, "--class", "6003", "--out-dir", out)
+	require.Equal(t, 0, res.code, res.stderr)
+	glob := out + "/**/*.parquet"
+	rows := testenv.DuckDB(t, "SELECT sum(Activity_id) AS a, count(*) AS n, count(unmapped) AS u FROM read_parquet('"+glob+"')")
+	assert.Equal(t, "13", fmt.Sprint(rows[0]["a"]))
+	assert.Equal(t, "10", fmt.Sprint(rows[0]["n"]))
+	assert.Equal(t, "10", fmt.Sprint(rows[0]["u"]), "severity_id is not in the schema and goes to unmapped")
+	checkPartitions(t, glob)
+}
+
+func TestBadUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"--mapper", "syslog"},
+		{"--input", "x", "--queue-url", "https://sqs.us-east-1.amazonaws.com/123456789012/q"},
+		{"--source-location", "s3://b/ext/x/", "--out-dir", "d"},
+		{"--source-location", "nope=s3://b/ext/x/"},
+		{"--source-location", "/local/path"},
+		{"--ocsf-version", "1.3.0"},
+		{"--batch-records", "0"},
+		{"--class", "no_such_class"},
+		{"--mapper", "none"},
+		{"--exit-when-idle", "5s"},
+		{"--lint", "d", "--out-dir", "e"},
+		{"stray"},
+	} {
+		res := runProg(t, dir, nil, args...)
+		assert.Equal(t, 2, res.code, "%v: %s", args, res.stderr)
+		assert.NotEmpty(t, res.summary["error"], args)
+	}
+}
+
+func TestLintFindsProblemExitsOne(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "lake", "region=us-east-1", "accountid=123456789012")
+	require.NoError(t, os.MkdirAll(bad, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(bad, "x.parquet"), []byte("PAR1 not really"), 0o644))
+	res := runProg(t, dir, nil, "--lint", filepath.Join(dir, "lake"))
+	assert.Equal(t, 1, res.code)
+	assert.Contains(t, res.stdout, "layout")
+	assert.Contains(t, res.stdout, "unreadable")
+	assert.Equal(t, 2, num(res.summary["findings"]))
+}
+
+// putSample uploads some sample files to bucket and returns their keys.
+func putSample(t *testing.T, client *s3.Client, bucket string, n int) []string {
+	t.Helper()
+	var keys []string
+	require.NoError(t, fs.WalkDir(sampleFS, "sample", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || len(keys) == n {
+			return err
+		}
+		data, err := fs.ReadFile(sampleFS, p)
+		require.NoError(t, err)
+		key := strings.TrimPrefix(p, "sample/")
+		_, err = client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data)})
+		require.NoError(t, err)
+		keys = append(keys, key)
+		return nil
+	}))
+	return keys
+}
+
+// download copies every object under prefix to dir.
+func download(t *testing.T, client *s3.Client, bucket, prefix, dir string) int {
+	t.Helper()
+	out, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	require.NoError(t, err)
+	for _, o := range out.Contents {
+		obj, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+		require.NoError(t, err)
+		data, err := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		require.NoError(t, err)
+		p := filepath.Join(dir, filepath.FromSlash(*o.Key))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, data, 0o644))
+	}
+	return len(out.Contents)
+}
+
+func TestQueueToRoutedSourceLocations(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	client := m.S3(t)
+	logs := m.NewBucket(t)
+	lake := m.NewBucket(t)
+	q := testenv.StartSQS(t)
+	queue := q.NewQueue(t, testenv.QueueOptions{VisibilityTimeout: 60 * time.Second})
+	keys := putSample(t, client, logs, 12)
+	sqsc := q.Client(t)
+	for _, k := range keys {
+		body := fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":%q},"object":{"key":%q}}}]}`, logs, k)
+		_, err := sqsc.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(queue.URL), MessageBody: aws.String(body)})
+		require.NoError(t, err)
+	}
+	dir := t.TempDir()
+	env := append(q.Env(), m.Env()...)
+	api := "s3://" + lake + "/ext/ct-api/1.0/"
+	auth := "s3://" + lake + "/ext/ct-auth/"
+	res := runProg(t, dir, env, "--queue-url", queue.URL, "--exit-when-idle", "4s",
+		"--source-location", "api_activity="+api, "--source-location", "3002="+auth,
+		"--quarantine", filepath.Join(dir, "q.ndjson"))
+	require.Equal(t, 0, res.code, res.stderr)
+
+	// Account Change events have no location: quarantined, with the reason.
+	qdata, err := os.ReadFile(filepath.Join(dir, "q.ndjson"))
+	require.NoError(t, err)
+	quarantined := strings.Count(string(qdata), "\n")
+	assert.Equal(t, quarantined, num(res.summary["quarantined"]))
+	assert.Contains(t, string(qdata), "class_uid 3001 has no source location")
+
+	local := t.TempDir()
+	nAPI := download(t, client, lake, "ext/ct-api/1.0/", local)
+	nAuth := download(t, client, lake, "ext/ct-auth/", local)
+	assert.Equal(t, num(res.summary["objects"]), nAPI+nAuth)
+	apiGlob := filepath.Join(local, "ext/ct-api/1.0") + "/**/*.parquet"
+	authGlob := filepath.Join(local, "ext/ct-auth") + "/**/*.parquet"
+	checkPartitions(t, apiGlob)
+	checkPartitions(t, authGlob)
+	written := duckCount(t, apiGlob) + duckCount(t, authGlob)
+	assert.Equal(t, num(res.summary["records"]), written+quarantined, "every record is written or quarantined")
+	assert.Equal(t, []map[string]any{{"class_uid": json.Number("6003")}}, testenv.DuckDB(t, "SELECT DISTINCT class_uid FROM read_parquet('"+apiGlob+"')"))
+
+	// Every message was deleted: its records were all settled.
+	attrs, err := sqsc.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queue.URL), AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
+	require.NoError(t, err)
+	assert.Equal(t, "0", attrs.Attributes["ApproximateNumberOfMessages"])
+	assert.Equal(t, "0", attrs.Attributes["ApproximateNumberOfMessagesNotVisible"])
+
+	// The lake passes the lint, through the program.
+	lint := runProg(t, dir, env, "--lint", api)
+	assert.Equal(t, 0, lint.code, lint.stdout+lint.stderr)
+	assert.Equal(t, 0, num(lint.summary["findings"]), lint.stdout)
+}
+
+func TestUnwritableLocationExitsOne(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	dir := t.TempDir()
+	res := runProg(t, dir, m.Env(), "--source-location", "s3://no-such-bucket-lakerelay/ext/x/", "--class", "api_activity")
+	assert.Equal(t, 1, res.code, res.stderr)
+	assert.Greater(t, num(res.summary["errors"]), 0)
+	assert.Contains(t, res.stderr, "not delivered")
+	assert.NotContains(t, res.stderr, m.SecretKey, "no credentials in the output")
+}
