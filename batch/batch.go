@@ -126,12 +126,16 @@ type Batcher struct {
 	queue      []*batch            // sealed batches no worker took yet
 	flushing   map[*batch]struct{} // sealed and not yet settled
 	memFreed   chan struct{}       // closed when memory is freed; nil if nobody waits
+	waiters    []*waiter           // Adds waiting for memory, in arrival order
 	closed     bool                // no more Add/Flush
 	stopping   bool                // workers exit once the queue is empty
 	closeDone  chan struct{}
 	closeErr   error
 	stats      Stats
 }
+
+// waiter identifies an Add queued for memory.
+type waiter struct{ _ byte }
 
 type batch struct {
 	partition string
@@ -206,38 +210,45 @@ func (b *Batcher) Add(ctx context.Context, partition string, r lakerelay.Record)
 	charge := size + RecordOverhead
 
 	b.mu.Lock()
-	blocked := false
+	var w *waiter // set while this Add is queued for memory
 	for {
 		if b.closed {
+			b.leave(w)
 			b.mu.Unlock()
 			return lakerelay.ErrClosed
 		}
-		if b.pending == 0 || b.pending+charge <= b.opts.MaxPendingBytes {
+		// Adds are admitted in arrival order once one had to wait, so a
+		// large record is not starved by a stream of small ones.
+		first := len(b.waiters) == 0 || (w != nil && b.waiters[0] == w)
+		if first && (b.pending == 0 || b.pending+charge <= b.opts.MaxPendingBytes) {
+			b.leave(w)
 			break
 		}
-		// Flushes in progress will free what they hold; if what stays in
-		// open batches is already too much, flush some of them now rather
-		// than wait for their MaxAge.
-		for b.openCharge+charge > b.opts.MaxPendingBytes && len(b.open) > 0 {
-			b.seal(b.largestOpen(), ReasonMemory)
+		if first {
+			// Flushes in progress will free what they hold; if what stays
+			// in open batches is already too much, flush some of them now
+			// rather than wait for their MaxAge.
+			for b.openCharge+charge > b.opts.MaxPendingBytes && len(b.open) > 0 {
+				b.seal(b.largestOpen(), ReasonMemory)
+			}
 		}
-		if !blocked {
-			blocked = true
+		if w == nil {
+			w = &waiter{}
+			b.waiters = append(b.waiters, w)
 			b.stats.BlockedAdds++
 		}
 		if b.memFreed == nil {
 			b.memFreed = make(chan struct{})
 		}
 		freed := b.memFreed
-		b.stats.WaitingAdds++
 		b.mu.Unlock()
 		select {
 		case <-freed:
 		case <-ctx.Done():
 		}
 		b.mu.Lock()
-		b.stats.WaitingAdds--
 		if err := ctx.Err(); err != nil {
+			b.leave(w)
 			b.mu.Unlock()
 			return err
 		}
@@ -341,6 +352,7 @@ func (b *Batcher) Stats() Stats {
 	s.PendingBytes = b.pending
 	s.OpenBatches = len(b.open)
 	s.FlushingBatches = len(b.flushing)
+	s.WaitingAdds = len(b.waiters)
 	return s
 }
 
@@ -408,6 +420,22 @@ func (b *Batcher) flushingBatches() []*batch {
 		list = append(list, bt)
 	}
 	return list
+}
+
+// leave removes w (nil: not queued) from the Adds waiting for memory and,
+// if it was first, lets the next one check whether it fits. b.mu held.
+func (b *Batcher) leave(w *waiter) {
+	if w == nil {
+		return
+	}
+	i := slices.Index(b.waiters, w)
+	if i < 0 {
+		return
+	}
+	b.waiters = slices.Delete(b.waiters, i, i+1)
+	if i == 0 {
+		b.notifyFreed()
+	}
 }
 
 // notifyFreed wakes the Adds waiting for memory. b.mu held.

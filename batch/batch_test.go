@@ -334,6 +334,35 @@ func TestBackpressure(t *testing.T) {
 		assert.Equal(t, 3, h.ledger.settledCount())
 	})
 
+	t.Run("waiting Adds are admitted in arrival order", func(t *testing.T) {
+		const big = 300
+		g := newGate()
+		h := newHarness(t, func(o *Options) {
+			o.Limits = Limits{MaxRecords: 1, MaxBytes: big, MaxAge: time.Hour, MaxPendingBytes: 1000}
+		})
+		h.sink.fail = g.fail
+		a, b := h.add(t, "p", big), h.add(t, "p", big) // 2 × 428 charged
+		g.waitEntered(t)
+		c, d := h.ledger.record(big), h.ledger.record(10)
+		done := make(chan error, 2)
+		go func() { done <- h.b.Add(context.Background(), "p", c) }() // 428 more: does not fit
+		eventually(t, "large Add to wait", func() bool { return h.b.Stats().WaitingAdds == 1 })
+		go func() { done <- h.b.Add(context.Background(), "p", d) }() // 138 would fit, but queues behind
+		eventually(t, "small Add to queue behind it", func() bool { return h.b.Stats().WaitingAdds == 2 })
+		for range 4 {
+			g.release <- struct{}{}
+		}
+		require.NoError(t, <-done)
+		require.NoError(t, <-done)
+		require.NoError(t, h.b.Close(context.Background()))
+		var order []int64
+		for _, call := range h.sink.Calls() {
+			order = append(order, call.IDs...)
+		}
+		assert.Equal(t, []int64{a, b, c.Origin.Index, d.Origin.Index}, order)
+		assert.Equal(t, 4, h.ledger.settledCount())
+	})
+
 	t.Run("open batches are flushed early instead of waiting for MaxAge", func(t *testing.T) {
 		h := newHarness(t, func(o *Options) {
 			o.Limits = Limits{MaxRecords: 100, MaxBytes: 2 * size, MaxAge: time.Hour, MaxPendingBytes: 3 * charge}
@@ -719,4 +748,25 @@ func TestNewValidates(t *testing.T) {
 	assert.Equal(t, DefaultMaxBytes, b.opts.MaxBytes)
 	assert.Equal(t, 0, b.opts.MaxRetries)
 	require.NoError(t, b.Close(context.Background()))
+}
+
+func TestCloseTwiceConcurrently(t *testing.T) {
+	h := newHarness(t, nil)
+	g := newGate()
+	h.sink.fail = g.fail
+	id := h.add(t, "a", 1)
+	first := make(chan error, 1)
+	go func() { first <- h.b.Close(context.Background()) }()
+	g.waitEntered(t)
+	// A second Close waits for the first; its own ctx bounds the wait.
+	require.ErrorIs(t, h.b.Close(timeoutCtx(t, 10*time.Millisecond)), context.DeadlineExceeded)
+	g.release <- struct{}{}
+	require.NoError(t, <-first)
+	require.NoError(t, h.b.Close(context.Background()))
+	assert.Equal(t, []error{nil}, h.ledger.settlements(id))
+}
+
+func TestBackoffTiny(t *testing.T) {
+	b := &Batcher{opts: Options{RetryBackoff: time.Nanosecond, MaxRetryBackoff: time.Nanosecond}}
+	assert.Equal(t, time.Nanosecond, b.backoff(3))
 }
