@@ -197,7 +197,9 @@ func New(sink lakerelay.Sink, opts ...func(*Options)) (*Batcher, error) {
 //   - ctx's error: ctx ended before the record could be admitted.
 //
 // Add blocks while admitting r would take the memory held beyond
-// Limits.MaxPendingBytes, until flushes free enough of it or ctx ends.
+// Limits.MaxPendingBytes, until flushes free enough of it or ctx ends. Once
+// an Add had to wait, later Adds queue behind it: waiting Adds are admitted
+// in arrival order.
 func (b *Batcher) Add(ctx context.Context, partition string, r lakerelay.Record) error {
 	size := int64(len(r.Data))
 	if size > b.opts.MaxBytes {

@@ -38,10 +38,12 @@
 //     (Options.MaxRetries), or [Batcher.Close] gave up when its ctx ended.
 //
 // Failed flushes are retried with exponential backoff and jitter
-// (Options.RetryBackoff doubling up to Options.MaxRetryBackoff). A retry
-// writes the same records again, so a sink that stored a batch but reported
-// an error may store it twice; sinks make that harmless with unique object
-// keys. Duplicates are possible, losses are not.
+// (Options.RetryBackoff doubling up to Options.MaxRetryBackoff). Every
+// attempt passes the same records in the same order, so a sink that stored a
+// batch but reported an error may store it twice. A sink that wants retries
+// to overwrite rather than duplicate can derive its object key from the
+// batch itself (for example from the first record's Origin); otherwise
+// duplicates are possible, losses are not.
 //
 // Add takes a record only when it returns nil. Otherwise the caller still
 // owns the record and must settle it: an error wrapping
@@ -74,7 +76,8 @@
 //
 // All methods of a Batcher are safe for concurrent use; Add may be called
 // from any number of goroutines. Records of one partition are written in
-// the order their Adds were admitted; with Options.FlushConcurrency > 1,
+// the order their Adds were admitted; Adds blocked on memory are admitted
+// first come, first served. With Options.FlushConcurrency > 1,
 // batches (also of the same partition) may be written concurrently and
 // complete out of order. Ack functions and Options.OnFlush are called from
 // the batcher's flush goroutines and must not block for long.
