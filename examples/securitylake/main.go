@@ -494,7 +494,7 @@ func (r *runner) open(ctx context.Context, rt *route) error {
 	if err != nil {
 		return err
 	}
-	b, err := batch.New(s, func(o *batch.Options) {
+	b, err := batch.New(s, securitylake.BatchOptions, func(o *batch.Options) {
 		o.MaxRecords = r.cfg.batchRecords
 		o.MaxBytes = r.cfg.batchBytes
 		o.MaxAge = r.cfg.batchAge
