@@ -107,8 +107,8 @@ func parseOperator(name string) (operator, bool) {
 	return op, true
 }
 
-// context is a request context with lower-cased keys.
-type context map[string][]string
+// reqContext is a request context with lower-cased keys.
+type reqContext map[string][]string
 
 // condValue is a compiled condition value.
 type condValue struct {
@@ -137,7 +137,7 @@ func compileCondition(c *Condition, vars bool) []condValue {
 // ...IfExists makes a missing key true; ForAllValues is true for a missing or
 // empty key, ForAnyValue false; values of one key are ORed; a negated
 // operator is true only when no value matches.
-func (c *Condition) eval(vals []condValue, ctx context) bool {
+func (c *Condition) eval(vals []condValue, ctx reqContext) bool {
 	op := c.op
 	if !op.valid {
 		return false
@@ -213,7 +213,7 @@ func (c *Condition) eval(vals []condValue, ctx context) bool {
 
 // matchValue reports whether request value rv matches policy value v under
 // the positive form of op. An unresolved policy variable matches nothing.
-func matchValue(op operator, v *condValue, rv string, ctx context) bool {
+func matchValue(op operator, v *condValue, rv string, ctx reqContext) bool {
 	switch op.family {
 	case famARN:
 		m, _ := v.arn.match(rv, ctx)

@@ -156,7 +156,7 @@ func (r Result) Allowed() bool { return r.Decision == DecisionAllow }
 // the principal has no other restriction. Evaluate does no I/O and is safe
 // for concurrent use.
 func Evaluate(req Request, identity []*Policy, resource *Policy) Result {
-	ctx := make(context, len(req.Context))
+	ctx := make(reqContext, len(req.Context))
 	for k, v := range req.Context {
 		lk := strings.ToLower(k)
 		ctx[lk] = append(ctx[lk], v...)
@@ -348,7 +348,7 @@ func (n *nearMiss) note(stage int, policy string, s *Statement, why string) {
 // matches reports whether statement s applies to req. pr is nil for identity
 // policies (their statements have no principal); resourceSide says whether a
 // missing Resource element means "the resource this policy is attached to".
-func (s *Statement) matches(req *Request, ctx context, pr *principalInfo, resourceSide bool, miss *nearMiss, policy string) (match, delegated bool) {
+func (s *Statement) matches(req *Request, ctx reqContext, pr *principalInfo, resourceSide bool, miss *nearMiss, policy string) (match, delegated bool) {
 	if s.Effect != Allow && s.Effect != Deny {
 		return false, false
 	}
@@ -418,7 +418,7 @@ func anyGlob(ps []pattern, s string) bool {
 	return false
 }
 
-func anyARN(ps []arnPattern, s string, ctx context) bool {
+func anyARN(ps []arnPattern, s string, ctx reqContext) bool {
 	for i := range ps {
 		if m, _ := ps[i].match(s, ctx); m {
 			return true

@@ -240,7 +240,7 @@ func parseTemplate(s string) ([]tpart, bool) {
 
 // expand substitutes variables from ctx. ok is false when a variable has no
 // single value and no default: such a string matches nothing.
-func (t *template) expand(ctx context, wild bool) (pattern, bool) {
+func (t *template) expand(ctx reqContext, wild bool) (pattern, bool) {
 	if !t.hasVars {
 		return t.static, true
 	}
@@ -321,7 +321,7 @@ func newARNPattern(s string, vars bool) arnPattern {
 
 // match reports whether value matches; ok is false when a variable could
 // not be resolved (then it matches nothing).
-func (ap *arnPattern) match(value string, ctx context) (matched, ok bool) {
+func (ap *arnPattern) match(value string, ctx reqContext) (matched, ok bool) {
 	if ap.any {
 		return true, true
 	}

@@ -1,0 +1,367 @@
+package iamcheck
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+)
+
+// Outcome classifies one probe check.
+type Outcome string
+
+// Outcomes. Every failure names what to check in ProbeResult.Hint.
+const (
+	OutcomeOK Outcome = "ok"
+	// OutcomeBadConfig: the request was malformed for this endpoint (HTTP
+	// 400, 301): wrong region, bucket name, queue URL or parameters.
+	OutcomeBadConfig Outcome = "bad_config"
+	// OutcomeBadCredentials: the credentials were rejected (HTTP 401,
+	// InvalidAccessKeyId, SignatureDoesNotMatch, expired tokens).
+	OutcomeBadCredentials Outcome = "bad_credentials"
+	// OutcomeMissingPermission: access denied (HTTP 403); Action names the
+	// IAM action to grant.
+	OutcomeMissingPermission Outcome = "missing_permission"
+	// OutcomeNotFound: the bucket, key or queue does not exist (HTTP 404).
+	OutcomeNotFound Outcome = "not_found"
+	// OutcomeThrottled: the service asked to slow down (HTTP 429, 503).
+	OutcomeThrottled Outcome = "throttled"
+	// OutcomeUnreachable: no HTTP response (DNS, connection refused,
+	// timeout): check the endpoint and the network path.
+	OutcomeUnreachable Outcome = "unreachable"
+	// OutcomeUnsupported: the endpoint does not implement the API (S3- or
+	// SQS-compatible servers); the check is advisory.
+	OutcomeUnsupported Outcome = "unsupported"
+	// OutcomeSkipped: not run because an earlier check it depends on failed.
+	OutcomeSkipped Outcome = "skipped"
+	// OutcomeError: anything else (including a cancelled context).
+	OutcomeError Outcome = "error"
+)
+
+// ProbeOptions says what Probe checks. Empty fields skip their checks.
+type ProbeOptions struct {
+	// Bucket is checked with HeadBucket, a PutObject of a small test object
+	// under Prefix and a GetObject of that object.
+	Bucket string
+	Prefix string
+	// QueueURL is checked with GetQueueAttributes and ReceiveMessage.
+	QueueURL string
+	// RoleARN, when set, is assumed first (with ExternalID) and every later
+	// check runs with the role's credentials.
+	RoleARN     string
+	ExternalID  string
+	SessionName string // "lakerelay-probe" when empty
+	// S3Options, SQSOptions and STSOptions adjust the clients (for example
+	// path-style addressing or endpoints).
+	S3Options  []func(*s3.Options)
+	SQSOptions []func(*sqs.Options)
+	STSOptions []func(*sts.Options)
+}
+
+// ProbeResult is the outcome of one check.
+type ProbeResult struct {
+	// Check is the API call, for example "s3:PutObject".
+	Check string `json:"check"`
+	// Target is what was called on: a bucket, an object, a queue URL, a
+	// role ARN.
+	Target  string  `json:"target"`
+	Outcome Outcome `json:"outcome"`
+	// Advisory checks are reported but do not fail the probe: no job needs
+	// HeadBucket (s3:ListBucket) or, when it only writes, GetObject.
+	Advisory bool `json:"advisory,omitempty"`
+	// Status and Code are the HTTP status and AWS error code, when any.
+	Status int    `json:"status,omitempty"`
+	Code   string `json:"code,omitempty"`
+	// Action is the IAM action the check needs.
+	Action string `json:"action"`
+	// Detail is the caller identity on success, or the error message.
+	Detail string `json:"detail,omitempty"`
+	// Hint says what to check.
+	Hint       string `json:"hint,omitempty"`
+	DurationMS int64  `json:"duration_ms"`
+	// Err is the error of the call (nil on success), for errors.As.
+	Err error `json:"-"`
+}
+
+// Failed reports whether r failed and is not advisory.
+func (r ProbeResult) Failed() bool {
+	return !r.Advisory && r.Outcome != OutcomeOK
+}
+
+// AnyFailed reports whether any non-advisory check failed.
+func AnyFailed(results []ProbeResult) bool {
+	for _, r := range results {
+		if r.Failed() {
+			return true
+		}
+	}
+	return false
+}
+
+// ProbeKeyPrefix starts the name of the test object Probe writes under
+// Prefix. The object (a few bytes) is left in place: deleting it would need
+// s3:DeleteObject, which no job needs.
+const ProbeKeyPrefix = "lakerelay-probe-"
+
+// Probe tests live access like a connector's "Test connection" button:
+// sts:GetCallerIdentity, sts:AssumeRole (when RoleARN is set), then for the
+// bucket s3:HeadBucket (advisory), s3:PutObject of a test object and
+// s3:GetObject of it (advisory), and for the queue sqs:GetQueueAttributes
+// and sqs:ReceiveMessage (a received message is made visible again at once
+// with ChangeMessageVisibility; its receive count still grows by one).
+// Each result is classified (see Outcome) with what to check. Probe never
+// returns early on a failed check except that a failed AssumeRole skips the
+// checks that would have used the role. It logs nothing and never reports
+// credentials.
+func Probe(ctx context.Context, cfg aws.Config, opts ProbeOptions) []ProbeResult {
+	var out []ProbeResult
+	run := func(check, target, action string, advisory bool, f func() (string, error)) ProbeResult {
+		start := time.Now()
+		detail, err := f()
+		r := classify(check, target, action, err)
+		r.Advisory = r.Advisory || advisory
+		r.DurationMS = time.Since(start).Milliseconds()
+		if err == nil {
+			r.Detail = detail
+		}
+		out = append(out, r)
+		return r
+	}
+	stsClient := sts.NewFromConfig(cfg, opts.STSOptions...)
+	run("sts:GetCallerIdentity", "", "sts:GetCallerIdentity", false, func() (string, error) {
+		id, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(id.Arn), nil
+	})
+	if opts.RoleARN != "" {
+		session := opts.SessionName
+		if session == "" {
+			session = "lakerelay-probe"
+		}
+		var creds aws.Credentials
+		r := run("sts:AssumeRole", opts.RoleARN, "sts:AssumeRole", false, func() (string, error) {
+			in := &sts.AssumeRoleInput{RoleArn: aws.String(opts.RoleARN), RoleSessionName: aws.String(session)}
+			if opts.ExternalID != "" {
+				in.ExternalId = aws.String(opts.ExternalID)
+			}
+			o, err := stsClient.AssumeRole(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			if o.Credentials == nil {
+				return "", errors.New("iamcheck: AssumeRole returned no credentials")
+			}
+			creds = aws.Credentials{AccessKeyID: aws.ToString(o.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(o.Credentials.SecretAccessKey),
+				SessionToken: aws.ToString(o.Credentials.SessionToken), Source: "iamcheck.Probe AssumeRole", CanExpire: true}
+			if o.AssumedRoleUser != nil {
+				return aws.ToString(o.AssumedRoleUser.Arn), nil
+			}
+			return opts.RoleARN, nil
+		})
+		if r.Outcome != OutcomeOK {
+			for _, c := range plannedChecks(opts) {
+				out = append(out, ProbeResult{Check: c.check, Target: c.target, Action: c.check, Advisory: c.advisory, Outcome: OutcomeSkipped,
+					Hint: "not run: the role could not be assumed"})
+			}
+			return out
+		}
+		cfg = cfg.Copy()
+		cfg.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
+	}
+	if opts.Bucket != "" {
+		s3c := s3.NewFromConfig(cfg, opts.S3Options...)
+		run("s3:HeadBucket", opts.Bucket, "s3:ListBucket", true, func() (string, error) {
+			_, err := s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(opts.Bucket)})
+			return "", err
+		})
+		key := probeKey(opts.Prefix)
+		target := opts.Bucket + "/" + key
+		put := run("s3:PutObject", target, "s3:PutObject", false, func() (string, error) {
+			_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(opts.Bucket), Key: aws.String(key),
+				Body: strings.NewReader("lakerelay connection test\n"), ContentType: aws.String("text/plain")})
+			return "", err
+		})
+		if put.Outcome == OutcomeOK {
+			run("s3:GetObject", target, "s3:GetObject", true, func() (string, error) {
+				o, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(opts.Bucket), Key: aws.String(key)})
+				if err != nil {
+					return "", err
+				}
+				defer o.Body.Close()
+				_, err = io.Copy(io.Discard, io.LimitReader(o.Body, 1<<10))
+				return "", err
+			})
+		} else {
+			out = append(out, ProbeResult{Check: "s3:GetObject", Target: target, Action: "s3:GetObject", Advisory: true, Outcome: OutcomeSkipped,
+				Hint: "not run: the test object could not be written"})
+		}
+	}
+	if opts.QueueURL != "" {
+		q := sqs.NewFromConfig(cfg, opts.SQSOptions...)
+		run("sqs:GetQueueAttributes", opts.QueueURL, "sqs:GetQueueAttributes", false, func() (string, error) {
+			o, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(opts.QueueURL),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn, sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s, about %s messages", o.Attributes["QueueArn"], o.Attributes["ApproximateNumberOfMessages"]), nil
+		})
+		run("sqs:ReceiveMessage", opts.QueueURL, "sqs:ReceiveMessage", false, func() (string, error) {
+			o, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(opts.QueueURL), MaxNumberOfMessages: 1})
+			if err != nil {
+				return "", err
+			}
+			// Hand a received message back at once (a zero VisibilityTimeout
+			// cannot be sent in ReceiveMessage: the SDK omits zero values).
+			for _, m := range o.Messages {
+				if _, err := q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(opts.QueueURL),
+					ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0}); err != nil {
+					return fmt.Sprintf("1 message seen; it could not be made visible again (%v) and reappears after the queue's visibility timeout", err), nil
+				}
+			}
+			return fmt.Sprintf("%d message(s) seen and left on the queue", len(o.Messages)), nil
+		})
+	}
+	return out
+}
+
+type plannedCheck struct {
+	check, target string
+	advisory      bool
+}
+
+func plannedChecks(o ProbeOptions) []plannedCheck {
+	var out []plannedCheck
+	if o.Bucket != "" {
+		out = append(out, plannedCheck{"s3:HeadBucket", o.Bucket, true}, plannedCheck{"s3:PutObject", o.Bucket, false}, plannedCheck{"s3:GetObject", o.Bucket, true})
+	}
+	if o.QueueURL != "" {
+		out = append(out, plannedCheck{"sqs:GetQueueAttributes", o.QueueURL, false}, plannedCheck{"sqs:ReceiveMessage", o.QueueURL, false})
+	}
+	return out
+}
+
+func probeKey(prefix string) string {
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + ProbeKeyPrefix + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:]) + ".txt"
+}
+
+var credentialCodes = map[string]bool{
+	"InvalidAccessKeyId": true, "SignatureDoesNotMatch": true, "InvalidClientTokenId": true, "UnrecognizedClientException": true,
+	"ExpiredToken": true, "ExpiredTokenException": true, "InvalidToken": true, "TokenRefreshRequired": true, "AuthFailure": true,
+	"IncompleteSignature": true, "MissingAuthenticationToken": true, "InvalidSecurity": true, "RequestExpired": true,
+}
+
+var notFoundCodes = map[string]bool{
+	"NoSuchBucket": true, "NotFound": true, "NoSuchKey": true, "AWS.SimpleQueueService.NonExistentQueue": true,
+	"QueueDoesNotExist": true, "NonExistentQueue": true, "NoSuchEntity": true,
+}
+
+var throttleCodes = map[string]bool{
+	"SlowDown": true, "Throttling": true, "ThrottlingException": true, "RequestLimitExceeded": true, "TooManyRequestsException": true,
+	"ServiceUnavailable": true, "RequestThrottled": true, "KMS.ThrottlingException": true,
+}
+
+// classify turns an AWS SDK error into an outcome with a hint.
+func classify(check, target, action string, err error) ProbeResult {
+	r := ProbeResult{Check: check, Target: target, Action: action, Outcome: OutcomeOK, Err: err}
+	if err == nil {
+		return r
+	}
+	r.Detail = err.Error()
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		r.Code = ae.ErrorCode()
+		r.Detail = ae.ErrorMessage()
+		if r.Detail == "" {
+			r.Detail = err.Error()
+		}
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		r.Status = re.HTTPStatusCode()
+	}
+	msg := strings.ToLower(r.Detail)
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		r.Outcome, r.Hint = OutcomeError, "the probe was cancelled or timed out"
+	case credentialCodes[r.Code] || r.Status == 401 || strings.Contains(msg, "access key id you provided does not exist"):
+		r.Outcome = OutcomeBadCredentials
+		r.Hint = "the credentials were rejected: check the access key id and secret (or the session token and its expiry), the profile, and that the clock is right"
+		if r.Code == "SignatureDoesNotMatch" {
+			r.Hint = "the signature does not match: the secret access key is wrong for this access key id (or a proxy changed the request)"
+		}
+		if r.Code == "InvalidAccessKeyId" || r.Code == "InvalidClientTokenId" {
+			r.Hint = "the access key id is unknown to this endpoint: check AWS_ACCESS_KEY_ID / the profile and that the endpoint is the right one"
+		}
+	case r.Status == 403 || r.Code == "AccessDenied" || r.Code == "AccessDeniedException" || r.Code == "AuthorizationError" || r.Code == "Forbidden":
+		r.Outcome = OutcomeMissingPermission
+		r.Hint = fmt.Sprintf("access denied: allow %s on %s in the identity policy (and in the resource's policy for another account), and check for an explicit Deny, permissions boundary or SCP", action, targetARN(check, target))
+		if check == "s3:HeadBucket" {
+			r.Hint = "HEAD responses carry no error code: either s3:ListBucket on the bucket is not allowed (no job needs it) or the credentials are wrong; the PutObject check tells which"
+		}
+		if check == "sts:AssumeRole" {
+			r.Hint = "the role cannot be assumed: its trust policy must allow this caller (with the external id, if one is required) and the caller's policy must allow sts:AssumeRole on it"
+		}
+	case notFoundCodes[r.Code] || r.Status == 404:
+		r.Outcome = OutcomeNotFound
+		r.Hint = fmt.Sprintf("%s does not exist: check the name, the region and the account", target)
+	case throttleCodes[r.Code] || r.Status == 429 || r.Status == 503:
+		r.Outcome = OutcomeThrottled
+		r.Hint = "the service is throttling: retry later, lower the request rate, or check the service quotas"
+	case (r.Status == 400 || r.Status == 501 || r.Code == "NotImplemented") && (strings.Contains(msg, "unsupported action") || strings.Contains(msg, "not implemented") || r.Code == "NotImplemented"):
+		r.Outcome, r.Advisory = OutcomeUnsupported, true
+		r.Hint = "the endpoint does not implement this API (an S3- or SQS-compatible server); the other checks still apply"
+	case r.Status == 400 || r.Status == 301 || r.Status == 307 || r.Code == "PermanentRedirect" || r.Code == "AuthorizationHeaderMalformed":
+		r.Outcome = OutcomeBadConfig
+		r.Hint = "the request was rejected as malformed: check the region, the endpoint, path-style addressing, the bucket name and the queue URL"
+		if r.Code == "PermanentRedirect" || r.Code == "AuthorizationHeaderMalformed" || r.Status == 301 {
+			r.Hint = "the bucket is in another region: set --region (AWS_REGION) to the bucket's region"
+		}
+	case r.Status == 0 && isNetworkError(err):
+		r.Outcome = OutcomeUnreachable
+		r.Hint = "no response: check the endpoint URL (AWS_ENDPOINT_URL_*), DNS, proxies and that the service is reachable"
+	default:
+		r.Outcome = OutcomeError
+		r.Hint = "unexpected error: see detail"
+	}
+	return r
+}
+
+func isNetworkError(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	var dns *net.DNSError
+	return errors.As(err, &ne) || errors.As(err, &oe) || errors.As(err, &dns) || strings.Contains(err.Error(), "connection refused")
+}
+
+// targetARN renders the ARN an action needs, for hints.
+func targetARN(check, target string) string {
+	switch {
+	case strings.HasPrefix(check, "s3:"):
+		return "arn:aws:s3:::" + target
+	case strings.HasPrefix(check, "sqs:"):
+		return "the queue " + target
+	}
+	return target
+}
