@@ -19,9 +19,11 @@ import (
 
 // Defaults for [SQSOptions].
 const (
-	DefaultWorkers           = 4
-	DefaultWaitTime          = 20 * time.Second
-	DefaultVisibilityTimeout = 5 * time.Minute
+	DefaultWorkers  = 4
+	DefaultWaitTime = 20 * time.Second
+	// fallbackVisibility is assumed when the queue's own visibility timeout
+	// cannot be read (SQS's default).
+	fallbackVisibility = 30 * time.Second
 	// MaxVisibility is how long SQS lets a message stay invisible in total
 	// (12 hours); extensions stop there.
 	MaxVisibility = 12 * time.Hour
@@ -37,7 +39,8 @@ type SQSOptions struct {
 	WaitTime time.Duration
 	// VisibilityTimeout is asked for on receive and renewed every half of it
 	// while records of the message are in flight (up to MaxVisibility); 0
-	// means DefaultVisibilityTimeout. Rounded up to whole seconds.
+	// means the queue's own (read with GetQueueAttributes). Rounded up to
+	// whole seconds.
 	VisibilityTimeout time.Duration
 	// Decode says how objects are decoded.
 	Decode DecodeOptions
@@ -129,9 +132,6 @@ func NewSQS(s3c S3API, sqsc SQSAPI, queueURL string, opts ...func(*SQSOptions)) 
 	if o.WaitTime == 0 {
 		o.WaitTime = DefaultWaitTime
 	}
-	if o.VisibilityTimeout == 0 {
-		o.VisibilityTimeout = DefaultVisibilityTimeout
-	}
 	s := &SQS{
 		s3c: s3c, sqsc: sqsc, queueURL: queueURL, opts: o,
 		vis:      time.Duration(math.Ceil(o.VisibilityTimeout.Seconds())) * time.Second,
@@ -216,7 +216,7 @@ func (s *SQS) worker() {
 			QueueUrl:                    aws.String(s.queueURL),
 			MaxNumberOfMessages:         1,
 			WaitTimeSeconds:             int32(math.Ceil(s.opts.WaitTime.Seconds())),
-			VisibilityTimeout:           int32(s.vis / time.Second),
+			VisibilityTimeout:           int32(s.vis / time.Second), // 0: the queue's
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount},
 		})
 		if err != nil {
@@ -389,10 +389,33 @@ func (s *SQS) finish(m *message, failed error) {
 	}()
 }
 
+// queueVisibility reads the queue's visibility timeout.
+func (s *SQS) queueVisibility() time.Duration {
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	out, err := s.sqsc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(s.queueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameVisibilityTimeout}})
+	if err == nil {
+		var secs int
+		if _, err = fmt.Sscan(out.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)], &secs); err == nil && secs > 0 {
+			return time.Duration(secs) * time.Second
+		}
+		err = fmt.Errorf("VisibilityTimeout attribute %q", out.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)])
+	}
+	if s.ctx.Err() == nil {
+		s.report(fmt.Errorf("source: read visibility timeout of %s (assuming %v): %w", s.queueURL, fallbackVisibility, err))
+	}
+	return fallbackVisibility
+}
+
 // extender renews the visibility of messages in flight.
 func (s *SQS) extender() {
 	defer s.wg.Done()
-	tick := time.NewTicker(max(s.vis/4, 250*time.Millisecond))
+	vis := s.vis
+	if vis == 0 {
+		vis = s.queueVisibility()
+	}
+	tick := time.NewTicker(max(vis/4, 250*time.Millisecond))
 	defer tick.Stop()
 	for {
 		select {
@@ -402,7 +425,7 @@ func (s *SQS) extender() {
 			s.mu.Lock()
 			var due []*message
 			for m := range s.inflight {
-				if now.Sub(m.extended) >= s.vis/2 && now.Sub(m.received)+s.vis <= MaxVisibility && !m.isFailed() {
+				if now.Sub(m.extended) >= vis/2 && now.Sub(m.received)+vis <= MaxVisibility && !m.isFailed() {
 					m.extended = now
 					due = append(due, m)
 				}
@@ -410,7 +433,7 @@ func (s *SQS) extender() {
 			s.mu.Unlock()
 			for _, m := range due {
 				_, err := s.sqsc.ChangeMessageVisibility(s.ctx, &sqs.ChangeMessageVisibilityInput{
-					QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.receipt), VisibilityTimeout: int32(s.vis / time.Second),
+					QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.receipt), VisibilityTimeout: int32(vis / time.Second),
 				})
 				if err != nil && s.ctx.Err() == nil {
 					s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("extend visibility: %w", err)})

@@ -196,6 +196,25 @@ func (e *env) queueDepth(url string) int {
 	return n
 }
 
+// remaining receives every message of the queue that becomes visible within
+// d (after their visibility timeouts) and returns the bodies. Use it to
+// prove that deleted messages are gone and others are not.
+func (e *env) remaining(d time.Duration) []string {
+	e.t.Helper()
+	var bodies []string
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		out, err := e.sqsc.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &e.queue.URL, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, VisibilityTimeout: 60})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			bodies = append(bodies, aws.ToString(m.Body))
+		}
+	}
+	return bodies
+}
+
 func ndjson(prefix string, n int) []byte {
 	var b bytes.Buffer
 	for i := range n {
@@ -246,8 +265,8 @@ func TestSQSNotificationFormats(t *testing.T) {
 		}
 	}
 	waitFor(t, 10*time.Second, "all messages deleted", func() bool { return s.Stats().Deleted == 8 })
-	if d := e.queueDepth(e.queue.URL); d != 0 {
-		t.Fatalf("%d messages left", d)
+	if left := e.remaining(3 * time.Second); len(left) != 0 {
+		t.Fatalf("messages left: %q", left)
 	}
 	st := s.Stats()
 	if st.Messages != 8 || st.Objects != 5 || st.Records != 12 || st.Skipped != 4 || st.Errors != 0 {
@@ -352,8 +371,9 @@ func TestSQSCancelMidObject(t *testing.T) {
 		t.Fatalf("%d distinct records, want %d", len(seen), n)
 	}
 	waitFor(t, 10*time.Second, "deleted", func() bool { return s2.Stats().Deleted == 1 })
-	if d := e.queueDepth(e.queue.URL); d != 0 || len(c.errors()) != 0 {
-		t.Fatalf("depth %d errors %v", d, c.errors())
+	s2.Close()
+	if left := e.remaining(3 * time.Second); len(left) != 0 || len(c.errors()) != 0 {
+		t.Fatalf("left %q errors %v", left, c.errors())
 	}
 }
 
@@ -387,30 +407,35 @@ func TestSQSNack(t *testing.T) {
 // timeout do not cause a redelivery.
 func TestSQSVisibilityExtension(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testenv.QueueOptions{})
-	e.put("v/obj", ndjson("v", 2))
-	e.notify("v/obj")
-	s, c := e.source(nil)
-	var held []lakerelay.Record
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	for range 2 {
-		r, err := s.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, r)
-	}
-	time.Sleep(5 * time.Second) // 2.5 visibility timeouts
-	if st := s.Stats(); st.Messages != 1 {
-		t.Fatalf("message redelivered while in flight: %+v", st)
-	}
-	for _, r := range held {
-		r.Settle(nil)
-	}
-	waitFor(t, 10*time.Second, "deleted", func() bool { return s.Stats().Deleted == 1 })
-	if len(c.errors()) != 0 {
-		t.Fatal(c.errors())
+	for name, vis := range map[string]time.Duration{"configured": 2 * time.Second, "queue's": 0} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, testenv.QueueOptions{VisibilityTimeout: 2 * time.Second})
+			e.put("v/obj", ndjson("v", 2))
+			e.notify("v/obj")
+			s, c := e.source(func(o *SQSOptions) { o.VisibilityTimeout = vis })
+			var held []lakerelay.Record
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			for range 2 {
+				r, err := s.Read(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, r)
+			}
+			time.Sleep(5 * time.Second) // 2.5 visibility timeouts
+			if st := s.Stats(); st.Messages != 1 {
+				t.Fatalf("message redelivered while in flight: %+v", st)
+			}
+			for _, r := range held {
+				r.Settle(nil)
+			}
+			waitFor(t, 10*time.Second, "deleted", func() bool { return s.Stats().Deleted == 1 })
+			if len(c.errors()) != 0 {
+				t.Fatal(c.errors())
+			}
+		})
 	}
 }
 

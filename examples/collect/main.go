@@ -1,0 +1,469 @@
+// Command collect reads security logs from S3 (announced by S3 event
+// notifications through SQS, or listed under a bucket prefix) or from local
+// files, and writes one record per line to standard output.
+//
+// Usage:
+//
+//	go run ./examples/collect --queue-url URL | --bucket B [--prefix P] | --dir PATH
+//	  [--stream-type auto|lines|ndjson|json|json-array|cloudwatch-logs] [--expand-field NAME]
+//	  [--include-prefix P]... [--exclude-prefix P]... [--log-type PREFIX=NAME]...
+//	  [--workers N] [--with-origin] [--quarantine FILE] [--exit-when-idle DURATION]
+//	  [--region R] [--role-arn ARN] [--external-id ID] [--path-style]
+//
+// Exactly one of --queue-url (an SQS queue receiving S3 event notifications,
+// directly, through SNS, or from EventBridge; CloudTrail's SNS notices too),
+// --bucket (every object under --prefix, in key order) or --dir (a file, or
+// every file under a directory) selects the input. Objects are gzip, zstd or
+// plain, detected by content. --stream-type (default auto) says how an object
+// is split into records; --expand-field NAME makes every element of the
+// array in field NAME one record (auto does that for CloudTrail's
+// "Records"). --include-prefix and --exclude-prefix select keys (for --dir:
+// paths relative to it); --log-type PREFIX=NAME tags records from keys with
+// that prefix. --workers (default 4) is the number of SQS messages processed
+// at once.
+//
+// Each output line is one record: a JSON record compacted (pretty-printed
+// input comes out on one line), or a JSON string for a line that is not JSON;
+// a CloudWatch Logs message that is itself JSON comes out as that JSON value,
+// otherwise as a string. With --with-origin each line is
+//
+//	{"bucket":..,"key":..,"index":N,"log_type":..,"data":<record>}
+//
+// where index is the record's 0-based position in its object and log_type is
+// omitted when none applies; CloudWatch Logs records add
+// "cloudwatch":{"owner":..,"log_group":..,"log_stream":..,"id":..,"timestamp":..}.
+//
+// Records are acknowledged once written to standard output: an SQS message is
+// deleted only after every record of its objects was written. Invalid records
+// (a line that is not JSON in NDJSON input) go to --quarantine FILE as JSON
+// lines {"bucket","key","index","offset","reason","data"}; without
+// --quarantine they fail their object, which stays in the queue.
+//
+// With --queue-url the program runs until interrupted (SIGINT, SIGTERM) or,
+// with --exit-when-idle DURATION, until no message arrived for that long and
+// nothing is in flight. With --bucket and --dir it stops at the end.
+//
+// Failures of single objects are named on stderr (bucket, key, cause) and
+// counted; those objects stay redeliverable. Progress goes to stderr every 10
+// seconds; the last line on stderr is one JSON summary:
+//
+//	{"messages":N,"objects":N,"records":N,"skipped":N,"quarantined":N,"errors":N}
+//
+// The exit status is 0 after a normal stop (end of input, idle, signal) even
+// if some objects failed, 1 on a fatal error (configuration, listing, output),
+// 2 on bad usage.
+//
+// AWS settings come from the standard chain (environment, shared config, SSO,
+// IMDS) and honour AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS and
+// AWS_ENDPOINT_URL_STS; --role-arn (with --external-id) assumes a role;
+// path-style addressing is used with a custom S3 endpoint or --path-style.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/awsenv"
+	"github.com/lakerelay/lakerelay/source"
+)
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+type config struct {
+	queueURL, bucket, prefix, dir string
+	decode                        source.DecodeOptions
+	include, exclude              multi
+	logTypes                      map[string]string
+	workers                       int
+	withOrigin                    bool
+	quarantine                    string
+	exitWhenIdle                  time.Duration
+	aws                           awsenv.Options
+	pathStyle                     bool
+}
+
+type usageError struct{ error }
+
+func parse(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("collect", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var streamType string
+	var logTypes multi
+	fs.StringVar(&c.queueURL, "queue-url", "", "SQS queue `URL` receiving S3 event notifications")
+	fs.StringVar(&c.bucket, "bucket", "", "read every object of `bucket` (backfill)")
+	fs.StringVar(&c.prefix, "prefix", "", "with --bucket: only keys beginning with `P`")
+	fs.StringVar(&c.dir, "dir", "", "read a local file or every file under a directory")
+	fs.StringVar(&streamType, "stream-type", "auto", "auto|lines|ndjson|json|json-array|cloudwatch-logs")
+	fs.StringVar(&c.decode.ExpandField, "expand-field", "", "each element of the array in field `NAME` is one record")
+	fs.Var(&c.include, "include-prefix", "only read keys with this prefix (repeatable)")
+	fs.Var(&c.exclude, "exclude-prefix", "skip keys with this prefix (repeatable)")
+	fs.Var(&logTypes, "log-type", "`PREFIX=NAME`: tag records from keys with PREFIX (repeatable)")
+	fs.IntVar(&c.workers, "workers", source.DefaultWorkers, "SQS messages processed at once")
+	fs.BoolVar(&c.withOrigin, "with-origin", false, "wrap each record with its bucket, key, index and log type")
+	fs.StringVar(&c.quarantine, "quarantine", "", "append invalid records to `FILE`")
+	fs.DurationVar(&c.exitWhenIdle, "exit-when-idle", 0, "with --queue-url: exit after no message for this long")
+	fs.StringVar(&c.aws.Region, "region", "", "AWS region")
+	fs.StringVar(&c.aws.RoleARN, "role-arn", "", "assume this IAM role")
+	fs.StringVar(&c.aws.ExternalID, "external-id", "", "external ID for --role-arn")
+	fs.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
+	if err := fs.Parse(args); err != nil {
+		return c, usageError{err}
+	}
+	var errs []error
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	n := 0
+	for _, s := range []string{c.queueURL, c.bucket, c.dir} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		errs = append(errs, errors.New("give exactly one of --queue-url, --bucket, --dir"))
+	}
+	if c.prefix != "" && c.bucket == "" {
+		errs = append(errs, errors.New("--prefix needs --bucket"))
+	}
+	if c.exitWhenIdle < 0 || c.exitWhenIdle > 0 && c.queueURL == "" {
+		errs = append(errs, errors.New("--exit-when-idle needs --queue-url and a positive duration"))
+	}
+	if c.workers < 1 {
+		errs = append(errs, fmt.Errorf("--workers %d: must be at least 1", c.workers))
+	}
+	c.decode.StreamType = source.StreamType(streamType)
+	if err := c.decode.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	c.logTypes = map[string]string{}
+	for _, lt := range logTypes {
+		p, name, ok := strings.Cut(lt, "=")
+		if !ok || name == "" {
+			errs = append(errs, fmt.Errorf("--log-type %q: want PREFIX=NAME", lt))
+			continue
+		}
+		c.logTypes[p] = name
+	}
+	if err := c.aws.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, usageError{err}
+	}
+	return c, nil
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type summary struct {
+	Messages    int64 `json:"messages"`
+	Objects     int64 `json:"objects"`
+	Records     int64 `json:"records"`
+	Skipped     int64 `json:"skipped"`
+	Quarantined int64 `json:"quarantined"`
+	Errors      int64 `json:"errors"`
+}
+
+type statser interface {
+	lakerelay.Source
+	Stats() source.Stats
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	c, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		printSummary(stderr, summary{})
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "collect: %v\n", err)
+		printSummary(stderr, summary{})
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var errMu sync.Mutex
+	logf := func(format string, a ...any) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		fmt.Fprintf(stderr, "collect: "+format+"\n", a...)
+	}
+	var q *quarantineFile
+	if c.quarantine != "" {
+		if q, err = openQuarantine(c.quarantine); err != nil {
+			logf("fatal: %v", err)
+			printSummary(stderr, summary{})
+			return 1
+		}
+		defer q.Close()
+	}
+	var quarantine lakerelay.Quarantine
+	if q != nil {
+		quarantine = q.put
+	}
+
+	var src statser
+	var sqsSrc *source.SQS
+	switch {
+	case c.dir != "":
+		src, err = source.NewDir(c.dir, func(o *source.DirOptions) {
+			o.Decode, o.LogTypes, o.Quarantine = c.decode, c.logTypes, quarantine
+			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
+		})
+	default:
+		cfg, lerr := awsenv.Load(ctx, c.aws)
+		if lerr != nil {
+			err = lerr
+			break
+		}
+		s3c := s3.NewFromConfig(cfg, awsenv.S3Options(cfg, c.pathStyle))
+		if c.bucket != "" {
+			src, err = source.NewList(s3c, c.bucket, c.prefix, func(o *source.ListOptions) {
+				o.Decode, o.LogTypes, o.Quarantine = c.decode, c.logTypes, quarantine
+				o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
+			})
+			break
+		}
+		sqsSrc, err = source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, func(o *source.SQSOptions) {
+			o.Workers = c.workers
+			o.Decode, o.LogTypes, o.Quarantine = c.decode, c.logTypes, quarantine
+			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
+			o.OnError = func(err error) { logf("error: %v", err) }
+		})
+		src = sqsSrc
+	}
+	if err != nil {
+		logf("fatal: %v", err)
+		printSummary(stderr, summary{})
+		return 1
+	}
+
+	fatal := collect(ctx, c, src, sqsSrc, stdout, logf)
+	src.Close()
+	st := src.Stats()
+	printSummary(stderr, summary{Messages: st.Messages, Objects: st.Objects, Records: st.Records, Skipped: st.Skipped, Quarantined: st.Quarantined, Errors: st.Errors})
+	if fatal != nil {
+		return 1
+	}
+	return 0
+}
+
+type result struct {
+	rec lakerelay.Record
+	err error
+}
+
+// collect copies records to stdout until the input ends, the program is
+// idle or interrupted (nil), or a fatal error.
+func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, stdout io.Writer, logf func(string, ...any)) error {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan result)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			r, err := src.Read(rctx)
+			select {
+			case ch <- result{r, err}:
+			case <-rctx.Done():
+				r.Settle(rctx.Err())
+				return
+			}
+			if err != nil && !isObjectError(err) {
+				return
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	w := bufio.NewWriterSize(stdout, 256<<10)
+	var pending []lakerelay.Record
+	flush := func() error {
+		err := w.Flush()
+		for _, r := range pending {
+			r.Settle(err)
+		}
+		pending = pending[:0]
+		if err != nil {
+			logf("fatal: write output: %v", err)
+		}
+		return err
+	}
+	defer flush()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	lastProgress := time.Now()
+	var line []byte
+	for {
+		var res result
+		select {
+		case res = <-ch:
+		default:
+			// Nothing ready: make what was written durable and acknowledge it.
+			if err := flush(); err != nil {
+				return err
+			}
+			select {
+			case res = <-ch:
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+				if time.Since(lastProgress) >= 10*time.Second {
+					lastProgress = time.Now()
+					st := src.Stats()
+					logf("progress: messages=%d objects=%d records=%d errors=%d", st.Messages, st.Objects, st.Records, st.Errors)
+				}
+				if c.exitWhenIdle > 0 && sqsSrc.Idle() >= c.exitWhenIdle && sqsSrc.InFlight() == 0 {
+					return nil
+				}
+				continue
+			}
+		}
+		if res.err != nil {
+			switch {
+			case res.err == io.EOF:
+				return nil
+			case isObjectError(res.err):
+				logf("error: %v", res.err)
+				continue
+			case ctx.Err() != nil:
+				return nil
+			}
+			logf("fatal: %v", res.err)
+			return res.err
+		}
+		line = render(line[:0], res.rec, c.withOrigin)
+		line = append(line, '\n')
+		pending = append(pending, res.rec)
+		if _, err := w.Write(line); err != nil {
+			flush()
+			return err
+		}
+		if len(pending) >= 4096 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func isObjectError(err error) bool {
+	var oe *source.ObjectError
+	return errors.As(err, &oe)
+}
+
+// render appends the output line of r (without newline).
+func render(dst []byte, r lakerelay.Record, withOrigin bool) []byte {
+	if !withOrigin {
+		return appendData(dst, r.Data)
+	}
+	o := r.Origin
+	dst = append(dst, `{"bucket":`...)
+	dst = appendString(dst, o.Bucket)
+	dst = append(dst, `,"key":`...)
+	dst = appendString(dst, o.Key)
+	dst = fmt.Appendf(dst, `,"index":%d`, o.Index)
+	if o.LogType != "" {
+		dst = append(dst, `,"log_type":`...)
+		dst = appendString(dst, o.LogType)
+	}
+	if o.CloudWatch != nil {
+		cw, _ := json.Marshal(o.CloudWatch)
+		dst = append(dst, `,"cloudwatch":`...)
+		dst = append(dst, cw...)
+	}
+	dst = append(dst, `,"data":`...)
+	dst = appendData(dst, r.Data)
+	return append(dst, '}')
+}
+
+// appendData appends data as compact JSON when it is JSON, else as a JSON
+// string.
+func appendData(dst, data []byte) []byte {
+	if json.Valid(data) {
+		var b bytes.Buffer
+		if json.Compact(&b, data) == nil {
+			return append(dst, b.Bytes()...)
+		}
+	}
+	return appendString(dst, string(data))
+}
+
+func appendString(dst []byte, s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s) // a string always encodes
+	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
+}
+
+func printSummary(w io.Writer, s summary) {
+	b, _ := json.Marshal(s)
+	fmt.Fprintf(w, "%s\n", b)
+}
+
+// quarantineFile appends invalid records as JSON lines.
+type quarantineFile struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func openQuarantine(path string) (*quarantineFile, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: %w", err)
+	}
+	return &quarantineFile{f: f}, nil
+}
+
+func (q *quarantineFile) put(r lakerelay.Record, reason error) error {
+	line, err := json.Marshal(struct {
+		Bucket string `json:"bucket"`
+		Key    string `json:"key"`
+		Index  int64  `json:"index"`
+		Offset int64  `json:"offset"`
+		Reason string `json:"reason"`
+		Data   string `json:"data"`
+	}{r.Origin.Bucket, r.Origin.Key, r.Origin.Index, r.Origin.Offset, reason.Error(), string(r.Data)})
+	if err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, err := q.f.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	if err := q.f.Sync(); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	return nil
+}
+
+func (q *quarantineFile) Close() error { return q.f.Close() }
