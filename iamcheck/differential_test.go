@@ -170,7 +170,7 @@ func TestDifferentialMinIO(t *testing.T) {
 		{name: "action-wildcard", rule: "s3:Get* matches GetObject", session: pol(`{"Effect":"Allow","Action":"s3:Get*","Resource":"` + B + `/*"}`), ops: allOps, wantSomeAllow: true},
 		{name: "service-wildcard-with-denies", rule: "explicit deny overrides allow",
 			session: pol(`{"Effect":"Allow","Action":"s3:*","Resource":["` + B + `","` + B + `/*"]},{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"` + B + `/*"},{"Effect":"Deny","Action":"s3:GetObject","Resource":"` + B + `/secret/*"}`),
-			ops: allOps, wantSomeAllow: true},
+			ops:     allOps, wantSomeAllow: true},
 		{name: "question-mark", rule: "? matches one character", session: pol(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"` + B + `/file?.txt"}`), ops: allOps, wantSomeAllow: true},
 		{name: "name-prefix-wildcard", rule: "data* covers data/sub/...", session: pol(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"` + B + `/data*"}`), ops: allOps, wantSomeAllow: true},
 		{name: "list-with-prefix-condition", rule: "StringLike on s3:prefix", session: pol(`{"Effect":"Allow","Action":"s3:ListBucket","Resource":"` + B + `","Condition":{"StringLike":{"s3:prefix":"data/*"}}}`), ops: allOps, wantSomeAllow: true},
