@@ -88,8 +88,8 @@ func TestBuiltinAgreesWithOfficial(t *testing.T) {
 			t.Fatalf("official %s has no class %d", Version, uid)
 		}
 		t.Run(bc.name, func(t *testing.T) {
-			if bc.name != oc.name || bc.caption != oc.caption || bc.categoryUID != oc.categoryUID {
-				t.Errorf("class %d: built-in %s/%q/%d, official %s/%q/%d", uid, bc.name, bc.caption, bc.categoryUID, oc.name, oc.caption, oc.categoryUID)
+			if bc.name != oc.name || bc.caption != oc.caption || bc.categoryUID != oc.categoryUID || bc.categoryName != oc.categoryName {
+				t.Errorf("class %d: built-in %s/%q/%d/%q, official %s/%q/%d/%q", uid, bc.name, bc.caption, bc.categoryUID, bc.categoryName, oc.name, oc.caption, oc.categoryUID, oc.categoryName)
 			}
 			if !sameSet(bc.atLeastOne, oc.atLeastOne) {
 				t.Errorf("at_least_one: built-in %v, official %v", bc.atLeastOne, oc.atLeastOne)
