@@ -152,7 +152,7 @@ type Options struct {
 	// OnFlush, if set, is called once per batch after its records were
 	// settled, from the goroutine that flushed it. With FlushConcurrency >
 	// 1 it is called concurrently. It must not block for long and must not
-	// call methods of the Batcher that wait (Flush, Close).
+	// call Add, Flush or Close, which may wait for the flush that calls it.
 	OnFlush func(FlushResult)
 
 	// Clock is the source of time for MaxAge, retry backoff and
