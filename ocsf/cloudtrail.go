@@ -194,7 +194,7 @@ func mapCloudTrail(raw []byte) (any, error) {
 	}
 	t, err := time.Parse(time.RFC3339, ct.eventTime)
 	if err != nil {
-		return nil, invalid("field eventTime %q is not an RFC 3339 time", truncate(ct.eventTime, 40))
+		return nil, invalid("field eventTime is not an RFC 3339 time")
 	}
 	t = t.UTC().Truncate(time.Millisecond)
 

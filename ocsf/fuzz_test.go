@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -105,6 +106,37 @@ func FuzzMapCloudTrail(f *testing.F) {
 		for _, fd := range findings {
 			if fd.Severity == FindingError {
 				t.Errorf("mapped event does not conform: %s\ninput %s\noutput %s", fd, data, out)
+			}
+		}
+	})
+}
+
+func FuzzLoadSchema(f *testing.F) {
+	f.Add([]byte(miniExport))
+	f.Add([]byte(`{"version":"1","types":{"string_t":{},"x_t":{"type":"x_t"}},"objects":{},"classes":{"c":{"uid":1,"attributes":{"a":{"type":"x_t"}}}}}`))
+	f.Add([]byte(`{"version":"1","types":{"integer_t":{}},"objects":{"o":{"attributes":{"o":{"type":"o","object_type":"o","is_array":true}}}},"classes":{"c":{"uid":1,"attributes":{"o":{"object_type":"o"}}}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := LoadSchema(strings.NewReader(string(data)))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "ocsf: load schema") {
+				t.Fatalf("error without the package prefix: %v", err)
+			}
+			return
+		}
+		for _, name := range s.Classes() {
+			as, err := s.ArrowSchema(name)
+			if err != nil {
+				t.Fatalf("class %s of a loaded schema has no Arrow schema: %v", name, err)
+			}
+			if _, ok := as.FieldsByName(UnmappedColumn); !ok {
+				t.Fatalf("class %s: no unmapped column", name)
+			}
+			uid, err := s.ClassUID(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Validate([]byte(`{"class_uid":` + strconv.Itoa(uid) + `,"o":{"o":[{"o":[]}]}}`)); err != nil {
+				t.Fatal(err)
 			}
 		}
 	})

@@ -136,7 +136,6 @@ func (s *Schema) class(nameOrUID string) (*classDef, error) {
 		if c, ok := s.byUID[uid]; ok {
 			return c, nil
 		}
-		return nil, fmt.Errorf("ocsf: %w: uid %d in schema %s", ErrUnknownClass, uid, s.version)
 	}
 	if c, ok := s.classes[key]; ok {
 		return c, nil
@@ -284,6 +283,9 @@ func LoadSchema(r io.Reader) (*Schema, error) {
 		}
 		if c.Constraints != nil {
 			def.atLeastOne, def.justOne = c.Constraints.AtLeastOne, c.Constraints.JustOne
+		}
+		if _, dup := s.classes[name]; dup {
+			return nil, fmt.Errorf("ocsf: load schema: two classes named %s", name)
 		}
 		if prev, dup := s.byUID[def.uid]; dup {
 			return nil, fmt.Errorf("ocsf: load schema: classes %s and %s share uid %d", prev.name, name, def.uid)

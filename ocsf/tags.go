@@ -73,7 +73,9 @@ type tagNode struct {
 // binary of length; DECIMAL → decimal128(precision, scale); groups → struct;
 // LIST groups (two- or three-level) and REPEATED fields → list; MAP groups →
 // map. REQUIRED fields are not nullable, OPTIONAL ones are. Field names are
-// kept exactly as written. INT96 and nanosecond timestamps are rejected:
+// kept exactly as written (such configurations often capitalise them, as in
+// Activity_id for activity_id, so writers filling these schemas from OCSF
+// JSON should match names case-insensitively). INT96 and nanosecond timestamps are rejected:
 // Athena and DuckDB read neither reliably.
 //
 // Every problem is reported as a [*TagError] naming the element.

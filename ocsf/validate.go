@@ -59,7 +59,8 @@ const (
 )
 
 // Finding is one problem of an event. Path locates it ("actor.user.uid",
-// "resources[0].type"; empty for the event as a whole).
+// "resources[0].type"; empty for the event as a whole). Messages never quote
+// string values of the event, so findings are safe to log.
 type Finding struct {
 	Path     string   `json:"path"`
 	Code     string   `json:"code"`
@@ -319,7 +320,7 @@ func (v *validator) scalar(path, typ string, val any) bool {
 			v.add(FindingWarning, path, CodeFormat, "longer than %d characters (%s)", t.maxLen, typ)
 		}
 		if (t.regex != nil && !t.regex.MatchString(str)) || (t.check != nil && !t.check(str)) {
-			v.add(FindingWarning, path, CodeFormat, "%q is not a valid %s", truncate(str, 64), typ)
+			v.add(FindingWarning, path, CodeFormat, "not a valid %s", typ)
 		}
 	}
 	return true
@@ -377,7 +378,8 @@ func describe(val any) string {
 	case json.Number:
 		return string(x)
 	case string:
-		return strconv.Quote(truncate(x, 64))
+		// Record contents stay out of messages: callers may log findings.
+		return "a string"
 	case []any:
 		return "an array"
 	case map[string]any:
