@@ -1,0 +1,421 @@
+// Command iampolicy generates, checks and lints the IAM policies lakerelay's
+// jobs need, and probes live access.
+//
+// Usage:
+//
+//	iampolicy generate --job export|securitylake|collect --kind identity|trust|queue|topic|bucket|kms
+//	  [--bucket B] [--prefix P] [--queue-arn ARN] [--topic-arn ARN] [--kms-key-arn ARN]
+//	  [--principal ARN] [--external-id ID] [--source-account ID]
+//	iampolicy check [--policy FILE]... [--resource-policy FILE]
+//	  (--request FILE | --action A --resource ARN [--principal ARN] [--context KEY=VALUE]...)
+//	iampolicy lint --policy FILE --kind identity|trust|queue|topic|bucket|kms [--job J] [flags as generate]
+//	iampolicy probe [--bucket B] [--prefix P] [--queue-url URL] [--role-arn ARN] [--external-id ID]
+//	  [--region R] [--path-style]
+//
+// generate prints the least-privilege policy of --kind for --job on stdout.
+// --principal is the trusted principal for --kind trust (a vendor's account
+// id or role ARN, which then needs --external-id unless it is in
+// --source-account), and the job's role for the other kinds (the bucket,
+// queue and key policies grant to it). --source-account is the account that
+// owns the bucket (aws:SourceAccount of S3 notifications).
+//
+// check evaluates one request with AWS's policy evaluation rules and prints
+// {"decision":"allow|explicit_deny|implicit_deny","statements":[...],"reason":"..."}
+// on stdout (exit 0 whatever the decision). --policy (repeatable) gives the
+// principal's identity policies, --resource-policy the resource's policy.
+// The request file is
+//
+//	{"principal":"arn:aws:iam::111122223333:role/r","action":"s3:PutObject","resource":"arn:aws:s3:::b/k",
+//	 "resource_account":"444455556666","context":{"aws:SourceAccount":"111122223333","aws:TagKeys":["a","b"]}}
+//
+// principal is an IAM ARN or a service principal such as s3.amazonaws.com
+// (which only a resource policy can allow); resource_account owns the
+// resource (needed for S3 ARNs, which carry none; default: the principal's
+// account); context holds the condition keys the policies test. With
+// --action, --context KEY=VALUE may repeat (a repeated key is multivalued);
+// without --principal the caller is a role in the resource's account
+// ("arn:aws:iam::ACCOUNT:role/caller") when --policy is given, else
+// anonymous. A policy or request that cannot be parsed is an error (exit 2).
+//
+// lint prints the policy's findings, one JSON object per line
+// ({"severity","code","path","message"}): the grammar findings and the
+// checks for --kind, plus, with --job and the generate flags, the checks
+// against that job. Exit 1 if any finding is an error.
+//
+// probe tests live access with the standard AWS credential chain
+// (environment, shared config, SSO, IMDS; AWS_ENDPOINT_URL_S3/_SQS/_STS are
+// honoured): sts:GetCallerIdentity, sts:AssumeRole when --role-arn is given
+// (with --external-id), s3:HeadBucket, a PutObject of a small test object
+// named lakerelay-probe-* under --prefix (left in place) and a GetObject of
+// it, sqs:GetQueueAttributes and sqs:ReceiveMessage (a message seen is made
+// visible again at once). It prints a table on stderr and one JSON result
+// per line on stdout; each failure is classified (bad_config,
+// bad_credentials, missing_permission naming the action, not_found,
+// throttled, unreachable) with what to check. Path-style addressing is used
+// with a custom S3 endpoint or --path-style. Exit 1 if any check that is not
+// advisory failed.
+//
+// Every command ends stderr with one JSON summary line. Exit status: 0 ok,
+// 1 failure (lint errors, failed probe), 2 bad usage or unparsable input.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/lakerelay/lakerelay/iamcheck"
+	"github.com/lakerelay/lakerelay/internal/awsenv"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// cli carries the output streams and writes the summary line.
+type cli struct {
+	stdout, stderr io.Writer
+	summary        map[string]any
+}
+
+func (c *cli) finish(code int) int {
+	c.summary["exit"] = code
+	b, _ := json.Marshal(c.summary)
+	fmt.Fprintln(c.stderr, string(b))
+	return code
+}
+
+func (c *cli) fail(code int, format string, args ...any) int {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintln(c.stderr, "iampolicy: "+msg)
+	c.summary["error"] = msg
+	return c.finish(code)
+}
+
+const usage = `usage: iampolicy generate|check|lint|probe [flags]; run "iampolicy <command> -h" for the flags`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := &cli{stdout: stdout, stderr: stderr, summary: map[string]any{}}
+	if len(args) == 0 {
+		return c.fail(exitUsage, "%s", usage)
+	}
+	c.summary["command"] = args[0]
+	switch args[0] {
+	case "generate":
+		return c.generate(args[1:])
+	case "check":
+		return c.check(args[1:])
+	case "lint":
+		return c.lint(args[1:])
+	case "probe":
+		return c.probe(ctx, args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stderr, usage)
+		return c.finish(exitOK)
+	}
+	return c.fail(exitUsage, "unknown command %q; %s", args[0], usage)
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// jobFlags are the flags generate and lint share.
+type jobFlags struct {
+	job, kind, bucket, prefix, queueARN, topicARN, kmsKeyARN, principal, externalID, sourceAccount string
+}
+
+func (f *jobFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.job, "job", "", "export, securitylake or collect")
+	fs.StringVar(&f.kind, "kind", "", "identity, trust, queue, topic, bucket or kms")
+	fs.StringVar(&f.bucket, "bucket", "", "S3 bucket the job writes or reads")
+	fs.StringVar(&f.prefix, "prefix", "", "key prefix that scopes object access")
+	fs.StringVar(&f.queueARN, "queue-arn", "", "SQS queue ARN (collect)")
+	fs.StringVar(&f.topicARN, "topic-arn", "", "SNS topic ARN between bucket and queue (collect)")
+	fs.StringVar(&f.kmsKeyARN, "kms-key-arn", "", "KMS key ARN encrypting objects or messages")
+	fs.StringVar(&f.principal, "principal", "", "trusted principal (--kind trust) or the job's role ARN (other kinds)")
+	fs.StringVar(&f.externalID, "external-id", "", "sts:ExternalId the trusted principal must pass")
+	fs.StringVar(&f.sourceAccount, "source-account", "", "account that owns the bucket (aws:SourceAccount)")
+}
+
+func (f *jobFlags) config(kind iamcheck.PolicyKind) iamcheck.JobConfig {
+	j := iamcheck.JobConfig{Job: iamcheck.JobKind(f.job), Bucket: f.bucket, Prefix: f.prefix, QueueARN: f.queueARN, TopicARN: f.topicARN,
+		KMSKeyARN: f.kmsKeyARN, ExternalID: f.externalID, SourceAccount: f.sourceAccount}
+	if kind == iamcheck.KindTrust {
+		j.TrustedPrincipal = f.principal
+	} else {
+		j.RoleARN = f.principal
+	}
+	return j
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func (c *cli) parse(fs *flag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c.finish(exitOK), false
+		}
+		return c.fail(exitUsage, "%v", err), false
+	}
+	if fs.NArg() > 0 {
+		return c.fail(exitUsage, "unexpected arguments %q", fs.Args()), false
+	}
+	return 0, true
+}
+
+func (c *cli) generate(args []string) int {
+	var f jobFlags
+	fs := newFlagSet("generate", c.stderr)
+	f.register(fs)
+	if code, ok := c.parse(fs, args); !ok {
+		return code
+	}
+	kind, err := iamcheck.ParsePolicyKind(f.kind)
+	if err != nil {
+		return c.fail(exitUsage, "--kind: %v", err)
+	}
+	if _, err := iamcheck.ParseJobKind(f.job); err != nil {
+		return c.fail(exitUsage, "--job: %v", err)
+	}
+	c.summary["job"], c.summary["kind"] = f.job, f.kind
+	out, err := iamcheck.Generate(f.config(kind), kind)
+	if err != nil {
+		return c.fail(exitUsage, "%v", err)
+	}
+	if _, err := c.stdout.Write(out); err != nil {
+		return c.fail(exitFail, "write: %v", err)
+	}
+	c.summary["bytes"] = len(out)
+	return c.finish(exitOK)
+}
+
+func readPolicy(path string) (*iamcheck.Policy, []iamcheck.Finding, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, fs, err := iamcheck.ParsePolicy(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	p.Name = path
+	return p, fs, nil
+}
+
+func (c *cli) check(args []string) int {
+	var policies, contexts multiFlag
+	var resourcePolicy, requestFile, action, resource, principal string
+	fs := newFlagSet("check", c.stderr)
+	fs.Var(&policies, "policy", "identity policy file (repeatable)")
+	fs.StringVar(&resourcePolicy, "resource-policy", "", "resource policy file (bucket, queue, topic, key or trust policy)")
+	fs.StringVar(&requestFile, "request", "", "request JSON file")
+	fs.StringVar(&action, "action", "", "action, for example s3:PutObject")
+	fs.StringVar(&resource, "resource", "", "resource ARN")
+	fs.StringVar(&principal, "principal", "", "principal ARN or service principal")
+	fs.Var(&contexts, "context", "condition key KEY=VALUE (repeatable)")
+	if code, ok := c.parse(fs, args); !ok {
+		return code
+	}
+	var req iamcheck.Request
+	switch {
+	case requestFile != "" && (action != "" || resource != "" || principal != "" || len(contexts) > 0):
+		return c.fail(exitUsage, "--request excludes --action, --resource, --principal and --context")
+	case requestFile != "":
+		data, err := os.ReadFile(requestFile)
+		if err != nil {
+			return c.fail(exitUsage, "--request: %v", err)
+		}
+		if err := json.Unmarshal(data, &req); err != nil {
+			return c.fail(exitUsage, "--request %s: %v", requestFile, err)
+		}
+		if req.Action == "" || req.Resource == "" {
+			return c.fail(exitUsage, "--request %s: action and resource are required", requestFile)
+		}
+	case action != "" && resource != "":
+		req = iamcheck.Request{Principal: principal, Action: action, Resource: resource}
+		for _, kv := range contexts {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return c.fail(exitUsage, "--context %q: want KEY=VALUE", kv)
+			}
+			if req.Context == nil {
+				req.Context = map[string][]string{}
+			}
+			req.Context[k] = append(req.Context[k], v)
+		}
+		if principal == "" && len(policies) > 0 {
+			acct := iamcheck.PlaceholderAccount
+			if a, ok := iamcheck.ParseARN(resource); ok && a.Account != "" {
+				acct = a.Account
+			}
+			req.Principal = "arn:aws:iam::" + acct + ":role/caller"
+		}
+	default:
+		return c.fail(exitUsage, "give --request FILE or --action and --resource")
+	}
+	var identity []*iamcheck.Policy
+	findings := 0
+	for _, path := range policies {
+		p, fs, err := readPolicy(path)
+		if err != nil {
+			return c.fail(exitUsage, "--policy %v", err)
+		}
+		findings += len(fs)
+		identity = append(identity, p)
+	}
+	var res *iamcheck.Policy
+	if resourcePolicy != "" {
+		p, fs, err := readPolicy(resourcePolicy)
+		if err != nil {
+			return c.fail(exitUsage, "--resource-policy %v", err)
+		}
+		findings += len(fs)
+		res = p
+	}
+	result := iamcheck.Evaluate(req, identity, res)
+	b, err := json.Marshal(result)
+	if err != nil {
+		return c.fail(exitFail, "%v", err)
+	}
+	fmt.Fprintln(c.stdout, string(b))
+	if findings > 0 {
+		fmt.Fprintf(c.stderr, "iampolicy: the policies have %d grammar findings; run iampolicy lint\n", findings)
+	}
+	c.summary["decision"] = result.Decision
+	c.summary["policies"] = len(identity)
+	c.summary["resource_policy"] = res != nil
+	c.summary["findings"] = findings
+	return c.finish(exitOK)
+}
+
+func (c *cli) lint(args []string) int {
+	var f jobFlags
+	var policy string
+	fs := newFlagSet("lint", c.stderr)
+	f.register(fs)
+	fs.StringVar(&policy, "policy", "", "policy file to lint")
+	if code, ok := c.parse(fs, args); !ok {
+		return code
+	}
+	if policy == "" {
+		return c.fail(exitUsage, "--policy is required")
+	}
+	kind, err := iamcheck.ParsePolicyKind(f.kind)
+	if err != nil {
+		return c.fail(exitUsage, "--kind: %v", err)
+	}
+	var job *iamcheck.JobConfig
+	if f.job != "" {
+		j := f.config(kind)
+		if err := j.Validate(); err != nil {
+			return c.fail(exitUsage, "%v", err)
+		}
+		job = &j
+	}
+	p, findings, err := readPolicy(policy)
+	if err != nil {
+		return c.fail(exitUsage, "--policy %v", err)
+	}
+	findings = append(findings, iamcheck.Lint(p, kind, job)...)
+	enc := json.NewEncoder(c.stdout)
+	errs := 0
+	for _, fd := range findings {
+		if err := enc.Encode(fd); err != nil {
+			return c.fail(exitFail, "write: %v", err)
+		}
+		if fd.Severity == iamcheck.SeverityError {
+			errs++
+		}
+	}
+	c.summary["kind"] = f.kind
+	c.summary["findings"] = len(findings)
+	c.summary["errors"] = errs
+	if errs > 0 {
+		return c.finish(exitFail)
+	}
+	return c.finish(exitOK)
+}
+
+func (c *cli) probe(ctx context.Context, args []string) int {
+	var o iamcheck.ProbeOptions
+	var region string
+	var pathStyle bool
+	fs := newFlagSet("probe", c.stderr)
+	fs.StringVar(&o.Bucket, "bucket", "", "bucket to check")
+	fs.StringVar(&o.Prefix, "prefix", "", "prefix for the test object")
+	fs.StringVar(&o.QueueURL, "queue-url", "", "SQS queue URL to check")
+	fs.StringVar(&o.RoleARN, "role-arn", "", "role to assume before the checks")
+	fs.StringVar(&o.ExternalID, "external-id", "", "external id for --role-arn")
+	fs.StringVar(&region, "region", "", "AWS region (default from the environment or shared config)")
+	fs.BoolVar(&pathStyle, "path-style", false, "force path-style S3 addressing")
+	if code, ok := c.parse(fs, args); !ok {
+		return code
+	}
+	if o.Bucket == "" && o.QueueURL == "" && o.RoleARN == "" {
+		return c.fail(exitUsage, "give at least one of --bucket, --queue-url, --role-arn")
+	}
+	if o.ExternalID != "" && o.RoleARN == "" {
+		return c.fail(exitUsage, "--external-id needs --role-arn")
+	}
+	// The role is assumed by the probe itself, so that a failure is
+	// reported as a classified check.
+	cfg, err := awsenv.Load(ctx, awsenv.Options{Region: region})
+	if err != nil {
+		return c.fail(exitUsage, "%v", err)
+	}
+	o.S3Options = []func(*s3.Options){awsenv.S3Options(cfg, pathStyle)}
+	fmt.Fprintln(c.stderr, "iampolicy: probing...")
+	results := iamcheck.Probe(ctx, cfg, o)
+	tw := tabwriter.NewWriter(c.stderr, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tTARGET\tOUTCOME\tSTATUS\tCODE\tWHAT TO CHECK")
+	enc := json.NewEncoder(c.stdout)
+	failed := 0
+	for _, r := range results {
+		outcome := string(r.Outcome)
+		if r.Advisory && r.Outcome != iamcheck.OutcomeOK {
+			outcome += " (advisory)"
+		}
+		status := ""
+		if r.Status != 0 {
+			status = fmt.Sprint(r.Status)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Check, r.Target, outcome, status, r.Code, r.Hint)
+		if err := enc.Encode(r); err != nil {
+			return c.fail(exitFail, "write: %v", err)
+		}
+		if r.Failed() {
+			failed++
+		}
+	}
+	tw.Flush()
+	c.summary["checks"] = len(results)
+	c.summary["failed"] = failed
+	if failed > 0 {
+		return c.finish(exitFail)
+	}
+	return c.finish(exitOK)
+}
