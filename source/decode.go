@@ -60,6 +60,7 @@ type decoder struct {
 	inDoc  bool // expand: the array belongs to a document
 	found  bool // expand: the field was found in the current document
 	index  int64
+	slab   []byte    // record copies are carved from it
 	queue  []decoded // cloudwatch: events of the current document
 	// skipped counts CloudWatch Logs control messages.
 	skipped int64
@@ -74,6 +75,31 @@ const (
 	stKey
 	stAfterValue
 )
+
+const (
+	slabSize = 64 << 10
+	slabMax  = 8 << 10 // larger records get their own allocation
+)
+
+// clone returns an owned copy of b. Small copies are carved from a shared
+// slab with their capacity capped, so that each record is its own slice
+// (never reused, appends reallocate) at the cost of one allocation per slab.
+func (d *decoder) clone(b []byte) []byte {
+	return append(d.alloc(len(b)), b...)
+}
+
+// alloc returns an empty slice with room for n bytes.
+func (d *decoder) alloc(n int) []byte {
+	if n > slabMax {
+		return make([]byte, 0, n)
+	}
+	if cap(d.slab)-len(d.slab) < n {
+		d.slab = make([]byte, 0, slabSize)
+	}
+	start := len(d.slab)
+	d.slab = d.slab[:start+n]
+	return d.slab[start:start:start+n]
+}
 
 func newDecoder(r io.Reader, opts DecodeOptions, bucket, key, versionID string) *decoder {
 	opts = opts.withDefaults()
@@ -309,7 +335,7 @@ func (d *decoder) nextLine() (decoded, error) {
 				if len(line) > max {
 					return d.fail(d.offset(s.start), fmt.Errorf("%w: line exceeds %d bytes", lakerelay.ErrTooLarge, max))
 				}
-				return decoded{data: bytes.Clone(line), offset: d.offset(s.start)}, nil
+				return decoded{data: d.clone(line), offset: d.offset(s.start)}, nil
 			}
 			s.pos = s.end
 			if s.end-s.start > max {
@@ -324,7 +350,7 @@ func (d *decoder) nextLine() (decoded, error) {
 				if len(line) == 0 {
 					return decoded{}, io.EOF
 				}
-				return decoded{data: bytes.Clone(line), offset: d.offset(s.end - len(line))}, nil
+				return decoded{data: d.clone(line), offset: d.offset(s.end - len(line))}, nil
 			}
 		}
 	}
@@ -357,9 +383,9 @@ func (d *decoder) record(end int, ws bool) decoded {
 	v := s.buf[s.start:end]
 	var data []byte
 	if ws {
-		data = appendCompact(make([]byte, 0, len(v)), v)
+		data = appendCompact(d.alloc(len(v)), v)
 	} else {
-		data = bytes.Clone(v)
+		data = d.clone(v)
 	}
 	r := decoded{data: data, offset: d.offset(s.start)}
 	s.pos, s.start = end, end
@@ -408,7 +434,7 @@ func (d *decoder) invalid(cut, next int, msg string) decoded {
 	s := &d.s
 	v := bytes.TrimRight(s.buf[s.start:cut], " \t\r\n")
 	off := d.offset(s.start)
-	r := decoded{data: bytes.Clone(v), offset: off, invalid: invalidf("invalid JSON: %s", msg)}
+	r := decoded{data: d.clone(v), offset: off, invalid: invalidf("invalid JSON: %s", msg)}
 	s.pos, s.start = next, next
 	return r
 }

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -186,10 +187,30 @@ func (p *jsonParser) array(i int) (int, error) {
 	}
 }
 
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// plain8 reports whether none of the 8 bytes of x (little endian) is '"',
+// '\\' or a control character.
+func plain8(x uint64) bool {
+	q := x ^ (lsb * '"')
+	bs := x ^ (lsb * '\\')
+	// A byte is zero in q or bs, or below 0x20 in x, exactly when its high
+	// bit is set in the result (the classic "has zero byte" and "has less
+	// than" tricks; bytes >= 0x80 are excluded by ^x).
+	t := ((q - lsb) &^ q) | ((bs - lsb) &^ bs) | ((x - lsb*0x20) &^ x)
+	return t&msb == 0
+}
+
 func (p *jsonParser) str(i int) (int, error) {
 	b := p.b
 	i++
 	for {
+		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
 		for i < len(b) && strSafe[b[i]] {
 			i++
 		}

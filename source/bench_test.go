@@ -1,0 +1,201 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// cloudTrailRecord appends one CloudTrail-like event of about 1.3 KiB, with
+// random identifiers so that it compresses about as well as real CloudTrail
+// (roughly 8 to 10 times).
+func cloudTrailRecord(dst []byte, i int, r *rand.Rand) []byte {
+	names := [...]string{"GetObject", "PutObject", "AssumeRole", "DescribeInstances", "ListBuckets", "Decrypt", "GenerateDataKey", "ConsoleLogin"}
+	return fmt.Appendf(dst, `{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","principalId":"AROA%016X:session-%d","arn":"arn:aws:sts::%012d:assumed-role/app-role-%d/session-%d","accountId":"%012d","accessKeyId":"ASIA%016X","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROA%016X","arn":"arn:aws:iam::%012d:role/app-role-%d","accountId":"%012d","userName":"app-role-%d"},"attributes":{"creationDate":"2024-01-01T%02d:%02d:%02dZ","mfaAuthenticated":"false"}}},"eventTime":"2024-01-01T%02d:%02d:%02dZ","eventSource":"s3.amazonaws.com","eventName":"%s","awsRegion":"us-east-1","sourceIPAddress":"%d.%d.%d.%d","userAgent":"[aws-sdk-go-v2/1.%d.0 os/linux lang/go#1.22 md/GOOS#linux]","requestParameters":{"bucketName":"data-bucket-%d","key":"path/%x/object-%d.json","Host":"data-bucket.s3.us-east-1.amazonaws.com"},"responseElements":null,"additionalEventData":{"SignatureVersion":"SigV4","CipherSuite":"TLS_AES_128_GCM_SHA256","bytesTransferredIn":0,"bytesTransferredOut":%d,"x-amz-id-2":"%016x%016x\/%016x\u003d"},"requestID":"%016X","eventID":"%08x-%04x-%04x-%04x-%012x","readOnly":true,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::data-bucket/path/%x/object-%d.json"}],"eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"%012d","eventCategory":"Data"}`,
+		r.Uint64(), r.IntN(100), r.IntN(1000)+123456789000, r.IntN(20), r.IntN(100), r.IntN(1000)+123456789000, r.Uint64(), r.Uint64(), r.IntN(1000)+123456789000, r.IntN(20), r.IntN(1000)+123456789000, r.IntN(20),
+		i/3600%24, i/60%60, i%60, i/3600%24, i/60%60, i%60, names[r.IntN(len(names))], r.IntN(256), r.IntN(256), r.IntN(256), r.IntN(256), r.IntN(40),
+		r.IntN(10), r.Uint32(), i, r.IntN(1<<20), r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64(), r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint64()&0xffffffffffff, r.Uint32(), i, r.IntN(1000)+123456789000)
+}
+
+// genNDJSON writes CloudTrail-like events, one per line, until size bytes.
+func genNDJSON(w io.Writer, size int64) (records int, err error) {
+	r := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 0, 64<<10)
+	var n int64
+	for n < size {
+		buf = cloudTrailRecord(buf, records, r)
+		buf = append(buf, '\n')
+		records++
+		if len(buf) > 60<<10 {
+			m, err := w.Write(buf)
+			n += int64(m)
+			if err != nil {
+				return records, err
+			}
+			buf = buf[:0]
+		}
+	}
+	_, err = w.Write(buf)
+	return records, err
+}
+
+// genCloudTrail writes {"Records":[...]} documents of 1000 events each.
+func genCloudTrail(w io.Writer, size int64) (records int, err error) {
+	r := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 0, 64<<10)
+	var n int64
+	for n < size {
+		buf = append(buf, `{"Records":[`...)
+		for j := 0; j < 1000; j++ {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			buf = cloudTrailRecord(buf, records, r)
+			records++
+			if len(buf) > 60<<10 {
+				m, err := w.Write(buf)
+				n += int64(m)
+				if err != nil {
+					return records, err
+				}
+				buf = buf[:0]
+			}
+		}
+		buf = append(buf, "]}\n"...)
+	}
+	_, err = w.Write(buf)
+	return records, err
+}
+
+type benchData struct {
+	raw, gz []byte
+	records int
+}
+
+var (
+	benchOnce               sync.Once
+	benchNDJSON, benchTrail benchData
+)
+
+const benchSize = 64 << 20
+
+func loadBench(b *testing.B) {
+	benchOnce.Do(func() {
+		for _, x := range []struct {
+			d   *benchData
+			gen func(io.Writer, int64) (int, error)
+		}{{&benchNDJSON, genNDJSON}, {&benchTrail, genCloudTrail}} {
+			var raw bytes.Buffer
+			n, _ := x.gen(&raw, benchSize)
+			var z bytes.Buffer
+			w, _ := gzip.NewWriterLevel(&z, gzip.DefaultCompression)
+			w.Write(raw.Bytes())
+			w.Close()
+			*x.d = benchData{raw: raw.Bytes(), gz: z.Bytes(), records: n}
+		}
+	})
+}
+
+// BenchmarkBaselineGzipLines is the bare primitive: klauspost gzip
+// decompression and bufio line splitting of the same bytes.
+func BenchmarkBaselineGzipLines(b *testing.B) {
+	loadBench(b)
+	for _, d := range []struct {
+		name string
+		data benchData
+	}{{"ndjson", benchNDJSON}, {"cloudtrail", benchTrail}} {
+		b.Run(d.name, func(b *testing.B) {
+			b.SetBytes(int64(len(d.data.raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				zr, err := gzip.NewReader(bytes.NewReader(d.data.gz))
+				if err != nil {
+					b.Fatal(err)
+				}
+				sc := bufio.NewScanner(zr)
+				sc.Buffer(make([]byte, 128<<10), 2<<20)
+				lines := 0
+				for sc.Scan() {
+					lines++
+				}
+				if sc.Err() != nil || lines == 0 {
+					b.Fatal(sc.Err())
+				}
+			}
+			b.ReportMetric(float64(d.data.records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkDecode measures the decoders (decompression, splitting,
+// validation, an owned copy per record) through a Reader.
+func BenchmarkDecode(b *testing.B) {
+	loadBench(b)
+	for _, tt := range []struct {
+		name string
+		data benchData
+		opts DecodeOptions
+	}{
+		{"gzip-ndjson", benchNDJSON, DecodeOptions{StreamType: NDJSON}},
+		{"gzip-ndjson-auto", benchNDJSON, DecodeOptions{}},
+		{"gzip-lines", benchNDJSON, DecodeOptions{StreamType: Lines}},
+		{"gzip-cloudtrail-records", benchTrail, DecodeOptions{}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.SetBytes(int64(len(tt.data.raw)))
+			b.ReportAllocs()
+			ctx := context.Background()
+			for b.Loop() {
+				r, err := NewReader("bench", bytes.NewReader(tt.data.gz), func(o *ReaderOptions) { o.Decode = tt.opts })
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for {
+					_, err := r.Read(ctx)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				if n != tt.data.records {
+					b.Fatalf("%d records, want %d", n, tt.data.records)
+				}
+			}
+			b.ReportMetric(float64(tt.data.records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+
+func TestBenchDataIsValid(t *testing.T) {
+	var b bytes.Buffer
+	n, _ := genNDJSON(&b, 1<<20)
+	got, err := decodeAll(t, &b, DecodeOptions{StreamType: NDJSON})
+	if err != nil || len(got) != n {
+		t.Fatalf("%d of %d records: %v", len(got), n, err)
+	}
+	for _, r := range got {
+		if r.Invalid {
+			t.Fatalf("invalid generated record %s", r.Data)
+		}
+	}
+	b.Reset()
+	n, _ = genCloudTrail(&b, 1<<20)
+	raw := b.Len()
+	got, err = decodeAll(t, bytes.NewReader(gz(t, b.String())), DecodeOptions{})
+	if err != nil || len(got) != n {
+		t.Fatalf("%d of %d records: %v", len(got), n, err)
+	}
+	t.Logf("%d records, %d bytes, gzip ratio %.1f", n, raw, float64(raw)/float64(len(gz(t, b.String()))))
+}
