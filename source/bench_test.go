@@ -177,7 +177,6 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-
 func TestBenchDataIsValid(t *testing.T) {
 	var b bytes.Buffer
 	n, _ := genNDJSON(&b, 1<<20)

@@ -98,7 +98,7 @@ func (d *decoder) alloc(n int) []byte {
 	}
 	start := len(d.slab)
 	d.slab = d.slab[:start+n]
-	return d.slab[start:start:start+n]
+	return d.slab[start : start : start+n]
 }
 
 func newDecoder(r io.Reader, opts DecodeOptions, bucket, key, versionID string) *decoder {
