@@ -142,7 +142,7 @@ func (c *Condition) eval(vals []condValue, ctx reqContext) bool {
 	if !op.valid {
 		return false
 	}
-	reqVals, present := ctx[strings.ToLower(c.Key)]
+	reqVals, present := ctx[c.lkey]
 	if op.family == famNull {
 		for _, v := range vals {
 			want := strings.EqualFold(v.tmpl.raw, "true")

@@ -159,7 +159,11 @@ func Evaluate(req Request, identity []*Policy, resource *Policy) Result {
 	ctx := make(reqContext, len(req.Context))
 	for k, v := range req.Context {
 		lk := strings.ToLower(k)
-		ctx[lk] = append(ctx[lk], v...)
+		if prev, dup := ctx[lk]; dup {
+			// Keys that differ only in case are one key.
+			v = append(append([]string{}, prev...), v...)
+		}
+		ctx[lk] = v
 	}
 	pr := parsePrincipal(req.Principal)
 	resAccount := req.ResourceAccount
@@ -293,8 +297,8 @@ func decide(req *Request, pr *principalInfo, resAccount string, denies, idAllows
 		}
 	}
 	reason := fmt.Sprintf("no statement allows %s for %s (implicit deny)", what, pr.describe())
-	if miss.ref != "" {
-		reason += "; closest: " + miss.ref + " " + miss.why
+	if m := miss.String(); m != "" {
+		reason += "; closest: " + m
 	}
 	return Result{Decision: DecisionImplicitDeny, Statements: []StatementRef{}, Reason: reason}
 }
@@ -319,31 +323,53 @@ func refList(refs []StatementRef) string {
 }
 
 // nearMiss remembers the statement that came closest to matching, to
-// explain an implicit deny.
+// explain an implicit deny. Its text is built only when it is reported.
 type nearMiss struct {
-	stage int
-	ref   string
-	why   string
+	stage  int
+	policy string
+	s      *Statement
+	cond   *Condition
+	ctx    reqContext
+	pr     *principalInfo
+}
+
+func (n *nearMiss) note(stage int, policy string, s *Statement, c *Condition, ctx reqContext, pr *principalInfo) {
+	if stage <= n.stage {
+		return
+	}
+	*n = nearMiss{stage: stage, policy: policy, s: s, cond: c, ctx: ctx, pr: pr}
+}
+
+func (n *nearMiss) String() string {
+	if n.s == nil {
+		return ""
+	}
+	ref := n.policy + " " + n.s.Path
+	if n.s.Sid != "" {
+		ref += fmt.Sprintf(" (Sid %q)", n.s.Sid)
+	}
+	switch n.stage {
+	case stageAction:
+		return ref + " matches the action but not the resource"
+	case stageResource:
+		return ref + " matches the action and resource but not the principal " + n.pr.describe()
+	}
+	c := n.cond
+	if !c.op.valid {
+		return ref + fmt.Sprintf(" matches the action and resource but uses the unknown condition operator %q", c.Operator)
+	}
+	why := ref + fmt.Sprintf(" matches the action and resource but its condition %s %s is not met", c.Operator, c.Key)
+	if _, ok := n.ctx[c.lkey]; !ok {
+		why += " (the key is missing from the request)"
+	}
+	return why
 }
 
 const (
 	stageAction = iota + 1
 	stageResource
-	stagePrincipal
 	stageCondition
 )
-
-func (n *nearMiss) note(stage int, policy string, s *Statement, why string) {
-	if stage <= n.stage {
-		return
-	}
-	n.stage = stage
-	n.ref = policy + " " + s.Path
-	if s.Sid != "" {
-		n.ref += fmt.Sprintf(" (Sid %q)", s.Sid)
-	}
-	n.why = why
-}
 
 // matches reports whether statement s applies to req. pr is nil for identity
 // policies (their statements have no principal); resourceSide says whether a
@@ -364,7 +390,7 @@ func (s *Statement) matches(req *Request, ctx reqContext, pr *principalInfo, res
 	default:
 		return false, false
 	}
-	miss.note(stageAction, policy, s, "matches the action but not the resource")
+	miss.note(stageAction, policy, s, nil, ctx, pr)
 	switch {
 	case s.Resource != nil && s.NotResource == nil:
 		if !anyARN(s.resources, req.Resource, ctx) {
@@ -382,7 +408,7 @@ func (s *Statement) matches(req *Request, ctx reqContext, pr *principalInfo, res
 		return false, false
 	}
 	if pr != nil {
-		miss.note(stageResource, policy, s, fmt.Sprintf("matches the action and resource but not the principal %s", pr.describe()))
+		miss.note(stageResource, policy, s, nil, ctx, pr)
 		var m bool
 		switch {
 		case s.Principal != nil && s.NotPrincipal == nil:
@@ -396,13 +422,7 @@ func (s *Statement) matches(req *Request, ctx reqContext, pr *principalInfo, res
 	}
 	for _, c := range s.Conditions {
 		if !c.eval(c.vals, ctx) {
-			why := fmt.Sprintf("matches the action and resource but its condition %s %s is not met", c.Operator, c.Key)
-			if !c.op.valid {
-				why = fmt.Sprintf("matches the action and resource but uses the unknown condition operator %q", c.Operator)
-			} else if _, ok := ctx[strings.ToLower(c.Key)]; !ok {
-				why += " (the key is missing from the request)"
-			}
-			miss.note(stageCondition, policy, s, why)
+			miss.note(stageCondition, policy, s, c, ctx, pr)
 			return false, false
 		}
 	}

@@ -159,9 +159,10 @@ type template struct {
 }
 
 type tpart struct {
-	lit    string // literal text (wildcards in it are wildcards)
-	escape string // "*", "?" or "$" from ${*}, ${?}, ${$}: always literal
-	key    string // variable key, lower-cased
+	lit    string  // literal text (wildcards in it are wildcards)
+	glob   pattern // lit compiled with wildcards
+	escape string  // "*", "?" or "$" from ${*}, ${?}, ${$}: always literal
+	key    string  // variable key, lower-cased
 	def    string
 	hasDef bool
 }
@@ -201,12 +202,12 @@ func parseTemplate(s string) ([]tpart, bool) {
 		i := strings.Index(s, "${")
 		if i < 0 {
 			if s != "" {
-				parts = append(parts, tpart{lit: s})
+				parts = append(parts, tpart{lit: s, glob: compileGlob(s)})
 			}
 			return parts, true
 		}
 		if i > 0 {
-			parts = append(parts, tpart{lit: s[:i]})
+			parts = append(parts, tpart{lit: s[:i], glob: compileGlob(s[:i])})
 		}
 		j := strings.IndexByte(s[i:], '}')
 		if j < 0 {
@@ -244,12 +245,12 @@ func (t *template) expand(ctx reqContext, wild bool) (pattern, bool) {
 	if !t.hasVars {
 		return t.static, true
 	}
-	var p pattern
+	p := make(pattern, 0, len(t.parts)+2)
 	for _, part := range t.parts {
 		switch {
 		case part.lit != "":
 			if wild {
-				p = append(p, compileGlob(part.lit)...)
+				p = append(p, part.glob...)
 			} else {
 				p = append(p, token{kind: tokLit, lit: part.lit})
 			}

@@ -113,6 +113,7 @@ type Condition struct {
 
 	op   operator
 	vals []condValue
+	lkey string
 }
 
 // Finding is a problem found in a policy. Findings are not errors: a policy
@@ -536,7 +537,7 @@ func (ps *parser) conditions(v any, path string) []*Condition {
 		}
 		for _, key := range sortedKeys(keys) {
 			kpath := opPath + "." + key
-			c := &Condition{Operator: opName, Key: key, Path: kpath, op: op}
+			c := &Condition{Operator: opName, Key: key, Path: kpath, op: op, lkey: strings.ToLower(key)}
 			c.Values = ps.conditionValues(keys[key], kpath)
 			if ok {
 				ps.checkCondition(c)
