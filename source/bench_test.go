@@ -9,8 +9,13 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/lakerelay/lakerelay/internal/testenv"
 )
 
 // cloudTrailRecord appends one CloudTrail-like event of about 1.3 KiB, with
@@ -197,4 +202,98 @@ func TestBenchDataIsValid(t *testing.T) {
 		t.Fatalf("%d of %d records: %v", len(got), n, err)
 	}
 	t.Logf("%d records, %d bytes, gzip ratio %.1f", n, raw, float64(raw)/float64(len(gz(t, b.String()))))
+}
+
+// BenchmarkMinIO reads gzip objects from MinIO: the bare primitive
+// (GetObject, klauspost gzip, bufio lines) next to the List source and the
+// SQS source (notification, fetch, decode, ack, delete) over the same object.
+func BenchmarkMinIO(b *testing.B) {
+	loadBench(b)
+	m := testenv.StartMinIO(b)
+	s3c := m.S3(b)
+	bucket := m.NewBucket(b)
+	q := testenv.StartSQS(b)
+	sqsc := q.Client(b)
+	ctx := context.Background()
+	for _, d := range []struct {
+		name string
+		data benchData
+	}{{"ndjson", benchNDJSON}, {"cloudtrail", benchTrail}} {
+		key := "bench/" + d.name + ".json.gz"
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(d.data.gz)}); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(d.name+"/baseline-get-gunzip-lines", func(b *testing.B) {
+			b.SetBytes(int64(len(d.data.raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+				if err != nil {
+					b.Fatal(err)
+				}
+				zr, err := gzip.NewReader(out.Body)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sc := bufio.NewScanner(zr)
+				sc.Buffer(make([]byte, 128<<10), 2<<20)
+				for sc.Scan() {
+				}
+				out.Body.Close()
+				if sc.Err() != nil {
+					b.Fatal(sc.Err())
+				}
+			}
+			b.ReportMetric(float64(d.data.records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+		b.Run(d.name+"/list", func(b *testing.B) {
+			b.SetBytes(int64(len(d.data.raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				l, err := NewList(s3c, bucket, key)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for {
+					_, err := l.Read(ctx)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				if n != d.data.records {
+					b.Fatalf("%d records, want %d", n, d.data.records)
+				}
+			}
+			b.ReportMetric(float64(d.data.records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+		b.Run(d.name+"/sqs", func(b *testing.B) {
+			queue := q.NewQueue(b, testenv.QueueOptions{VisibilityTimeout: 60 * time.Second})
+			s, err := NewSQS(s3c, sqsc, queue.URL, func(o *SQSOptions) { o.Workers = 1; o.WaitTime = time.Second })
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			body := s3Event(s3RecordUnversioned("ObjectCreated:Put", bucket, s3Key(key)))
+			b.SetBytes(int64(len(d.data.raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := sqsc.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue.URL, MessageBody: &body}); err != nil {
+					b.Fatal(err)
+				}
+				for n := 0; n < d.data.records; n++ {
+					r, err := s.Read(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					r.Settle(nil)
+				}
+			}
+			b.ReportMetric(float64(d.data.records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
 }

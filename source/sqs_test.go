@@ -533,6 +533,16 @@ func TestSQSObjectFailures(t *testing.T) {
 			t.Fatalf("errors %v stats %+v", errs, s.Stats())
 		}
 	})
+	t.Run("s3-down", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, testenv.QueueOptions{})
+		down := testenv.NewMinIO(t)
+		e.s3c = down.S3(t)
+		down.Stop()
+		e.notify("any/key")
+		s, c := e.source(nil)
+		expectRedelivery(t, s, c, nil)
+	})
 	t.Run("corrupt-gzip", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, testenv.QueueOptions{})
@@ -586,6 +596,39 @@ func TestSQSObjectFailures(t *testing.T) {
 		s, c := e.source(nil)
 		expectRedelivery(t, s, c, lakerelay.ErrInvalidRecord)
 	})
+}
+
+// TestSQSServerDown: receive errors are reported and retried with backoff,
+// and Close returns promptly.
+func TestSQSServerDown(t *testing.T) {
+	t.Parallel()
+	q := testenv.NewSQS(t)
+	queue := q.NewQueue(t, testenv.QueueOptions{})
+	sqsc := q.Client(t)
+	q.Stop()
+	c := &collected{}
+	s, err := NewSQS(testenv.StartMinIO(t).S3(t), sqsc, queue.URL, func(o *SQSOptions) {
+		o.WaitTime = time.Second
+		o.VisibilityTimeout = 2 * time.Second
+		o.OnError = c.onError
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "receive errors", func() bool { return len(c.errors()) >= 2 })
+	start := time.Now()
+	s.Close()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := s.Read(ctx); !errors.Is(err, lakerelay.ErrClosed) {
+		t.Fatalf("Read after Close: %v", err)
+	}
+	if s.Stats().Messages != 0 || s.Stats().Errors < 2 {
+		t.Fatalf("stats %+v", s.Stats())
+	}
 }
 
 func TestSQSOptionsValidate(t *testing.T) {
