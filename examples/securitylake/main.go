@@ -70,6 +70,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -712,13 +713,18 @@ func (r *runner) deliver(ctx context.Context) (err error) {
 // handle maps one record and adds it to its batch; records that cannot be
 // delivered are quarantined.
 func (r *runner) handle(ctx context.Context, rec lakerelay.Record) {
-	data := rec.Data
+	var data []byte
 	if r.cfg.mapper == "cloudtrail" {
 		var err error
 		if data, err = ocsf.MapCloudTrail(rec.Data); err != nil {
 			r.reject(rec, err)
 			return
 		}
+	} else {
+		// A copy: sources allocate records in shared slabs, which a
+		// waiting record would keep alive beyond the batcher's memory
+		// bound.
+		data = bytes.Clone(rec.Data)
 	}
 	out := lakerelay.Record{Data: data, Origin: rec.Origin, Ack: rec.Ack}
 	class, err := securitylake.ClassUID(data)
