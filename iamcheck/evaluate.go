@@ -30,7 +30,8 @@ type Request struct {
 }
 
 // UnmarshalJSON decodes a request whose context values are strings,
-// numbers, booleans or arrays of them.
+// numbers, booleans or arrays of them. Unknown fields are an error, so that
+// a misspelt "principal" is not taken for an anonymous caller.
 func (r *Request) UnmarshalJSON(data []byte) error {
 	var raw struct {
 		Principal       string                     `json:"principal"`
@@ -39,7 +40,9 @@ func (r *Request) UnmarshalJSON(data []byte) error {
 		ResourceAccount string                     `json:"resource_account"`
 		Context         map[string]json.RawMessage `json:"context"`
 	}
-	if err := json.Unmarshal(data, &raw); err != nil {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
 		return fmt.Errorf("iamcheck: request: %w", err)
 	}
 	*r = Request{Principal: raw.Principal, Action: raw.Action, Resource: raw.Resource, ResourceAccount: raw.ResourceAccount}

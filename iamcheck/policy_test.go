@@ -1,6 +1,7 @@
 package iamcheck
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -186,6 +187,35 @@ func TestPatternMatch(t *testing.T) {
 	for _, tt := range tests {
 		if got := compileGlob(tt.pat).match(tt.s, tt.fold); got != tt.want {
 			t.Errorf("match(%q, %q, fold=%v) = %v, want %v", tt.pat, tt.s, tt.fold, got, tt.want)
+		}
+	}
+}
+
+func TestRequestUnmarshalJSON(t *testing.T) {
+	var r Request
+	err := json.Unmarshal([]byte(`{"principal":"s3.amazonaws.com","action":"sqs:SendMessage","resource":"arn:aws:sqs:us-east-1:111122223333:q",
+	  "resource_account":"111122223333","context":{"aws:SourceAccount":111122223333,"aws:SecureTransport":true,"aws:TagKeys":["a","b"],"s3:max-keys":[10]}}`), &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"aws:SourceAccount": {"111122223333"}, "aws:SecureTransport": {"true"}, "aws:TagKeys": {"a", "b"}, "s3:max-keys": {"10"}}
+	if r.Principal != "s3.amazonaws.com" || r.ResourceAccount != "111122223333" || len(r.Context) != len(want) {
+		t.Fatalf("request = %+v", r)
+	}
+	for k, v := range want {
+		if strings.Join(r.Context[k], ",") != strings.Join(v, ",") {
+			t.Errorf("context %s = %q, want %q", k, r.Context[k], v)
+		}
+	}
+	for _, bad := range []string{
+		`{"principle":"arn:aws:iam::111122223333:user/u","action":"s3:GetObject","resource":"*"}`,
+		`{"action":"s3:GetObject","resource":"*","context":{"k":{"a":1}}}`,
+		`{"action":"s3:GetObject","resource":"*","context":{"k":[null]}}`,
+		`{"action":1}`,
+	} {
+		var r Request
+		if err := json.Unmarshal([]byte(bad), &r); err == nil {
+			t.Errorf("%s: no error", bad)
 		}
 	}
 }

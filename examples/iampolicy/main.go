@@ -378,8 +378,8 @@ func (c *cli) probe(ctx context.Context, args []string) int {
 	if o.Bucket == "" && o.QueueURL == "" && o.RoleARN == "" {
 		return c.fail(exitUsage, "give at least one of --bucket, --queue-url, --role-arn")
 	}
-	if o.ExternalID != "" && o.RoleARN == "" {
-		return c.fail(exitUsage, "--external-id needs --role-arn")
+	if err := (awsenv.Options{Region: region, RoleARN: o.RoleARN, ExternalID: o.ExternalID}).Validate(); err != nil {
+		return c.fail(exitUsage, "%v", err)
 	}
 	// The role is assumed by the probe itself, so that a failure is
 	// reported as a classified check.

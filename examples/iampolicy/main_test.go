@@ -333,7 +333,8 @@ func TestProbeAgainstMinIOAndSQS(t *testing.T) {
 		t.Fatalf("assume role: exit %d, %+v\n%s", r.code, got, r.stderr)
 	}
 
-	for _, args := range [][]string{{"probe"}, {"probe", "--bucket", bucket, "--external-id", "x"}, {"probe", "extra"}} {
+	for _, args := range [][]string{{"probe"}, {"probe", "--bucket", bucket, "--external-id", "x1"}, {"probe", "extra"},
+		{"probe", "--bucket", bucket, "--role-arn", "arn:aws:iam::123:role/x"}} {
 		if r := runCLI(t, env, args...); r.code != 2 {
 			t.Errorf("%q: exit %d", args, r.code)
 		}
