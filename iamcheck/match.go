@@ -287,11 +287,20 @@ func (a ARN) String() string {
 func ParseARN(s string) (ARN, bool) { return parseARN(s) }
 
 func parseARN(s string) (ARN, bool) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" {
+	if !strings.HasPrefix(s, "arn:") {
 		return ARN{}, false
 	}
-	return ARN{parts[1], parts[2], parts[3], parts[4], parts[5]}, true
+	var parts [5]string
+	rest := s[len("arn:"):]
+	for i := 0; i < 4; i++ {
+		j := strings.IndexByte(rest, ':')
+		if j < 0 {
+			return ARN{}, false
+		}
+		parts[i], rest = rest[:j], rest[j+1:]
+	}
+	parts[4] = rest
+	return ARN{parts[0], parts[1], parts[2], parts[3], parts[4]}, true
 }
 
 // arnPattern is a Resource / NotResource entry or an Arn* condition value:
