@@ -39,8 +39,8 @@
 // # Errors
 //
 // ParsePolicy's error means the input is not a JSON object ([ErrSyntax]) or
-// too large ([ErrTooLarge]); everything else is a finding. JobConfig errors
-// wrap [ErrInvalidJob] and name the field; Generate wraps
+// too large (it wraps lakerelay.ErrTooLarge); everything else is a finding.
+// JobConfig errors wrap [ErrInvalidJob] and name the field; Generate wraps
 // [ErrNotApplicable] when a kind does not fit the job or an input is
 // missing. Probe reports errors per check in [ProbeResult] (Err keeps the
 // SDK error for errors.As) and never returns one itself.

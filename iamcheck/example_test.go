@@ -123,3 +123,21 @@ func ExampleCheck() {
 	// finding: wildcard-resource Statement[0].Resource[0]
 	// finding: missing-secure-transport Statement[0]
 }
+
+func ExampleLint() {
+	trust, _, err := iamcheck.ParsePolicy([]byte(`{"Version": "2012-10-17", "Statement": [{
+	  "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:role/vendor"}, "Action": "sts:AssumeRole"}]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	job := iamcheck.JobConfig{Job: iamcheck.JobExport, Bucket: "customer-bucket",
+		RoleARN: "arn:aws:iam::111122223333:role/lakerelay-export", TrustedPrincipal: "arn:aws:iam::444455556666:role/vendor",
+		ExternalID: "tenant-42", SessionTags: true}
+	for _, f := range iamcheck.Lint(trust, iamcheck.KindTrust, &job) {
+		fmt.Println(f.Severity, f.Code, f.Path)
+	}
+	// Output:
+	// security_warning missing-external-id Statement[0].Principal.AWS[0]
+	// error missing-tag-session Statement
+}

@@ -120,3 +120,27 @@ func FuzzEvaluate(f *testing.F) {
 		}
 	})
 }
+
+func FuzzRequestJSON(f *testing.F) {
+	f.Add([]byte(`{"principal":"arn:aws:iam::111122223333:user/u","action":"s3:GetObject","resource":"arn:aws:s3:::b/k","resource_account":"444455556666","context":{"aws:TagKeys":["a","b"],"n":1,"b":true}}`))
+	f.Add([]byte(`{"action":"sqs:SendMessage","resource":"*","context":{"k":[]}}`))
+	pol, _, err := ParsePolicy([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"ForAnyValue:StringLike":{"aws:TagKeys":"a*"}}}]}`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Request
+		if err := json.Unmarshal(data, &r); err != nil {
+			return
+		}
+		for k, v := range r.Context {
+			if k == "" && v == nil {
+				t.Fatal("nil context value")
+			}
+		}
+		res := Evaluate(r, []*Policy{pol}, pol)
+		if res.Decision == "" || res.Reason == "" {
+			t.Fatalf("empty result %+v", res)
+		}
+	})
+}

@@ -48,6 +48,15 @@ func (l *linter) add(sev Severity, code, path, format string, args ...any) {
 	l.findings = append(l.findings, Finding{Severity: sev, Code: code, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
+func (l *linter) has(code string) bool {
+	for _, f := range l.findings {
+		if f.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
 func hasCondKey(s *Statement, key string) bool {
 	for _, c := range s.Conditions {
 		if strings.EqualFold(c.Key, key) {
@@ -380,7 +389,7 @@ func (l *linter) trust() {
 		default:
 			l.add(SeverityError, "trust-denies-job", "Statement", "%s cannot assume the role: %s", r.Principal, res.Reason)
 		}
-		if l.job.ExternalID != "" && r.Action == "sts:AssumeRole" {
+		if l.job.ExternalID != "" && r.Action == "sts:AssumeRole" && !l.has("missing-external-id") {
 			req := r.Request
 			req.Context = map[string][]string{}
 			if res := Evaluate(req, []*Policy{allowAll}, l.p); res.Allowed() {

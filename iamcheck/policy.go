@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lakerelay/lakerelay"
 )
 
 // Policy versions accepted by IAM.
@@ -22,17 +24,13 @@ const (
 
 // MaxPolicySize is the largest document ParsePolicy accepts. It is well above
 // every AWS limit (IAM managed policies 6,144 characters, bucket policies
-// 20 KiB, queue policies 8 KiB); larger input is rejected with ErrTooLarge so
-// that memory stays bounded.
+// 20 KiB, queue policies 8 KiB); larger input is rejected with an error
+// wrapping lakerelay.ErrTooLarge so that memory stays bounded.
 const MaxPolicySize = 1 << 20
 
 // ErrSyntax is wrapped by ParsePolicy's error when the input is not a JSON
 // object at all.
 var ErrSyntax = errors.New("iamcheck: policy is not a JSON object")
-
-// ErrTooLarge is wrapped by ParsePolicy's error for input larger than
-// MaxPolicySize.
-var ErrTooLarge = errors.New("iamcheck: policy too large")
 
 // Effect is a statement's effect.
 type Effect string
@@ -162,12 +160,13 @@ func (ps *parser) add(sev Severity, code, path, format string, args ...any) {
 // Statement as an object or an array, every list element as a bare string or
 // an array, Principal as "*" or a map of AWS / Service / Federated /
 // CanonicalUser. The error return is non-nil only when data is not a JSON
-// object (it wraps ErrSyntax) or is larger than MaxPolicySize (ErrTooLarge);
-// every grammar problem is returned as a Finding with its JSON path, and the
-// Policy still reflects everything that could be understood.
+// object (it wraps ErrSyntax) or is larger than MaxPolicySize (it wraps
+// lakerelay.ErrTooLarge); every grammar problem is returned as a Finding
+// with its JSON path, and the Policy still reflects everything that could be
+// understood.
 func ParsePolicy(data []byte) (*Policy, []Finding, error) {
 	if len(data) > MaxPolicySize {
-		return nil, nil, fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, len(data), MaxPolicySize)
+		return nil, nil, fmt.Errorf("iamcheck: policy of %d bytes (limit %d): %w", len(data), MaxPolicySize, lakerelay.ErrTooLarge)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

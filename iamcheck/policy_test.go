@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/lakerelay/lakerelay"
 )
 
 func TestParsePolicyErrors(t *testing.T) {
@@ -18,7 +20,7 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"array", `[{"Effect":"Allow"}]`, ErrSyntax},
 		{"string", `"policy"`, ErrSyntax},
 		{"trailing data", `{"Version":"2012-10-17"} {}`, ErrSyntax},
-		{"too large", `{"Id":"` + strings.Repeat("x", MaxPolicySize) + `"}`, ErrTooLarge},
+		{"too large", `{"Id":"` + strings.Repeat("x", MaxPolicySize) + `"}`, lakerelay.ErrTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
