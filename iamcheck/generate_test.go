@@ -270,4 +270,15 @@ func TestGenerateTrustSameAccountNeedsNoExternalID(t *testing.T) {
 	if strings.Contains(string(out), "ExternalId") {
 		t.Fatalf("same-account trust got an external id condition:\n%s", out)
 	}
+	p, fs, err := ParsePolicy(out)
+	if err != nil || len(fs) > 0 {
+		t.Fatalf("parse: %v %+v", err, fs)
+	}
+	if fs := Lint(p, KindTrust, &j); len(fs) > 0 {
+		t.Fatalf("lint: %+v", fs)
+	}
+	r := Evaluate(Request{Principal: "arn:aws:sts::111122223333:assumed-role/ci/run", Action: "sts:AssumeRole", Resource: j.RoleARN}, nil, p)
+	if !r.Allowed() {
+		t.Fatalf("the CI role cannot assume the job role: %s", r.Reason)
+	}
 }
