@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/testenv"
 )
 
@@ -295,5 +296,95 @@ func BenchmarkMinIO(b *testing.B) {
 			}
 			b.ReportMetric(float64(d.data.records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		})
+	}
+}
+
+// BenchmarkRatio interleaves the bare primitive (klauspost gzip + bufio
+// lines) and the source's decoder on the same bytes in every iteration, so
+// that both see the same load on a shared machine, and reports both speeds
+// and their ratio (source / primitive; 1 means as fast). "memory" decodes
+// from a byte slice, "minio" fetches the object from MinIO (GetObject for
+// the primitive, the List source for the decoder).
+func BenchmarkRatio(b *testing.B) {
+	loadBench(b)
+	m := testenv.StartMinIO(b)
+	s3c := m.S3(b)
+	bucket := m.NewBucket(b)
+	ctx := context.Background()
+	primitive := func(b *testing.B, r io.Reader) {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc := bufio.NewScanner(zr)
+		sc.Buffer(make([]byte, 128<<10), 2<<20)
+		for sc.Scan() {
+		}
+		if sc.Err() != nil {
+			b.Fatal(sc.Err())
+		}
+	}
+	drainSource := func(b *testing.B, s interface {
+		Read(context.Context) (lakerelay.Record, error)
+	}, want int) {
+		n := 0
+		for {
+			_, err := s.Read(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != want {
+			b.Fatalf("%d records, want %d", n, want)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		data benchData
+	}{{"ndjson", benchNDJSON}, {"cloudtrail", benchTrail}} {
+		key := "ratio/" + d.name + ".json.gz"
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(d.data.gz)}); err != nil {
+			b.Fatal(err)
+		}
+		for _, where := range []string{"memory", "minio"} {
+			b.Run(d.name+"/"+where, func(b *testing.B) {
+				b.SetBytes(2 * int64(len(d.data.raw))) // both runs
+				b.ReportAllocs()
+				var tPrim, tSrc time.Duration
+				for b.Loop() {
+					t0 := time.Now()
+					if where == "memory" {
+						primitive(b, bytes.NewReader(d.data.gz))
+					} else {
+						out, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+						if err != nil {
+							b.Fatal(err)
+						}
+						primitive(b, out.Body)
+						out.Body.Close()
+					}
+					t1 := time.Now()
+					if where == "memory" {
+						r, _ := NewReader("bench", bytes.NewReader(d.data.gz))
+						drainSource(b, r, d.data.records)
+					} else {
+						l, _ := NewList(s3c, bucket, key)
+						drainSource(b, l, d.data.records)
+					}
+					t2 := time.Now()
+					tPrim += t1.Sub(t0)
+					tSrc += t2.Sub(t1)
+				}
+				mb := float64(len(d.data.raw)) * float64(b.N) / 1e6
+				b.ReportMetric(mb/tPrim.Seconds(), "primitive-MB/s")
+				b.ReportMetric(mb/tSrc.Seconds(), "source-MB/s")
+				b.ReportMetric(float64(d.data.records)*float64(b.N)/tSrc.Seconds(), "source-records/s")
+				b.ReportMetric(tPrim.Seconds()/tSrc.Seconds(), "ratio")
+			})
+		}
 	}
 }

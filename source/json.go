@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // errMore reports that a JSON value continues past the end of the bytes
@@ -192,23 +193,26 @@ const (
 	msb = 0x8080808080808080
 )
 
-// plain8 reports whether none of the 8 bytes of x (little endian) is '"',
-// '\\' or a control character.
-func plain8(x uint64) bool {
+// special8 flags, in the high bit of each byte, the bytes of x (little
+// endian) that are '"', '\\' or a control character. Only the lowest flag is
+// exact (borrows can flag bytes above it), which is all the caller uses.
+func special8(x uint64) uint64 {
 	q := x ^ (lsb * '"')
 	bs := x ^ (lsb * '\\')
-	// A byte is zero in q or bs, or below 0x20 in x, exactly when its high
-	// bit is set in the result (the classic "has zero byte" and "has less
-	// than" tricks; bytes >= 0x80 are excluded by ^x).
-	t := ((q - lsb) &^ q) | ((bs - lsb) &^ bs) | ((x - lsb*0x20) &^ x)
-	return t&msb == 0
+	// The classic "has zero byte" and "has byte less than" tricks; bytes >=
+	// 0x80 are excluded by &^.
+	return (((q - lsb) &^ q) | ((bs - lsb) &^ bs) | ((x - lsb*0x20) &^ x)) & msb
 }
 
 func (p *jsonParser) str(i int) (int, error) {
 	b := p.b
 	i++
 	for {
-		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
+		for i+8 <= len(b) {
+			if t := special8(binary.LittleEndian.Uint64(b[i:])); t != 0 {
+				i += bits.TrailingZeros64(t) >> 3
+				break
+			}
 			i += 8
 		}
 		for i < len(b) && strSafe[b[i]] {

@@ -105,10 +105,11 @@ type SQS struct {
 	closed chan struct{}
 	once   sync.Once
 	wg     sync.WaitGroup // workers, extender
-	bg     sync.WaitGroup // deletions
+	bg     sync.WaitGroup // deletions started before Close returned
 
 	mu       sync.Mutex
 	inflight map[*message]struct{}
+	done     bool // Close is waiting for, or has waited for, the deletions
 	last     atomic.Int64 // unix nanos of the last received message (or start)
 	c        counters
 }
@@ -180,6 +181,9 @@ func (s *SQS) Close() error {
 		close(s.closed)
 	})
 	s.wg.Wait()
+	s.mu.Lock()
+	s.done = true
+	s.mu.Unlock()
 	s.bg.Wait()
 	return nil
 }
@@ -375,9 +379,16 @@ func (s *SQS) finish(m *message, failed error) {
 		}
 		return
 	}
-	s.bg.Add(1)
+	s.mu.Lock()
+	tracked := !s.done
+	if tracked {
+		s.bg.Add(1)
+	}
+	s.mu.Unlock()
 	go func() {
-		defer s.bg.Done()
+		if tracked {
+			defer s.bg.Done()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_, err := s.sqsc.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.receipt)})
