@@ -1,12 +1,14 @@
 package securitylake
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -53,18 +55,32 @@ const (
 	kList
 )
 
-// node is one field of the schema, bound to its builder.
+// node is one field of the schema with the column it is building. Columns
+// are plain Go slices, reused from batch to batch; they are copied into
+// buffers of the converter's allocator when a record batch is built.
 type node struct {
 	name  string
 	kind  kind
+	typ   arrow.DataType
 	unit  arrow.TimeUnit // kTimestamp
-	b     array.Builder
-	seen  uint32 // gen of the parent struct value that set this field
-	gen   uint32 // kStruct: counts struct values
+	width int            // fixed-width kinds: bytes per value
+	seen  uint32         // gen of the parent struct value that set this field
+	gen   uint32         // kStruct: counts struct values
 	kids  []*node
 	index map[string]*node // kStruct: exact names
 	fold  map[string]*node // kStruct: lower-case names, for a case-insensitive fallback
 	elem  *node            // kList
+
+	// The column.
+	n      int     // values (rows, or list elements)
+	nulls  int     // of which null
+	pend   int     // kStruct: nulls not yet applied to this struct and its fields
+	valid  []byte  // validity bitmap; bits beyond n are zero
+	fixed  []byte  // fixed-width values, little endian
+	bits   []byte  // kBool values
+	offs   []int32 // kString, kBinary, kList offsets (n+1)
+	offs64 []int64 // kLargeString offsets (n+1)
+	data   []byte  // string bytes
 }
 
 // converter turns OCSF JSON documents into Arrow record batches for one
@@ -72,7 +88,6 @@ type node struct {
 type converter struct {
 	mem      memory.Allocator
 	schema   *arrow.Schema
-	rb       *array.RecordBuilder
 	root     *node
 	unmapped *node // top-level "unmapped" utf8 column, or nil
 
@@ -107,7 +122,7 @@ func newConverter(mem memory.Allocator, schema *arrow.Schema) (*converter, error
 	if u := root.index["unmapped"]; u != nil && (u.kind == kString || u.kind == kLargeString) {
 		c.unmapped = u
 	}
-	c.bind()
+	c.reset()
 	return c, nil
 }
 
@@ -123,7 +138,10 @@ func (n *node) add(k *node) {
 }
 
 func planField(f arrow.Field, path string) (*node, error) {
-	n := &node{name: f.Name}
+	n := &node{name: f.Name, typ: f.Type}
+	if fw, ok := f.Type.(arrow.FixedWidthDataType); ok {
+		n.width = fw.BitWidth() / 8
+	}
 	switch t := f.Type.(type) {
 	case *arrow.BooleanType:
 		n.kind = kBool
@@ -181,37 +199,231 @@ func planField(f arrow.Field, path string) (*node, error) {
 	return n, nil
 }
 
-// bind creates a fresh record builder and attaches its builders to the nodes.
-func (c *converter) bind() {
-	if c.rb != nil {
-		c.rb.Release()
-	}
-	c.rb = array.NewRecordBuilder(c.mem, c.schema)
-	for i, k := range c.root.kids {
-		bindNode(k, c.rb.Field(i))
+// reset empties every column.
+func (c *converter) reset() {
+	for _, k := range c.root.kids {
+		resetNode(k)
 	}
 	c.rows = 0
 }
 
-func bindNode(n *node, b array.Builder) {
-	n.b = b
-	switch n.kind {
-	case kStruct:
-		sb := b.(*array.StructBuilder)
-		for i, k := range n.kids {
-			bindNode(k, sb.FieldBuilder(i))
-		}
-	case kList:
-		bindNode(n.elem, b.(*array.ListBuilder).ValueBuilder())
+func resetNode(n *node) {
+	n.n, n.nulls, n.pend = 0, 0, 0
+	n.valid, n.fixed, n.bits, n.data = n.valid[:0], n.fixed[:0], n.bits[:0], n.data[:0]
+	n.offs = append(n.offs[:0], 0)
+	n.offs64 = append(n.offs64[:0], 0)
+	for _, k := range n.kids {
+		resetNode(k)
+	}
+	if n.elem != nil {
+		resetNode(n.elem)
 	}
 }
 
-// release frees the builders.
+// release drops the columns' memory.
 func (c *converter) release() {
-	if c.rb != nil {
-		c.rb.Release()
-		c.rb = nil
+	var drop func(n *node)
+	drop = func(n *node) {
+		n.valid, n.fixed, n.bits, n.offs, n.offs64, n.data = nil, nil, nil, nil, nil, nil
+		for _, k := range n.kids {
+			drop(k)
+		}
+		if n.elem != nil {
+			drop(n.elem)
+		}
 	}
+	for _, k := range c.root.kids {
+		drop(k)
+	}
+	c.reset()
+}
+
+// Column appends. Bitmaps grow a zero byte at a time, so bits beyond n are
+// always zero.
+
+func (n *node) setValid() {
+	if n.n>>3 >= len(n.valid) {
+		n.valid = append(n.valid, 0)
+	}
+	n.valid[n.n>>3] |= 1 << (n.n & 7)
+}
+
+func (n *node) growValid() {
+	if n.n>>3 >= len(n.valid) {
+		n.valid = append(n.valid, 0)
+	}
+}
+
+// appendNulls adds k nulls to the column of n (for a struct, to it and,
+// lazily, to all its fields).
+func (n *node) appendNulls(k int) {
+	if n.kind == kStruct {
+		n.pend += k
+		return
+	}
+	for range k {
+		n.growValid()
+		n.n++
+		switch n.kind {
+		case kBool:
+			if (n.n-1)>>3 >= len(n.bits) {
+				n.bits = append(n.bits, 0)
+			}
+		case kString, kBinary, kList:
+			n.offs = append(n.offs, n.offs[len(n.offs)-1])
+		case kLargeString:
+			n.offs64 = append(n.offs64, n.offs64[len(n.offs64)-1])
+		default:
+			n.fixed = append(n.fixed, zeros[:n.width]...)
+		}
+	}
+	n.nulls += k
+}
+
+var zeros [16]byte
+
+// flush applies a struct's pending nulls to itself and hands them to its
+// fields.
+func (n *node) flush() {
+	k := n.pend
+	if k == 0 {
+		return
+	}
+	n.pend = 0
+	for range k {
+		n.growValid()
+		n.n++
+	}
+	n.nulls += k
+	for _, f := range n.kids {
+		f.appendNulls(k)
+	}
+}
+
+// finish applies all pending nulls below n.
+func (n *node) finish() {
+	if n.kind == kStruct {
+		n.flush()
+		for _, f := range n.kids {
+			f.finish()
+		}
+	}
+	if n.elem != nil {
+		n.elem.finish()
+	}
+}
+
+func (n *node) appendStr(v []byte) {
+	n.setValid()
+	n.n++
+	n.data = append(n.data, v...)
+	if n.kind == kLargeString {
+		n.offs64 = append(n.offs64, int64(len(n.data)))
+		return
+	}
+	n.offs = append(n.offs, int32(len(n.data)))
+}
+
+func (n *node) appendFixed(u uint64) {
+	n.setValid()
+	n.n++
+	switch n.width {
+	case 1:
+		n.fixed = append(n.fixed, byte(u))
+	case 2:
+		n.fixed = binary.LittleEndian.AppendUint16(n.fixed, uint16(u))
+	case 4:
+		n.fixed = binary.LittleEndian.AppendUint32(n.fixed, uint32(u))
+	default:
+		n.fixed = binary.LittleEndian.AppendUint64(n.fixed, u)
+	}
+}
+
+func (n *node) appendBool(v bool) {
+	if n.n>>3 >= len(n.bits) {
+		n.bits = append(n.bits, 0)
+	}
+	if v {
+		n.bits[n.n>>3] |= 1 << (n.n & 7)
+	}
+	n.setValid()
+	n.n++
+}
+
+// build turns the column into Arrow data in buffers of mem.
+func (n *node) build(mem memory.Allocator) arrow.ArrayData {
+	buf := func(b []byte) *memory.Buffer {
+		out := memory.NewResizableBuffer(mem)
+		out.Resize(len(b))
+		copy(out.Bytes(), b)
+		return out
+	}
+	var validity *memory.Buffer
+	if n.nulls > 0 {
+		validity = buf(n.valid[:(n.n+7)>>3])
+	}
+	var bufs []*memory.Buffer
+	var kids []arrow.ArrayData
+	switch n.kind {
+	case kStruct:
+		bufs = []*memory.Buffer{validity}
+		for _, f := range n.kids {
+			kids = append(kids, f.build(mem))
+		}
+	case kList:
+		bufs = []*memory.Buffer{validity, buf(int32Bytes(n.offs))}
+		kids = []arrow.ArrayData{n.elem.build(mem)}
+	case kString, kBinary:
+		bufs = []*memory.Buffer{validity, buf(int32Bytes(n.offs)), buf(n.data)}
+	case kLargeString:
+		bufs = []*memory.Buffer{validity, buf(int64Bytes(n.offs64)), buf(n.data)}
+	case kBool:
+		bufs = []*memory.Buffer{validity, buf(n.bits[:(n.n+7)>>3])}
+	default:
+		bufs = []*memory.Buffer{validity, buf(n.fixed)}
+	}
+	d := array.NewData(n.typ, n.n, bufs, kids, n.nulls, 0)
+	for _, b := range bufs {
+		if b != nil {
+			b.Release()
+		}
+	}
+	for _, k := range kids {
+		k.Release()
+	}
+	return d
+}
+
+func int32Bytes(v []int32) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*4)
+}
+
+func int64Bytes(v []int64) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*8)
+}
+
+// record builds the record batch of the rows converted so far and empties
+// the columns.
+func (c *converter) record() arrow.RecordBatch {
+	cols := make([]arrow.Array, len(c.root.kids))
+	for i, k := range c.root.kids {
+		k.finish()
+		d := k.build(c.mem)
+		cols[i] = array.MakeFromData(d)
+		d.Release()
+	}
+	rec := array.NewRecordBatch(c.schema, cols, int64(c.rows))
+	for _, a := range cols {
+		a.Release()
+	}
+	c.reset()
+	return rec
 }
 
 // rowError is a record that did not convert.
@@ -234,7 +446,7 @@ func (c *converter) convert(rows [][]byte) (arrow.RecordBatch, []rowError) {
 	}
 	if len(bad) > 0 {
 		c.dry = false
-		c.bind()
+		c.reset()
 		next := 0
 		for i, data := range rows {
 			if next < len(bad) && bad[next].i == i {
@@ -245,18 +457,16 @@ func (c *converter) convert(rows [][]byte) (arrow.RecordBatch, []rowError) {
 				// Cannot happen: the same row validated in the first pass.
 				// Report it rather than write an inconsistent batch.
 				bad = append(bad, rowError{i, fmt.Errorf("securitylake: internal: row converted once and failed again: %w", err)})
-				c.bind()
+				c.reset()
 				return nil, bad
 			}
 		}
 	}
 	if c.rows == 0 {
-		c.bind()
+		c.reset()
 		return nil, bad
 	}
-	rec := c.rb.NewRecordBatch()
-	c.rows = 0
-	return rec, bad
+	return c.record(), bad
 }
 
 func (c *converter) fieldErr(err error) error {
@@ -371,7 +581,7 @@ func (c *converter) row(data []byte) error {
 	// Every check passed: fill what the row did not set.
 	for _, k := range root.kids {
 		if k.seen != root.gen && k != c.unmapped {
-			k.b.AppendNull()
+			k.appendNulls(1)
 		}
 	}
 	if c.unmapped != nil {
@@ -395,10 +605,10 @@ func firstExtraKey(extra []byte) string {
 // appendUnmapped writes the row's unmapped column: its own value, merged
 // with the fields that the schema does not hold.
 func (c *converter) appendUnmapped(hasOrig bool) {
-	b := c.unmapped.b
+	b := c.unmapped
 	if len(c.extra) == 0 {
 		if !hasOrig {
-			b.AppendNull()
+			b.appendNulls(1)
 			return
 		}
 		appendStringValue(b, c.orig)
@@ -421,32 +631,21 @@ func (c *converter) appendUnmapped(hasOrig bool) {
 		c.tmp = append(c.tmp, c.extra...)
 	}
 	c.tmp = append(c.tmp, '}')
-	appendBytes(b, c.tmp)
+	b.appendStr(c.tmp)
 }
 
 // appendStringValue appends compact JSON text v to a utf8 column: the
 // contents of a string, the JSON text of anything else.
-func appendStringValue(b array.Builder, v []byte) {
+func appendStringValue(n *node, v []byte) {
 	if v[0] == '"' {
 		var s scanner
 		s.reset(v)
 		if str, err := s.str(); err == nil {
-			appendBytes(b, str)
+			n.appendStr(str)
 			return
 		}
 	}
-	appendBytes(b, v)
-}
-
-func appendBytes(b array.Builder, v []byte) {
-	switch b := b.(type) {
-	case *array.StringBuilder:
-		b.BinaryBuilder.Append(v)
-	case *array.LargeStringBuilder:
-		b.BinaryBuilder.Append(v)
-	case *array.BinaryBuilder:
-		b.Append(v)
-	}
+	n.appendStr(v)
 }
 
 func lookup(n *node, key []byte) *node {
@@ -484,7 +683,7 @@ func (c *converter) value(n *node) error {
 			return err
 		}
 		if !c.dry {
-			n.b.AppendNull()
+			n.appendNulls(1)
 		}
 		return nil
 	}
@@ -506,7 +705,7 @@ func (c *converter) value(n *node) error {
 				return err
 			}
 			if !c.dry {
-				appendBytes(n.b, v)
+				n.appendStr(v)
 			}
 			return nil
 		}
@@ -516,7 +715,7 @@ func (c *converter) value(n *node) error {
 			return err
 		}
 		if !c.dry {
-			appendBytes(n.b, c.tmp)
+			n.appendStr(c.tmp)
 		}
 		return nil
 	case kBool:
@@ -535,7 +734,7 @@ func (c *converter) value(n *node) error {
 			return mismatch("boolean", ch)
 		}
 		if !c.dry {
-			n.b.(*array.BooleanBuilder).Append(v)
+			n.appendBool(v)
 		}
 		return nil
 	case kTimestamp:
@@ -549,67 +748,67 @@ func (c *converter) value(n *node) error {
 	case kInt8:
 		v, err := s.int64(math.MinInt8, math.MaxInt8)
 		if err == nil && !c.dry {
-			n.b.(*array.Int8Builder).Append(int8(v))
+			n.appendFixed(uint64(v))
 		}
 		return err
 	case kInt16:
 		v, err := s.int64(math.MinInt16, math.MaxInt16)
 		if err == nil && !c.dry {
-			n.b.(*array.Int16Builder).Append(int16(v))
+			n.appendFixed(uint64(v))
 		}
 		return err
 	case kInt32:
 		v, err := s.int64(math.MinInt32, math.MaxInt32)
 		if err == nil && !c.dry {
-			n.b.(*array.Int32Builder).Append(int32(v))
+			n.appendFixed(uint64(v))
 		}
 		return err
 	case kInt64:
 		v, err := s.int64(math.MinInt64, math.MaxInt64)
 		if err == nil && !c.dry {
-			n.b.(*array.Int64Builder).Append(v)
+			n.appendFixed(uint64(v))
 		}
 		return err
 	case kDate32:
 		v, err := s.int64(math.MinInt32, math.MaxInt32)
 		if err == nil && !c.dry {
-			n.b.(*array.Date32Builder).Append(arrow.Date32(v))
+			n.appendFixed(uint64(v))
 		}
 		return err
 	case kUint8:
 		v, err := s.uint64(math.MaxUint8)
 		if err == nil && !c.dry {
-			n.b.(*array.Uint8Builder).Append(uint8(v))
+			n.appendFixed(v)
 		}
 		return err
 	case kUint16:
 		v, err := s.uint64(math.MaxUint16)
 		if err == nil && !c.dry {
-			n.b.(*array.Uint16Builder).Append(uint16(v))
+			n.appendFixed(v)
 		}
 		return err
 	case kUint32:
 		v, err := s.uint64(math.MaxUint32)
 		if err == nil && !c.dry {
-			n.b.(*array.Uint32Builder).Append(uint32(v))
+			n.appendFixed(v)
 		}
 		return err
 	case kUint64:
 		v, err := s.uint64(math.MaxUint64)
 		if err == nil && !c.dry {
-			n.b.(*array.Uint64Builder).Append(v)
+			n.appendFixed(v)
 		}
 		return err
 	case kFloat32:
 		v, err := s.float64()
 		if err == nil && !c.dry {
-			n.b.(*array.Float32Builder).Append(float32(v))
+			n.appendFixed(uint64(math.Float32bits(float32(v))))
 		}
 		return err
 	case kFloat64:
 		v, err := s.float64()
 		if err == nil && !c.dry {
-			n.b.(*array.Float64Builder).Append(v)
+			n.appendFixed(math.Float64bits(v))
 		}
 		return err
 	}
@@ -685,7 +884,7 @@ func (c *converter) timestamp(n *node, ch byte) error {
 			v = ms * 1000000
 		}
 	}
-	n.b.(*array.TimestampBuilder).Append(arrow.Timestamp(v))
+	n.appendFixed(uint64(v))
 	return nil
 }
 
@@ -697,6 +896,9 @@ func (c *converter) object(n *node) error {
 	s.pos++ // {
 	n.gen++
 	gen := n.gen
+	if !c.dry {
+		n.flush() // earlier rows' nulls go before this value's fields
+	}
 	if s.peek() == '}' {
 		s.pos++
 	} else {
@@ -743,10 +945,11 @@ func (c *converter) object(n *node) error {
 	if c.dry {
 		return nil
 	}
-	n.b.(*array.StructBuilder).Append(true)
+	n.setValid()
+	n.n++
 	for _, k := range n.kids {
 		if k.seen != gen {
-			k.b.AppendNull()
+			k.appendNulls(1)
 		}
 	}
 	return nil
@@ -758,11 +961,11 @@ func (c *converter) list(n *node) error {
 		return s.syntaxErr("nesting too deep")
 	}
 	s.pos++ // [
-	if !c.dry {
-		n.b.(*array.ListBuilder).Append(true)
-	}
 	if s.peek() == ']' {
 		s.pos++
+		if !c.dry {
+			n.endList()
+		}
 		return nil
 	}
 	for i := 0; ; i++ {
@@ -776,9 +979,28 @@ func (c *converter) list(n *node) error {
 			s.pos++
 		case ']':
 			s.pos++
+			if !c.dry {
+				n.endList()
+			}
 			return nil
 		default:
 			return s.syntaxErr("expected ',' or ']'")
 		}
+	}
+}
+
+// endList closes a list value whose elements were appended to n.elem.
+func (n *node) endList() {
+	n.elem.finishPending()
+	n.setValid()
+	n.n++
+	n.offs = append(n.offs, int32(n.elem.n))
+}
+
+// finishPending makes n.n exact for a list element column: a struct
+// element's pending nulls are applied.
+func (n *node) finishPending() {
+	if n.kind == kStruct {
+		n.flush()
 	}
 }
