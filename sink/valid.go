@@ -1,6 +1,9 @@
 package sink
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // validJSON reports whether data is one valid JSON value (RFC 8259),
 // surrounded by optional whitespace. It agrees with encoding/json.Valid,
@@ -163,10 +166,12 @@ var plainStringByte = func() (t [256]bool) {
 func scanString(data []byte, i int) int {
 	i++
 	for {
-		// Skip 8 plain bytes at a time: no '"', no '\\', nothing below 0x20.
+		// Skip 8 plain bytes at a time (no '"', no '\\', nothing below
+		// 0x20); the lowest flagged byte of a word is exact.
 		for i+8 <= len(data) {
 			x := binary.LittleEndian.Uint64(data[i:])
-			if hasLess(x, 0x20)|hasZero(x^(lsb*'"'))|hasZero(x^(lsb*'\\')) != 0 {
+			if m := hasLess(x, 0x20) | hasZero(x^(lsb*'"')) | hasZero(x^(lsb*'\\')); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
 			i += 8
