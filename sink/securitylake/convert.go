@@ -672,8 +672,6 @@ func (c *converter) unknown(key []byte) error {
 	return nil
 }
 
-var errNotObject = errors.New("expected a JSON object")
-
 // value decodes the next JSON value into n.
 func (c *converter) value(n *node) error {
 	s := &c.s

@@ -28,20 +28,6 @@ func codes(r *LintReport) map[string]int {
 	return m
 }
 
-// firstFile returns the path of one Parquet file under dir.
-func firstFile(t *testing.T, dir string) string {
-	t.Helper()
-	var found string
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && found == "" && strings.HasSuffix(p, ".parquet") {
-			found = p
-		}
-		return err
-	}))
-	require.NotEmpty(t, found)
-	return found
-}
-
 // parquetFile writes rows (JSON) with schema and props to a Parquet file in
 // memory, through the converter.
 func parquetFile(t *testing.T, schema *arrow.Schema, props *parquet.WriterProperties, rows ...string) []byte {
