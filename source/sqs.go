@@ -109,7 +109,7 @@ type SQS struct {
 
 	mu       sync.Mutex
 	inflight map[*message]struct{}
-	done     bool // Close is waiting for, or has waited for, the deletions
+	done     bool         // Close is waiting for, or has waited for, the deletions
 	last     atomic.Int64 // unix nanos of the last received message (or start)
 	c        counters
 }
