@@ -332,3 +332,56 @@ func TestCollectBucket(t *testing.T) {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestCollectKilledMidObject: the collector is killed (SIGKILL) half way
+// through an object; a second run after the visibility timeout gets the
+// message again and every record arrives.
+func TestCollectKilledMidObject(t *testing.T) {
+	e := newAWSEnv(t)
+	const n = 50000
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "{\"i\":%d,\"pad\":\"%0200d\"}\n", i, i)
+	}
+	e.put(t, "big/obj.gz", gzipped(t, b.String()))
+	e.notify(t, "big/obj.gz")
+
+	cmd, stdout, stderr := start(t, e.env, "--queue-url", e.queue.URL, "--workers", "1")
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(stdout.String(), "\n") < 100 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no output; stderr:\n%s", stderr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	first := strings.Count(stdout.String(), "\n")
+	if first >= n {
+		t.Fatalf("the first run finished (%d records) before it was killed", first)
+	}
+
+	// The message is invisible for the rest of its visibility timeout (5s),
+	// then delivered again.
+	r := runCollect(t, e.env, "--queue-url", e.queue.URL, "--exit-when-idle", "8s")
+	seen := make([]bool, n)
+	for _, l := range r.lines() {
+		var v struct{ I int }
+		if err := json.Unmarshal([]byte(l), &v); err != nil || v.I < 0 || v.I >= n {
+			t.Fatalf("bad line %q", l)
+		}
+		seen[v.I] = true
+	}
+	for i, ok := range seen {
+		if !ok {
+			t.Fatalf("record %d lost (first run wrote %d records, second %d)", i, first, len(r.lines()))
+		}
+	}
+	if r.code != 0 || r.summary["records"] != n {
+		t.Fatalf("exit %d summary %v", r.code, r.summary)
+	}
+	if left := e.remaining(t, 7*time.Second); len(left) != 0 {
+		t.Fatalf("message not deleted: %q", left)
+	}
+}
