@@ -378,8 +378,9 @@ func export(ctx context.Context, c *config, store sink.Store, layout *partition.
 		o.MaxRecords = c.batchRecords
 		o.MaxBytes = c.batchBytes
 		o.MaxAge = c.batchAge
-		// Hold at most two full batches: memory stays bounded whatever the input size.
-		o.MaxPendingBytes = 2*c.batchBytes + 2*int64(c.batchRecords)*batch.RecordOverhead
+		// Hold about two full batches: memory stays bounded whatever the
+		// input size (batches of small records are flushed early instead).
+		o.MaxPendingBytes = 2*c.batchBytes + 32<<20
 		o.FlushConcurrency = 2
 		o.OnFlush = func(r batch.FlushResult) {
 			if r.Err != nil {
