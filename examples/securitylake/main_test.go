@@ -244,6 +244,27 @@ func TestTagSchema(t *testing.T) {
 	checkPartitions(t, glob)
 }
 
+// TestOfficialSchema writes the sample with the Parquet schema built from
+// the official OCSF 1.1.0 export (the full class, every profile), which
+// ../shared/ocsf holds in this project's checkouts.
+func TestOfficialSchema(t *testing.T) {
+	export, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "ocsf", "schema-1.1.0.json"))
+	require.NoError(t, err)
+	if _, err := os.Stat(export); err != nil {
+		t.Skipf("the official schema export is not present at %s", export)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "lake")
+	res := runProg(t, dir, nil, "--schema", export, "--class", "api_activity", "--out-dir", out)
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Greater(t, num(res.summary["quarantined"]), 0, "the other classes of the sample")
+	glob := out + "/**/*.parquet"
+	assert.Equal(t, num(res.summary["records"])-num(res.summary["quarantined"]), duckCount(t, glob))
+	checkPartitions(t, glob)
+	lint := runProg(t, dir, nil, "--lint", out)
+	assert.Equal(t, 0, lint.code, lint.stdout)
+}
+
 func TestBadUsage(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{

@@ -44,8 +44,11 @@
 //
 // Objects are Parquet 2.6 with V1 data pages, PLAIN encoding (no dictionary
 // or delta encodings, which some engines mishandle and which do not pay off
-// against zstd on OCSF data), zstd on every column chunk, statistics on,
-// timestamps as TIMESTAMP(MILLIS, UTC): what Athena, Glue and DuckDB read.
+// against zstd on OCSF data), zstd on every column chunk, timestamps as
+// TIMESTAMP(MILLIS, UTC): what Athena, Glue and DuckDB read. Statistics are
+// written except for columns inside lists, where arrow-go records min > max
+// for chunks without values and DuckDB then refuses the file ([Lint]
+// reports such files as CodeStatistics).
 // Data pages stay well under [MaxDataPageBytes] uncompressed; a row group
 // is closed at [Options.RowGroupBytes] compressed (at most
 // [MaxRowGroupBytes]).

@@ -47,7 +47,7 @@ func testSchema() *arrow.Schema {
 		f("cloud", st(f("provider", str), f("region", str), f("account", account))),
 		f("src_endpoint", st(f("ip", str), f("domain", str), f("port", i32))),
 		f("http_request", st(f("user_agent", str))),
-		f("resources", arrow.ListOf(st(f("uid", str), f("type", str), f("name", str)))),
+		f("resources", arrow.ListOf(st(f("uid", str), f("type", str), f("name", str), f("modified_time_dt", &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"})))),
 		f("metadata", st(
 			f("product", st(f("name", str), f("vendor_name", str))),
 			f("version", str),
@@ -84,6 +84,10 @@ func genEvent(rng *rand.Rand, i int, objData bool) []byte {
 	if !objData {
 		data = strconv.Quote(data)
 	}
+	resources := fmt.Sprintf(`[{"uid":"arn:aws:s3:::logs-%d","type":"AWS::S3::Bucket"},{"uid":"arn:aws:s3:::logs-%d/AWSLogs/x.json.gz","type":"AWS::S3::Object","name":"x.json.gz"}]`, i%7, i%7)
+	if i%5 == 0 {
+		resources = "[]" // no resources: all-null leaves inside the list
+	}
 	status, statusID, resp := "Success", 1, ""
 	if rng.IntN(10) == 0 {
 		status, statusID = "Failure", 2
@@ -93,12 +97,12 @@ func genEvent(rng *rand.Rand, i int, objData bool) []byte {
 		`"message":"%s called on s3.amazonaws.com","actor":{"user":{"name":"alice-%d","uid":"AIDA%016d","type":"IAMUser","account":{"uid":"%s"}},"session":{"issuer":"arn:aws:iam::%s:role/Admin","is_mfa":%t,"created_time":%d},"invoked_by":null},`+
 		`"api":{"operation":"%s","service":{"name":"s3.amazonaws.com"},"request":{"uid":"%s","data":%s}%s},`+
 		`"cloud":{"provider":"AWS","region":"%s","account":{"uid":"%s"}},"src_endpoint":{"ip":"198.51.100.%d","domain":null},"http_request":{"user_agent":"aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0 botocore/2.4.5"},`+
-		`"resources":[{"uid":"arn:aws:s3:::logs-%d","type":"AWS::S3::Bucket"},{"uid":"arn:aws:s3:::logs-%d/AWSLogs/x.json.gz","type":"AWS::S3::Object","name":"x.json.gz"}],`+
+		`"resources":%s,`+
 		`"metadata":{"product":{"name":"CloudTrail","vendor_name":"AWS"},"version":"1.1.0","uid":"%08x-%04x-4%03x-a%03x-%012x","profiles":["cloud","datetime"],"logged_time":%d},"risk_score":%g}`,
 		act, 600300+act, ms, t.Format("2006-01-02T15:04:05.000Z"), status, statusID,
 		op, rng.IntN(40), rng.Int64N(1e16), account, account, rng.IntN(2) == 0, ms-3600000,
 		op, strconv.FormatInt(rng.Int64(), 36), data, resp,
 		region, account, rng.IntN(250),
-		i%7, i%7,
+		resources,
 		rng.Uint32(), rng.IntN(1<<16), rng.IntN(1<<12), rng.IntN(1<<12), rng.Int64N(1<<48), ms+1500, float64(rng.IntN(1000))/10)
 }

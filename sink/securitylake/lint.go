@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/lakerelay/lakerelay/sink"
@@ -40,6 +41,7 @@ const (
 	CodePartition  = "partition"  // a row whose time/cloud fields disagree with its path
 	CodeSort       = "sort"       // rows not ordered by time
 	CodeEmpty      = "empty"      // no Parquet objects under the location
+	CodeStatistics = "statistics" // column statistics with min > max, which DuckDB rejects
 )
 
 // Finding is one problem with one object of a Security Lake location.
@@ -177,6 +179,9 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 				badCodec[cc.PathInSchema().String()] = true
 				l.add(loc, SeverityError, CodeCodec, "column %s is compressed with %s, not ZSTD", cc.PathInSchema(), cc.Compression())
 			}
+			if st, err := cc.Statistics(); err == nil && st != nil && st.HasMinMax() && invertedMinMax(st) {
+				l.add(loc, SeverityError, CodeStatistics, "row group %d column %s: statistics min > max (written for a chunk of nulls), which DuckDB cannot read", g, cc.PathInSchema())
+			}
 		}
 	}
 	ps, err := readerPageStats(rdr)
@@ -271,6 +276,16 @@ func (l *linter) checkRows(loc string, part Partition, partOK bool, rows metaCol
 	if unsorted > 0 {
 		l.add(loc, SeverityWarning, CodeSort, "%d rows are earlier than the row before them; Security Lake wants rows ordered by time", unsorted)
 	}
+}
+
+func invertedMinMax(st metadata.TypedStatistics) bool {
+	switch st := st.(type) {
+	case *metadata.Int64Statistics:
+		return st.Min() > st.Max()
+	case *metadata.Int32Statistics:
+		return st.Min() > st.Max()
+	}
+	return false
 }
 
 func cutLast(s, sep string) (before, after string, found bool) {

@@ -198,10 +198,23 @@ func New(store sink.Store, location string, opts ...func(*Options)) (*Sink, erro
 	}
 	s := &Sink{store: store, prefix: prefix, o: o}
 	s.pool.Put(c)
-	s.props = parquet.NewWriterProperties(
-		parquet.WithAllocator(o.Allocator),
+	s.aprops = pqarrow.NewArrowWriterProperties(
+		pqarrow.WithAllocator(o.Allocator),
+		pqarrow.WithCoerceTimestamps(arrow.Millisecond),
+		pqarrow.WithTruncatedTimestamps(true),
+	)
+	if s.props, err = writerProperties(o.Schema, o.Allocator, o.CompressionLevel, s.aprops); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// writerProperties are the Parquet settings of the sink's objects.
+func writerProperties(schema *arrow.Schema, mem memory.Allocator, level int, aprops pqarrow.ArrowWriterProperties) (*parquet.WriterProperties, error) {
+	props := []parquet.WriterProperty{
+		parquet.WithAllocator(mem),
 		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCompressionLevel(compressionLevel(o.CompressionLevel)),
+		parquet.WithCompressionLevel(compressionLevel(level)),
 		parquet.WithDataPageSize(dataPageBytes),
 		// PLAIN encoding only: readable by every engine, and with zstd
 		// both smaller and faster than dictionary pages on OCSF data.
@@ -210,13 +223,20 @@ func New(store sink.Store, location string, opts ...func(*Options)) (*Sink, erro
 		parquet.WithDataPageVersion(parquet.DataPageV1),
 		parquet.WithVersion(parquet.V2_6),
 		parquet.WithCreatedBy("lakerelay securitylake"),
-	)
-	s.aprops = pqarrow.NewArrowWriterProperties(
-		pqarrow.WithAllocator(o.Allocator),
-		pqarrow.WithCoerceTimestamps(arrow.Millisecond),
-		pqarrow.WithTruncatedTimestamps(true),
-	)
-	return s, nil
+	}
+	// No statistics for columns inside lists: for a chunk whose values
+	// are all null there, the writer records min > max sentinels, which
+	// DuckDB rejects ("Could not convert Timestamp(MS) to Timestamp(US)").
+	pq, err := pqarrow.ToParquet(schema, parquet.NewWriterProperties(props...), aprops)
+	if err != nil {
+		return nil, fmt.Errorf("securitylake: schema: %w", err)
+	}
+	for i := 0; i < pq.NumColumns(); i++ {
+		if col := pq.Column(i); col.MaxRepetitionLevel() > 0 {
+			props = append(props, parquet.WithStatsPath(col.ColumnPath(), false))
+		}
+	}
+	return parquet.NewWriterProperties(props...), nil
 }
 
 func compressionLevel(l int) int {
