@@ -69,18 +69,18 @@ func BenchmarkJSONL(b *testing.B) {
 				}
 			}
 		})
+		if c == None {
+			continue // the sink's none case is the cost of validation and framing alone
+		}
 		b.Run("bare/"+string(c), func(b *testing.B) {
 			var w interface {
 				io.WriteCloser
 				Reset(io.Writer)
 			}
-			switch c {
-			case Gzip:
+			if c == Gzip {
 				w, _ = gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression)
-			case Zstd:
+			} else {
 				w, _ = zstd.NewWriter(io.Discard, zstd.WithEncoderConcurrency(1))
-			default:
-				w = &nopCompressor{io.Discard}
 			}
 			b.SetBytes(int64(len(joined)))
 			b.ReportAllocs()
