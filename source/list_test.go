@@ -93,7 +93,7 @@ func TestListFailures(t *testing.T) {
 		}
 	})
 	t.Run("bad-options", func(t *testing.T) {
-		if _, err := NewList(nil, "Bad_Bucket", "", func(o *ListOptions) { o.PageSize = 5000 }); err == nil {
+		if _, err := NewList(nil, "bad/bucket", "", func(o *ListOptions) { o.PageSize = 5000 }); err == nil {
 			t.Fatal("no error")
 		}
 	})

@@ -230,16 +230,19 @@ func validRef(r ObjectRef) error {
 	return ValidKey(r.Key)
 }
 
-// ValidBucketName reports whether b is a valid S3 bucket name (3 to 63
+// ValidBucketName reports whether b can be an S3 bucket name: 3 to 63
 // lowercase letters, digits, '.' and '-', beginning and ending with a letter
-// or digit).
+// or digit; legacy us-east-1 names (up to 255 characters, also uppercase
+// letters and '_') are accepted too. Anything that could change the meaning
+// of a request path ('/', '?', spaces, control characters) is rejected.
 func ValidBucketName(b string) error {
-	if len(b) < 3 || len(b) > 63 {
+	if len(b) < 3 || len(b) > 255 {
 		return fmt.Errorf("bucket name %q: want 3 to 63 characters", b)
 	}
 	for i := 0; i < len(b); i++ {
 		c := b[i]
-		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || (c == '.' || c == '-') && i > 0 && i < len(b)-1
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' ||
+			(c == '.' || c == '-') && i > 0 && i < len(b)-1
 		if !ok {
 			return fmt.Errorf("bucket name %q: invalid character %q at %d", b, c, i)
 		}

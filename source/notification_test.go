@@ -51,6 +51,7 @@ func TestDecodeNotification(t *testing.T) {
 		{"eventbridge", eventBridge("Object Created", "bkt", "x/y z=1+é"), "eventbridge", []string{"bkt/x/y z=1+é"}, 0, false},
 		{"eventbridge/deleted", eventBridge("Object Deleted", "bkt", "x"), "eventbridge", nil, 1, false},
 		{"cloudtrail", `{"s3Bucket":"trail-bkt","s3ObjectKey":["k1"]}`, "cloudtrail", []string{"trail-bkt/k1"}, 0, false},
+		{"legacy-bucket-name", `{"s3Bucket":"Legacy_Bucket","s3ObjectKey":["k1"]}`, "cloudtrail", []string{"Legacy_Bucket/k1"}, 0, false},
 		{"test", testEvent, "test", nil, 0, true},
 		{"test/whitespace", "\n " + testEvent + "\n", "test", nil, 0, true},
 	}
@@ -94,7 +95,9 @@ func TestDecodeNotificationErrors(t *testing.T) {
 		"empty-key":         s3Event(s3Record("ObjectCreated:Put", "bkt", "")),
 		"dotdot-key":        s3Event(s3Record("ObjectCreated:Put", "bkt", "a/../b")),
 		"control-char-key":  s3Event(s3Record("ObjectCreated:Put", "bkt", "a%0Ab")),
-		"bad-bucket":        s3Event(s3Record("ObjectCreated:Put", "Bad_Bucket", "k")),
+		"bad-bucket":        s3Event(s3Record("ObjectCreated:Put", "bad/bucket", "k")),
+		"bucket-dash-end":   s3Event(s3Record("ObjectCreated:Put", "bucket-", "k")),
+		"short-bucket":      s3Event(s3Record("ObjectCreated:Put", "ab", "k")),
 		"sns-no-message":    `{"Type":"Notification","TopicArn":"arn:aws:sns:us-east-1:1:t"}`,
 		"sns-subscription":  `{"Type":"SubscriptionConfirmation","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"You have chosen to subscribe","SubscribeURL":"https://x"}`,
 		"sns-garbage":       snsWrap("not json"),
