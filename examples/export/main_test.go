@@ -341,3 +341,34 @@ func TestExportUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestExportBadInput shows input that cannot be read ending the run with
+// exit 1 and an error naming the file, while what was read before is
+// stored.
+func TestExportBadInput(t *testing.T) {
+	in := t.TempDir()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(strings.Repeat(`{"ok":1}`+"\n", 1000)))
+	zw.Close()
+	corrupt := gz.Bytes()[:gz.Len()/2] // truncated gzip
+	good := filepath.Join(in, "good.ndjson")
+	bad := filepath.Join(in, "bad.ndjson.gz")
+	huge := filepath.Join(in, "huge.ndjson")
+	os.WriteFile(good, []byte(`{"id":1}`+"\n"), 0o644)
+	os.WriteFile(bad, corrupt, 0o644)
+	os.WriteFile(huge, []byte(`{"big":"`+strings.Repeat("x", 2<<20)+`"}`+"\n"), 0o644)
+	for _, tt := range []struct{ file, mention string }{{bad, "bad.ndjson.gz"}, {huge, "huge.ndjson"}, {filepath.Join(in, "missing"), "missing"}} {
+		t.Run(filepath.Base(tt.file), func(t *testing.T) {
+			out := t.TempDir()
+			res := runExport(t, os.Environ(), "", "--out-dir", out, "--connector-type", "t", "--connector-id", "i", "--stream", "s",
+				"--input", good, tt.file)
+			if res.code != 1 || res.summary.Errors == 0 || !strings.Contains(res.summary.Error, tt.mention) {
+				t.Fatalf("exit %d, summary %+v; want 1 naming %s\n%s", res.code, res.summary, tt.mention, res.stderr)
+			}
+			if res.summary.Objects != 1 || len(dirObjects(t, out)) != 1 {
+				t.Fatalf("the records read before the failure were not stored: %+v", res.summary)
+			}
+		})
+	}
+}
