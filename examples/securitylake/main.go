@@ -858,7 +858,6 @@ func (r *runner) lint(ctx context.Context, location string) error {
 	if err != nil {
 		return err
 	}
-	parts := map[string]bool{}
 	n := 0
 	for _, f := range rep.Findings {
 		fmt.Fprintln(r.stdout, f.String())
@@ -866,15 +865,9 @@ func (r *runner) lint(ctx context.Context, location string) error {
 			n++
 		}
 	}
-	_ = st.List(ctx, "", func(oi sink.ObjectInfo) error {
-		if i := strings.Index(oi.Key, "region="); i >= 0 {
-			parts[filepath.ToSlash(filepath.Dir(oi.Key[i:]))] = true
-		}
-		return nil
-	})
-	fmt.Fprintf(r.stdout, "%s: %d files, %d rows, class %d, %d findings\n", location, rep.Files, rep.Rows, rep.Class, len(rep.Findings))
+	fmt.Fprintf(r.stdout, "%s: %d files, %d rows, %d partitions, class %d, %d findings\n", location, rep.Files, rep.Rows, rep.Partitions, rep.Class, len(rep.Findings))
 	findings := len(rep.Findings)
-	r.sum.Records, r.sum.Objects, r.sum.Partitions, r.sum.Findings = int64(rep.Rows), int64(rep.Files), len(parts), &findings
+	r.sum.Records, r.sum.Objects, r.sum.Partitions, r.sum.Findings = int64(rep.Rows), int64(rep.Files), rep.Partitions, &findings
 	r.sum.Errors = int64(n)
 	return nil
 }

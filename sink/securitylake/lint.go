@@ -60,8 +60,10 @@ func (f Finding) String() string {
 
 // LintReport is the result of [Lint].
 type LintReport struct {
-	// Files is the number of objects examined; Rows the rows read.
-	Files, Rows int
+	// Files is the number of Parquet objects examined, Rows the rows read
+	// from them, Partitions the number of distinct valid partitions they
+	// are in.
+	Files, Rows, Partitions int
 	// Class is the OCSF class_uid of the first file, 0 if none was read.
 	Class int
 	// Findings are ordered by object key.
@@ -88,13 +90,14 @@ func Lint(ctx context.Context, store sink.Store, location string) (*LintReport, 
 	}); err != nil {
 		return nil, fmt.Errorf("securitylake: lint %s: %w", location, err)
 	}
-	l := &linter{rep: &LintReport{}}
+	l := &linter{rep: &LintReport{}, parts: map[string]bool{}}
 	for _, key := range keys {
 		if err := ctx.Err(); err != nil {
 			return l.rep, err
 		}
 		l.object(ctx, store, prefix, key)
 	}
+	l.rep.Partitions = len(l.parts)
 	if l.rep.Files == 0 {
 		l.add(location, SeverityError, CodeEmpty, "no Parquet objects under the location")
 	}
@@ -103,6 +106,7 @@ func Lint(ctx context.Context, store sink.Store, location string) (*LintReport, 
 
 type linter struct {
 	rep       *LintReport
+	parts     map[string]bool
 	schema    *schema.Schema
 	schemaLoc string
 }
@@ -125,7 +129,9 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 	l.rep.Files++
 	part, err := ParsePartition(dir)
 	partOK := err == nil
-	if !partOK {
+	if partOK {
+		l.parts[part.String()] = true
+	} else {
 		l.add(loc, SeverityError, CodeLayout, "path %q after the location: %v", dir+"/", err)
 	}
 	f, err := spool(ctx, store, key)

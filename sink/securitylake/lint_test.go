@@ -59,6 +59,7 @@ func TestLintCleanLocation(t *testing.T) {
 	assert.Equal(t, len(events), rep.Rows)
 	assert.Equal(t, 6003, rep.Class)
 	assert.Greater(t, rep.Files, 9)
+	assert.Equal(t, rep.Files, rep.Partitions, "one file per partition here")
 }
 
 func TestLintFindsProblems(t *testing.T) {
