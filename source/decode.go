@@ -170,8 +170,19 @@ func (d *decoder) start() error {
 	if d.expand != "" && d.mode != Auto {
 		d.mode = "expand"
 	}
+	// A UTF-8 byte order mark (files written on Windows) is not data.
+	for d.s.end < len(utf8BOM) {
+		if err := d.s.fill(); err != nil {
+			break // EOF or an error that the first read reports again
+		}
+	}
+	if bytes.HasPrefix(d.s.buf[:d.s.end], utf8BOM) {
+		d.s.start, d.s.pos = len(utf8BOM), len(utf8BOM)
+	}
 	return nil
 }
+
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
 // next returns the next record, io.EOF at the end, or a fatal *ObjectError
 // after which the object cannot be read further.

@@ -127,6 +127,9 @@ func TestDecode(t *testing.T) {
 		{"auto/cloudwatch", cwDoc1 + cwDoc2, DecodeOptions{}, []string{`{"level":"info"}`, "plain text", "third"}},
 		{"auto/empty", "", DecodeOptions{}, nil},
 		{"auto/whitespace", " \n\t ", DecodeOptions{}, nil},
+		{"auto/bom-ndjson", "\xef\xbb\xbf{\"a\":1}\n", DecodeOptions{}, []string{`{"a":1}`}},
+		{"lines/bom", "\xef\xbb\xbfx\ny", DecodeOptions{StreamType: Lines}, []string{"x", "y"}},
+		{"lines/short", "ab", DecodeOptions{StreamType: Lines}, []string{"ab"}},
 		{"auto/broken-json", "{\"a\nnext", DecodeOptions{}, []string{`!{"a`, "!next"}},
 	}
 	for _, tt := range tests {

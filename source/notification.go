@@ -237,7 +237,7 @@ func validRef(r ObjectRef) error {
 // of a request path ('/', '?', spaces, control characters) is rejected.
 func ValidBucketName(b string) error {
 	if len(b) < 3 || len(b) > 255 {
-		return fmt.Errorf("bucket name %q: want 3 to 63 characters", b)
+		return fmt.Errorf("bucket name %q: want 3 to 63 characters (255 for legacy names)", b)
 	}
 	for i := 0; i < len(b); i++ {
 		c := b[i]
