@@ -121,21 +121,21 @@ func checkChars(field, s string) error {
 // ObjectName returns a new object name (the last key segment) ending in ext,
 // for example "20261201T110302Z-019ad9f4-2c1e-7b3a-9f0e-5d2b8c1a4e77.json.gz".
 //
-// Names are unique across any number of writers on any number of machines
-// (a UUIDv7: 48-bit millisecond time plus 74 random bits) and sort by
-// creation time (the UTC second first, then the UUIDv7, whose leading bits
-// are the millisecond). ext is appended as given; use "" or an extension such
-// as ".jsonl", ".json.gz", ".json.zst" or ".parquet".
+// Names are unique across any number of writers on any number of machines:
+// the UUIDv7 holds the millisecond time, a 12-bit sequence that increases
+// strictly within the process, and 62 random bits. They sort by creation
+// time: the UTC second (taken from the UUID's own timestamp) comes first,
+// then the UUID, whose leading bits are the millisecond and the sequence.
+// ext is appended as given; use "" or an extension such as ".jsonl",
+// ".json.gz", ".json.zst" or ".parquet".
 func ObjectName(ext string) string {
-	now := time.Now().UTC()
-	var id string
-	if u, err := uuid.NewV7(); err == nil {
-		id = u.String()
-	} else {
+	u, err := uuid.NewV7()
+	if err != nil {
 		// Unreachable in practice (crypto/rand does not fail); stay unique anyway.
 		var b [16]byte
 		_, _ = rand.Read(b[:])
-		id = hex.EncodeToString(b[:])
+		return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:]) + ext
 	}
-	return now.Format("20060102T150405Z") + "-" + id + ext
+	ms := int64(u[0])<<40 | int64(u[1])<<32 | int64(u[2])<<24 | int64(u[3])<<16 | int64(u[4])<<8 | int64(u[5])
+	return time.UnixMilli(ms).UTC().Format("20060102T150405Z") + "-" + u.String() + ext
 }
