@@ -283,7 +283,11 @@ func (s *S3Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 		Bucket:              aws.String(s.bucket),
 		Key:                 aws.String(key),
 		ExpectedBucketOwner: s.owner(),
-	}, s.retryOptions)
+	}, s.retryOptions, func(o *s3.Options) {
+		// Multipart objects have no whole-object checksum to validate; the
+		// SDK would log a warning for each.
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
 	if err != nil {
 		return nil, s.err("get", key, err)
 	}
