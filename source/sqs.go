@@ -243,6 +243,18 @@ func (s *SQS) worker() {
 	}
 }
 
+// recordAck settles one record of a message exactly once.
+type recordAck struct {
+	m    *message
+	done atomic.Bool
+}
+
+func (a *recordAck) settle(err error) {
+	if a.done.CompareAndSwap(false, true) {
+		a.m.done(err)
+	}
+}
+
 // errNacked stops reading a message one of whose records was negatively
 // acknowledged.
 var errNacked = errors.New("source: a record was negatively acknowledged")
@@ -342,6 +354,7 @@ func (s *SQS) readObject(m *message, ref ObjectRef) error {
 	origin := lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, VersionID: ref.VersionID, LogType: s.types.lookup(ref.Key)}
 	st := newObjectStream(out.Body, s.opts.Decode, origin, s.opts.Quarantine, &s.c)
 	defer st.close()
+	var acks []recordAck // allocated in chunks: one allocation serves 256 records
 	for {
 		rec, err := st.next()
 		if err == io.EOF {
@@ -355,7 +368,13 @@ func (s *SQS) readObject(m *message, ref ObjectRef) error {
 			return errNacked
 		}
 		m.add()
-		rec.Ack = lakerelay.Once(m.done)
+		if len(acks) == 0 {
+			acks = make([]recordAck, 256)
+		}
+		a := &acks[0]
+		acks = acks[1:]
+		a.m = m
+		rec.Ack = a.settle
 		select {
 		case s.out <- rec:
 			s.c.records.Add(1)

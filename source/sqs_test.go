@@ -646,3 +646,20 @@ func TestSQSOptionsValidate(t *testing.T) {
 		t.Error("no error without clients")
 	}
 }
+
+// TestSQSSettleTwice: only the first Settle of a record counts.
+func TestSQSSettleTwice(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testenv.QueueOptions{})
+	e.put("twice/obj", ndjson("t", 2))
+	e.notify("twice/obj")
+	s, c := e.source(nil)
+	recs := read(t, s, 2, 15*time.Second, nil) // settled with nil
+	for _, r := range recs {
+		r.Settle(errors.New("late nack, ignored"))
+	}
+	waitFor(t, 10*time.Second, "deleted", func() bool { return s.Stats().Deleted == 1 })
+	if len(c.errors()) != 0 {
+		t.Fatal(c.errors())
+	}
+}
