@@ -320,6 +320,13 @@ func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, std
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	lastProgress := time.Now()
+	progress := func() {
+		if time.Since(lastProgress) >= 10*time.Second {
+			lastProgress = time.Now()
+			st := src.Stats()
+			logf("progress: messages=%d objects=%d records=%d errors=%d", st.Messages, st.Objects, st.Records, st.Errors)
+		}
+	}
 	var line []byte
 	for {
 		var res result
@@ -335,11 +342,7 @@ func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, std
 			case <-ctx.Done():
 				return nil
 			case <-tick.C:
-				if time.Since(lastProgress) >= 10*time.Second {
-					lastProgress = time.Now()
-					st := src.Stats()
-					logf("progress: messages=%d objects=%d records=%d errors=%d", st.Messages, st.Objects, st.Records, st.Errors)
-				}
+				progress()
 				if c.exitWhenIdle > 0 && sqsSrc.Idle() >= c.exitWhenIdle && sqsSrc.InFlight() == 0 {
 					return nil
 				}
@@ -370,6 +373,7 @@ func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, std
 			if err := flush(); err != nil {
 				return err
 			}
+			progress()
 		}
 	}
 }
