@@ -229,41 +229,44 @@ func TestThrottlingRetried(t *testing.T) {
 	}
 }
 
-// TestCancelMidUpload cancels a multipart upload halfway: no object appears
-// and the upload is aborted.
+// cancelOnPart cancels a context when the first part upload starts.
+type cancelOnPart struct {
+	*s3.Client
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnPart) UploadPart(ctx context.Context, in *s3.UploadPartInput, o ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
+	c.cancel()
+	return c.Client.UploadPart(ctx, in, o...)
+}
+
+// TestCancelMidUpload cancels a multipart upload while its parts are being
+// sent: WriteBatch fails with the context's error, no object appears, and
+// the upload is aborted (with a fresh context, since the uploader's own
+// abort request would use the cancelled one).
 func TestCancelMidUpload(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	bucket := m.NewBucket(t)
 	client := m.S3(t)
-	store, err := NewS3(client, bucket, func(o *S3Options) { o.PartSize = 5 << 20 })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store, err := NewS3(&cancelOnPart{client, cancel}, bucket, func(o *S3Options) { o.PartSize = 5 << 20 })
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, _ := NewJSONL(store, func(o *JSONLOptions) { o.Compression = None })
-	rs := make([]lakerelay.Record, 0, 40_000)
+	rs := make([]lakerelay.Record, 0, 20_000)
 	line := []byte(`{"pad":"` + strings.Repeat("x", 1000) + `"}`)
 	for range cap(rs) {
 		rs = append(rs, lakerelay.Record{Data: line})
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	// Cancel once the first part has been sent.
-	go func() {
-		for {
-			out, err := client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: &bucket})
-			if err == nil && len(out.Uploads) > 0 {
-				cancel()
-				return
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}()
 	err = s.WriteBatch(ctx, "big/", rs)
-	cancel()
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("WriteBatch = %v, want context.Canceled", err)
+	}
+	var se *StoreError
+	if !errors.As(err, &se) || se.Bucket != bucket || !strings.HasPrefix(se.Key, "big/") {
+		t.Fatalf("error %v does not name bucket and key", err)
 	}
 	if objs := objectLines(t, store, ""); len(objs) != 0 {
 		t.Fatalf("objects after cancel: %v", objs)

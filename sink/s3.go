@@ -225,7 +225,11 @@ func (s *S3Store) err(op, key string, err error) error {
 
 // Put uploads body under key: one PutObject for bodies up to PartSize,
 // otherwise a multipart upload holding at most (Concurrency+1) parts in
-// memory.
+// memory. A failed multipart upload is aborted, also when ctx ended (the
+// abort then uses a fresh 30-second context). Only when ctx ends while
+// CreateMultipartUpload itself is in flight is the upload id unknown and an
+// incomplete upload may remain; a bucket lifecycle rule
+// (AbortIncompleteMultipartUpload) removes those.
 func (s *S3Store) Put(ctx context.Context, key string, body io.Reader, po PutOptions) error {
 	if err := checkObjectKey(key); err != nil {
 		return &StoreError{Op: "put", Location: s.Location(key), Bucket: s.bucket, Key: key, Err: lakerelay.Permanent(err)}
