@@ -64,6 +64,9 @@ type node struct {
 	typ   arrow.DataType
 	unit  arrow.TimeUnit // kTimestamp
 	width int            // fixed-width kinds: bytes per value
+	// required is set for fields that are not nullable: a record must give
+	// them a value, and under a null parent they hold empty values.
+	required bool
 	seen  uint32         // gen of the parent struct value that set this field
 	gen   uint32         // kStruct: counts struct values
 	kids  []*node
@@ -138,7 +141,7 @@ func (n *node) add(k *node) {
 }
 
 func planField(f arrow.Field, path string) (*node, error) {
-	n := &node{name: f.Name, typ: f.Type}
+	n := &node{name: f.Name, typ: f.Type, required: !f.Nullable}
 	if fw, ok := f.Type.(arrow.FixedWidthDataType); ok {
 		n.width = fw.BitWidth() / 8
 	}
@@ -296,7 +299,44 @@ func (n *node) flush() {
 	}
 	n.nulls += k
 	for _, f := range n.kids {
-		f.appendNulls(k)
+		f.underNull(k)
+	}
+}
+
+// underNull fills k rows of a field whose parent is null: nulls, or empty
+// values for a field that is not nullable.
+func (n *node) underNull(k int) {
+	if !n.required {
+		n.appendNulls(k)
+		return
+	}
+	for range k {
+		n.setValid()
+		n.n++
+		switch n.kind {
+		case kBool:
+			if (n.n-1)>>3 >= len(n.bits) {
+				n.bits = append(n.bits, 0)
+			}
+		case kString, kBinary, kList:
+			n.offs = append(n.offs, n.offs[len(n.offs)-1])
+		case kLargeString:
+			n.offs64 = append(n.offs64, n.offs64[len(n.offs64)-1])
+		case kStruct:
+		default:
+			n.fixed = append(n.fixed, zeros[:n.width]...)
+		}
+	}
+	if n.kind == kStruct {
+		n.fillFields(k)
+	}
+}
+
+// fillFields gives the fields of a non-nullable struct that got k
+// empty rows their k rows.
+func (n *node) fillFields(k int) {
+	for _, f := range n.kids {
+		f.underNull(k)
 	}
 }
 
@@ -575,13 +615,18 @@ func (c *converter) row(data []byte) error {
 	if len(c.extra) > 0 && c.unmapped == nil {
 		return &FieldError{Path: firstExtraKey(c.extra), Err: errors.New("not in the schema, and the schema has no top-level unmapped column to keep it")}
 	}
+	for _, k := range root.kids {
+		if k.seen != root.gen && k.required && k.kind != kList && (k != c.unmapped || (!hasOrig && len(c.extra) == 0)) {
+			return &FieldError{Path: k.name, Err: errRequired}
+		}
+	}
 	if c.dry {
 		return nil
 	}
 	// Every check passed: fill what the row did not set.
 	for _, k := range root.kids {
 		if k.seen != root.gen && k != c.unmapped {
-			k.appendNulls(1)
+			k.underNull(1) // null, or an empty list for a list that is not nullable
 		}
 	}
 	if c.unmapped != nil {
@@ -680,8 +725,11 @@ func (c *converter) value(n *node) error {
 		if err := s.literal("null"); err != nil {
 			return err
 		}
+		if n.required && n.kind != kList {
+			return errRequired
+		}
 		if !c.dry {
-			n.appendNulls(1)
+			n.underNull(1) // null, or an empty list for a list that is not nullable
 		}
 		return nil
 	}
@@ -940,6 +988,11 @@ func (c *converter) object(n *node) error {
 			break
 		}
 	}
+	for _, k := range n.kids {
+		if k.seen != gen && k.required && k.kind != kList {
+			return &FieldError{Path: c.path(k.name), Err: errRequired}
+		}
+	}
 	if c.dry {
 		return nil
 	}
@@ -947,11 +1000,16 @@ func (c *converter) object(n *node) error {
 	n.n++
 	for _, k := range n.kids {
 		if k.seen != gen {
-			k.appendNulls(1)
+			k.underNull(1) // null, or an empty list for a list that is not nullable
 		}
 	}
 	return nil
 }
+
+// errRequired is the cause for a missing or null value of a field that is
+// not nullable. (A list that is not nullable, a Parquet REPEATED field,
+// becomes an empty list instead.)
+var errRequired = errors.New("required (not nullable), but missing or null")
 
 func (c *converter) list(n *node) error {
 	s := &c.s

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -273,4 +274,49 @@ func checkConsistent(t *testing.T, rec arrow.RecordBatch) {
 	for i, c := range rec.Columns() {
 		walk(rec.Schema().Field(i).Name, c, int(rec.NumRows()))
 	}
+}
+
+func TestConvertRequiredFields(t *testing.T) {
+	mem := checked(t)
+	s := arrow.NewSchema([]arrow.Field{
+		{Name: "time", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "cloud", Nullable: true, Type: arrow.StructOf(
+			arrow.Field{Name: "region", Type: arrow.BinaryTypes.String},
+			arrow.Field{Name: "zone", Type: arrow.BinaryTypes.String, Nullable: true})},
+		{Name: "tags", Nullable: true, Type: arrow.ListOf(arrow.BinaryTypes.String)},
+		{Name: "unmapped", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	c, err := newConverter(mem, s)
+	require.NoError(t, err)
+	defer c.release()
+	rec, bad := convertAll(t, c,
+		`{"time":1,"cloud":{"region":"r"}}`,
+		`{"time":2}`,
+		`{"time":3,"cloud":null}`,
+		`{"cloud":{"region":"r"}}`,
+		`{"time":null}`,
+		`{"time":4,"cloud":{"zone":"z"}}`,
+		`{"time":5,"cloud":{"region":null}}`,
+	)
+	require.NotNil(t, rec)
+	defer rec.Release()
+	checkConsistent(t, rec)
+	assert.EqualValues(t, 3, rec.NumRows())
+	paths := map[int]string{}
+	for _, b := range bad {
+		var fe *FieldError
+		require.ErrorAs(t, b.err, &fe)
+		assert.ErrorIs(t, b.err, errRequired)
+		paths[b.i] = fe.Path
+	}
+	assert.Equal(t, map[int]string{3: "time", 4: "time", 5: "cloud.region", 6: "cloud.region"}, paths)
+	region := col(t, rec, "cloud.region")
+	assert.Zero(t, region.NullN(), "a required field under a null parent holds an empty value")
+	assert.Equal(t, 2, col(t, rec, "cloud").NullN())
+
+	var buf bytes.Buffer
+	fw, err := pqarrow.NewFileWriter(s, &buf, nil, pqarrow.DefaultWriterProps())
+	require.NoError(t, err)
+	require.NoError(t, fw.Write(rec))
+	require.NoError(t, fw.Close())
 }

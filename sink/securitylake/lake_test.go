@@ -20,6 +20,7 @@ import (
 
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/testenv"
+	"github.com/lakerelay/lakerelay/ocsf"
 	"github.com/lakerelay/lakerelay/sink"
 )
 
@@ -218,4 +219,61 @@ func TestWriteMinIOReadByDuckDB(t *testing.T) {
 	}))
 	require.Greater(t, n, 9)
 	verifyLake(t, filepath.Join(dir, "ext", "lakerelay-test", "1.0"), events)
+}
+
+// issueTagSchema is the tag-format schema of the Security Lake issue,
+// extended with nested groups and lists (MAP groups are not supported by
+// the converter).
+const issueTagSchema = `{"Tag":"name=my_schema, repetitiontype=REQUIRED","Fields":[
+ {"Tag":"name=Activity_id, type=INT64, convertedtype=INT_64, repetitiontype=OPTIONAL"},
+ {"Tag":"name=class_uid, type=INT32, repetitiontype=OPTIONAL"},
+ {"Tag":"name=time, type=INT64, convertedtype=TIMESTAMP_MILLIS, repetitiontype=OPTIONAL"},
+ {"Tag":"name=message, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"},
+ {"Tag":"name=cloud, repetitiontype=OPTIONAL","Fields":[
+   {"Tag":"name=region, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"},
+   {"Tag":"name=account, repetitiontype=OPTIONAL","Fields":[
+     {"Tag":"name=uid, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"}]}]},
+ {"Tag":"name=actor, repetitiontype=OPTIONAL","Fields":[
+   {"Tag":"name=user, repetitiontype=OPTIONAL","Fields":[
+     {"Tag":"name=uid, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"},
+     {"Tag":"name=is_admin, type=BOOLEAN, repetitiontype=OPTIONAL"}]}]},
+ {"Tag":"name=labels, type=LIST, repetitiontype=OPTIONAL","Fields":[
+   {"Tag":"name=element, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=REQUIRED"}]},
+ {"Tag":"name=resources, convertedtype=LIST, repetitiontype=OPTIONAL","Fields":[
+   {"Tag":"name=list, repetitiontype=REPEATED","Fields":[
+     {"Tag":"name=element, repetitiontype=OPTIONAL","Fields":[
+       {"Tag":"name=uid, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"},
+       {"Tag":"name=size, type=INT32, repetitiontype=OPTIONAL"}]}]}]},
+ {"Tag":"name=ports, type=INT32, repetitiontype=REPEATED"},
+ {"Tag":"name=unmapped, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"}
+]}`
+
+func TestTagSchemaWritesReadableParquet(t *testing.T) {
+	schema, err := ocsf.ParseTagSchema([]byte(issueTagSchema))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	q := &quarantineLog{}
+	s := newDirSink(t, dir, func(o *Options) { o.Schema, o.Quarantine = schema, q.put })
+	var events [][]byte
+	for i := range 60 {
+		ports := ""
+		if i%2 == 0 {
+			ports = fmt.Sprintf(`,"ports":[443,%d]`, 1024+i)
+		}
+		events = append(events, fmt.Appendf(nil, `{"activity_id":%d,"class_uid":6003,"time":%d,"message":"m","cloud":{"region":"%s","account":{"uid":"111122223333"}},`+
+			`"actor":{"user":{"uid":"u%d","is_admin":%t}},"labels":["a","b"],"resources":[{"uid":"r","size":%d},null]%s,"severity_id":1}`,
+			i%5, 1764547200000+int64(i)*3600_000, testRegions[i%3], i, i%3 == 0, i, ports))
+	}
+	writeAll(t, s, events, 25)
+	require.Empty(t, q.got)
+	g := sqlGlob(dir)
+	src := "read_parquet(" + g + ", hive_partitioning=true, hive_types_autocast=false)"
+	rows := testenv.DuckDB(t, `SELECT count(*) AS n, sum(Activity_id) AS a, sum(len(ports)) AS p, sum(len(labels)) AS l, count(unmapped) AS u,
+		count(*) FILTER (WHERE region <> cloud.region OR eventDay <> strftime(time AT TIME ZONE 'UTC', '%Y%m%d')) AS bad FROM `+src)
+	assert.Equal(t, map[string]any{"n": json.Number("60"), "a": json.Number("120"), "p": json.Number("60"), "l": json.Number("120"), "u": json.Number("60"), "bad": json.Number("0")}, rows[0])
+	store, err := sink.NewDir(dir)
+	require.NoError(t, err)
+	rep, err := Lint(context.Background(), store, dir)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Findings)
 }
