@@ -67,12 +67,12 @@ type node struct {
 	// required is set for fields that are not nullable: a record must give
 	// them a value, and under a null parent they hold empty values.
 	required bool
-	seen  uint32         // gen of the parent struct value that set this field
-	gen   uint32         // kStruct: counts struct values
-	kids  []*node
-	index map[string]*node // kStruct: exact names
-	fold  map[string]*node // kStruct: lower-case names, for a case-insensitive fallback
-	elem  *node            // kList
+	seen     uint32 // gen of the parent struct value that set this field
+	gen      uint32 // kStruct: counts struct values
+	kids     []*node
+	index    map[string]*node // kStruct: exact names
+	fold     map[string]*node // kStruct: lower-case names, for a case-insensitive fallback
+	elem     *node            // kList
 
 	// The column.
 	n      int     // values (rows, or list elements)
