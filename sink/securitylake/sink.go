@@ -434,7 +434,10 @@ func (s *Sink) WriteBatch(ctx context.Context, p string, records []lakerelay.Rec
 		return 0
 	})
 
-	c := s.converter()
+	c, err := s.converter()
+	if err != nil {
+		return lakerelay.Permanent(err)
+	}
 	defer s.pool.Put(c)
 	var obj *object
 	key := s.prefix + p + partition.ObjectName(".parquet")
@@ -529,15 +532,11 @@ func badBatch(bad []badRecord) error {
 	return errors.Join(errs...)
 }
 
-func (s *Sink) converter() *converter {
+func (s *Sink) converter() (*converter, error) {
 	if c, ok := s.pool.Get().(*converter); ok {
-		return c
+		return c, nil
 	}
-	c, err := newConverter(s.o.Allocator, s.o.Schema)
-	if err != nil {
-		panic("securitylake: schema stopped converting: " + err.Error()) // checked in New
-	}
-	return c
+	return newConverter(s.o.Allocator, s.o.Schema) // the schema was checked in New
 }
 
 // object is one Parquet object being streamed to the store.
