@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/testenv"
@@ -125,6 +126,7 @@ func TestPartitionDefaults(t *testing.T) {
 }
 
 func TestWriteBatchQuarantinesMisfits(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	dir := t.TempDir()
 	q := &quarantineLog{}
 	s := newDirSink(t, dir, func(o *Options) { o.Quarantine = q.put })
@@ -154,6 +156,7 @@ func TestWriteBatchQuarantinesMisfits(t *testing.T) {
 }
 
 func TestWriteBatchWithoutQuarantineFailsWholeBatch(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // the upload goroutine is gone
 	dir := t.TempDir()
 	s := newDirSink(t, dir, func(o *Options) { o.ChunkBytes = 4 << 10 })
 	part, recs := onePartition(t, s, 200)
