@@ -410,17 +410,46 @@ func export(ctx context.Context, c *config, store sink.Store, layout *partition.
 		}
 	}()
 
-	readErr := readInputs(ctx, c.inputs, stdin, func(r lakerelay.Record) error {
-		p, err := s.Partition(r)
-		if err != nil {
-			return err
+	// Reading happens in its own goroutine: a read from a pipe or terminal
+	// cannot be interrupted, but an interrupt must still end the run (and
+	// store what was read). Records are handed over unbuffered, so none is
+	// read and then left behind.
+	recs := make(chan lakerelay.Record)
+	readDone := make(chan error, 1)
+	rctx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	go func() {
+		readDone <- readInputs(rctx, c.inputs, stdin, func(r lakerelay.Record) error {
+			select {
+			case recs <- r:
+				return nil
+			case <-rctx.Done():
+				return rctx.Err()
+			}
+		})
+	}()
+	var readErr error
+loop:
+	for {
+		select {
+		case r := <-recs:
+			p, err := s.Partition(r)
+			if err == nil {
+				err = b.Add(ctx, p, r)
+			}
+			if err != nil {
+				readErr = err
+				break loop
+			}
+			read.Add(1)
+		case readErr = <-readDone:
+			break loop
+		case <-ctx.Done():
+			readErr = fmt.Errorf("interrupted: %w", ctx.Err())
+			break loop
 		}
-		if err := b.Add(ctx, p, r); err != nil {
-			return err
-		}
-		read.Add(1)
-		return nil
-	})
+	}
+	stopReading()
 	// Store what was read, even after an interrupt: input from a pipe
 	// cannot be read again.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)

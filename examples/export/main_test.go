@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -370,5 +371,47 @@ func TestExportBadInput(t *testing.T) {
 				t.Fatalf("the records read before the failure were not stored: %+v", res.summary)
 			}
 		})
+	}
+}
+
+// TestExportInterrupt sends SIGINT while standard input is still open: the
+// run ends, stores what it read, and reports the interruption.
+func TestExportInterrupt(t *testing.T) {
+	out := t.TempDir()
+	cmd := exec.Command(build(t), "--out-dir", out, "--connector-type", "t", "--connector-id", "i", "--stream", "s")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	io.WriteString(stdin, `{"a":1}`+"\n"+`{"a":2}`+"\n")
+	time.Sleep(time.Second) // let it read the two lines; stdin stays open
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("export did not stop on SIGINT")
+	}
+	if cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("exit %d, want 1\n%s", cmd.ProcessState.ExitCode(), stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	var sum summary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Records != 2 || sum.Objects != 1 || !strings.Contains(sum.Error, "interrupted") {
+		t.Fatalf("summary %+v", sum)
+	}
+	if objs := dirObjects(t, out); len(objs) != 1 {
+		t.Fatalf("objects %v", objs)
 	}
 }
