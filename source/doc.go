@@ -25,7 +25,8 @@
 // the message in the queue: it becomes visible again when its visibility
 // timeout runs out and, after the queue's maxReceiveCount, moves to its
 // dead-letter queue. While records of a message are in flight the source
-// extends the message's visibility. Duplicates are possible (a message whose
+// extends the message's visibility; on Close, messages abandoned half way are
+// made visible again at once. Duplicates are possible (a message whose
 // object failed half way is read again from the start); losses are not.
 //
 // Invalid records inside an otherwise good object (a line of NDJSON that is

@@ -171,8 +171,8 @@ func (s *SQS) Read(ctx context.Context) (lakerelay.Record, error) {
 }
 
 // Close stops receiving, abandons the objects being read (their messages
-// stay in the queue and come back after their visibility timeout) and waits
-// for the workers to stop. Records already handed out can still be
+// stay in the queue and are made visible again at once) and waits for the
+// workers to stop. Records already handed out can still be
 // acknowledged; a message all of whose records are then acknowledged with nil
 // is still deleted. Close is idempotent.
 func (s *SQS) Close() error {
@@ -392,12 +392,37 @@ func (s *SQS) finish(m *message, failed error) {
 	delete(s.inflight, m)
 	s.mu.Unlock()
 	if failed != nil {
+		if errors.Is(failed, context.Canceled) && s.ctx.Err() != nil {
+			// Abandoned by Close: make it visible again at once, for other
+			// consumers, instead of after its visibility timeout.
+			s.background(func(ctx context.Context) {
+				_, err := s.sqsc.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+					QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.receipt), VisibilityTimeout: 0})
+				if err != nil {
+					s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("release on close: %w", err)})
+				}
+			})
+			return
+		}
 		var oe *ObjectError
-		if !errors.As(failed, &oe) && !errors.Is(failed, context.Canceled) {
+		if !errors.As(failed, &oe) {
 			s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("negatively acknowledged: %w", failed)})
 		}
 		return
 	}
+	s.background(func(ctx context.Context) {
+		_, err := s.sqsc.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.receipt)})
+		if err != nil {
+			s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("delete: %w", err)})
+			return
+		}
+		s.c.deleted.Add(1)
+	})
+}
+
+// background runs f with a fresh 30s context in its own goroutine; Close
+// waits for those started before it finished waiting for the workers.
+func (s *SQS) background(f func(ctx context.Context)) {
 	s.mu.Lock()
 	tracked := !s.done
 	if tracked {
@@ -410,12 +435,7 @@ func (s *SQS) finish(m *message, failed error) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, err := s.sqsc.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.receipt)})
-		if err != nil {
-			s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("delete: %w", err)})
-			return
-		}
-		s.c.deleted.Add(1)
+		f(ctx)
 	}()
 }
 

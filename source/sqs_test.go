@@ -341,9 +341,11 @@ func TestSQSKeyFilter(t *testing.T) {
 	}
 }
 
-// TestSQSCancelMidObject: the reader stops half way through an object; the
-// message is not deleted, comes back after its visibility timeout, and every
-// record arrives.
+// TestSQSCancelMidObject: the reader is closed half way through an object;
+// the message is not deleted but released (made visible again at once), and
+// every record arrives through a second reader. (A process killed outright
+// cannot release it: TestCollectKilledMidObject in examples/collect shows the
+// message coming back after its visibility timeout.)
 func TestSQSCancelMidObject(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testenv.QueueOptions{})
