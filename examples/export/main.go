@@ -253,6 +253,10 @@ func setup(ctx context.Context, c *config, sum *summary) (sink.Store, *partition
 		SSE:         types.ServerSideEncryption(c.sse),
 		SSEKMSKeyID: c.kmsKey,
 	}
+	if c.testConnection {
+		// A connection test answers quickly: fewer, shorter retries.
+		so.MaxAttempts, so.MaxBackoff = 3, 2*time.Second
+	}
 	if err := so.Validate(); err != nil {
 		return nil, nil, &usageError{err.Error()}
 	}
