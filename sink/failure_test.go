@@ -32,6 +32,35 @@ const readOnlyPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","
 
 const writeOnlyPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject"],"Resource":["arn:aws:s3:::*"]}]}`
 
+// newBucketPatiently creates a bucket on a freshly started private MinIO,
+// which may briefly answer 503 XMinioServerNotInitialized after reporting
+// ready.
+func newBucketPatiently(t *testing.T, m *testenv.MinIO) string {
+	t.Helper()
+	client := m.S3(t)
+	bucket := "lr-down-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
+	if len(bucket) > 63 {
+		bucket = bucket[:63]
+	}
+	bucket = strings.TrimRight(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, bucket), "-")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket})
+		if err == nil {
+			return bucket
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("create bucket on a new MinIO: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 type failureCase struct {
 	name      string
 	problem   Problem
@@ -83,7 +112,7 @@ func failureCases() []failureCase {
 			name: "store down", problem: ProblemUnreachable,
 			store: func(t *testing.T) (*S3Store, string) {
 				m := testenv.NewMinIO(t)
-				bucket := m.NewBucket(t)
+				bucket := newBucketPatiently(t, m)
 				client := m.S3(t)
 				m.Stop()
 				s, err := NewS3(client, bucket, fastRetries)

@@ -218,18 +218,18 @@ func (s *JSONL) recordTime(data []byte) time.Time {
 // RecordTime returns the time in the top-level field of a JSON object:
 // epoch milliseconds (a number) or an RFC 3339 string. ok is false when
 // data is not a JSON object, lacks the field, or its value is neither.
+// When the field occurs more than once the last occurrence counts, as with
+// encoding/json.
 func RecordTime(data []byte, field string) (t time.Time, ok bool) {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(data, &m) != nil {
-		return time.Time{}, false
-	}
-	v, found := m[field]
-	if !found || len(v) == 0 {
+	v, found := topLevelField(data, field)
+	if !found {
 		return time.Time{}, false
 	}
 	if v[0] == '"' {
 		var s string
-		if json.Unmarshal(v, &s) != nil {
+		if bytes.IndexByte(v, '\\') < 0 {
+			s = string(v[1 : len(v)-1])
+		} else if json.Unmarshal(v, &s) != nil {
 			return time.Time{}, false
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
@@ -242,6 +242,85 @@ func RecordTime(data []byte, field string) (t time.Time, ok bool) {
 		return time.UnixMilli(int64(f)), true
 	}
 	return time.Time{}, false
+}
+
+// topLevelField returns the raw value of a top-level field of a JSON
+// object without decoding the rest. data must be valid JSON (checked
+// first); the scanner then relies on it.
+func topLevelField(data []byte, field string) (value []byte, found bool) {
+	if !validJSON(data) {
+		return nil, false
+	}
+	i := skipWS(data, 0)
+	if data[i] != '{' {
+		return nil, false
+	}
+	i = skipWS(data, i+1)
+	if data[i] == '}' {
+		return nil, false
+	}
+	for {
+		end := scanString(data, i)
+		match := keyEquals(data[i:end], field)
+		i = skipWS(data, skipWS(data, end)+1) // past ':'
+		vend := skipValue(data, i)
+		if match {
+			value, found = data[i:vend], true
+		}
+		i = skipWS(data, vend)
+		if data[i] == '}' {
+			return value, found
+		}
+		i = skipWS(data, i+1) // past ','
+	}
+}
+
+// keyEquals reports whether the quoted JSON string raw decodes to field.
+func keyEquals(raw []byte, field string) bool {
+	inner := raw[1 : len(raw)-1]
+	plain := true
+	for _, c := range inner {
+		if c == '\\' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(inner) == field
+	}
+	var s string
+	return json.Unmarshal(raw, &s) == nil && s == field
+}
+
+// skipValue returns the index after the valid JSON value starting at i.
+func skipValue(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return scanString(data, i)
+	case 't', 'n':
+		return i + 4
+	case 'f':
+		return i + 5
+	case '{', '[':
+		depth := 0
+		for {
+			switch data[i] {
+			case '"':
+				i = scanString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	default:
+		return scanNumber(data, i)
+	}
 }
 
 // WriteBatch writes records as one object under partition (a prefix ending

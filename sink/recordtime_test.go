@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +67,51 @@ func FuzzPartition(f *testing.F) {
 		}
 		if err := partition.ValidateKey(p); err != nil || !strings.HasPrefix(p, "V/e/") || !strings.HasSuffix(p, "/a/") {
 			t.Fatalf("Partition(%q) = %q (%v)", data, p, err)
+		}
+	})
+}
+
+// recordTimeReference is RecordTime written the obvious way, with
+// encoding/json, for FuzzRecordTime to compare against.
+func recordTimeReference(data []byte, field string) (time.Time, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return time.Time{}, false
+	}
+	v, found := m[field]
+	if !found || len(v) == 0 {
+		return time.Time{}, false
+	}
+	if v[0] == '"' {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return time.Time{}, false
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		return t, err == nil
+	}
+	if ms, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+		return time.UnixMilli(ms), true
+	}
+	if f, err := strconv.ParseFloat(string(v), 64); err == nil && f > -1e15 && f < 1e15 {
+		return time.UnixMilli(int64(f)), true
+	}
+	return time.Time{}, false
+}
+
+func FuzzRecordTime(f *testing.F) {
+	for _, s := range []string{
+		`{"time":1764547200000}`, `{"time":"2026-12-01T10:00:00Z"}`, `{"a":{"time":1},"time":2}`, `{"time":1,"time":2}`,
+		`{"ti\u006de":3}`, `{"a":"}\"{","time":"2026-12-01T10:00:00\u005a"}`, `{"a":[1,{"b":[]}],"time":-5}`, `null`, `{}`, ` {"time" : 7 } `,
+		`{"time":true}`, `{"t\xffime":1}`, `[{"time":1}]`, `{"time":1e20}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, ok := RecordTime(data, "time")
+		want, wantOK := recordTimeReference(data, "time")
+		if ok != wantOK || !got.Equal(want) {
+			t.Fatalf("RecordTime(%q) = %v, %v; encoding/json gives %v, %v", data, got, ok, want, wantOK)
 		}
 	})
 }
