@@ -317,7 +317,7 @@ func (d *decoder) detect() error {
 			return nil
 		}
 		switch key {
-		case "messageType", "owner", "logGroup", "logStream", "subscriptionFilters", "logEvents":
+		case "messageType": // CloudWatch Logs always writes it first
 			d.mode = CloudWatchLogs
 		case "Records":
 			if p.b[v] == '[' {

@@ -11,9 +11,12 @@ type StreamType string
 // The stream types.
 const (
 	// Auto detects the type from the first bytes of the (decompressed)
-	// object: CloudWatch Logs subscription data, then a document whose first
-	// field is a "Records" array (CloudTrail), then a JSON array, then
-	// newline-delimited or concatenated JSON, then lines.
+	// object: CloudWatch Logs subscription data (a JSON object whose first
+	// field is "messageType"), then a document whose first field is a
+	// "Records" array (CloudTrail; the array is expanded), then a JSON array
+	// (streamed), then newline-delimited or concatenated JSON (the first
+	// non-space byte is '{'), then lines. A leading UTF-8 byte order mark is
+	// skipped.
 	Auto StreamType = "auto"
 	// Lines makes every line one record (the raw bytes without the line
 	// terminator; "\r\n" and "\n" both end a line). Empty lines are not
