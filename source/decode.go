@@ -260,11 +260,11 @@ func (d *decoder) detect() error {
 	}
 	switch s.buf[s.pos] {
 	case '[':
-		d.mode = JSONArray
 		if d.expand != "" {
 			d.mode = "expand"
+			return nil
 		}
-		return nil
+		return d.detectArray()
 	case '{':
 	default:
 		d.mode = Lines
@@ -323,6 +323,51 @@ func (d *decoder) detect() error {
 			if p.b[v] == '[' {
 				d.mode, d.expand = "expand", "Records"
 			}
+		}
+		return nil
+	}
+}
+
+// detectArray tells a JSON array from text lines that begin with '['
+// (such as "[INFO] started"): it is an array when its first element is JSON
+// followed by ',' or ']' (or does not end within the detection window).
+func (d *decoder) detectArray() error {
+	s := &d.s
+	d.mode = JSONArray
+	for {
+		p := jsonParser{b: s.buf[:s.end], eof: s.eof}
+		i := p.skip(s.pos + 1)
+		var err error
+		switch {
+		case i >= len(p.b):
+			err = p.end(i)
+		case p.b[i] == ']':
+			return nil
+		default:
+			if i, err = p.value(i); err == nil {
+				i = p.skip(i)
+				switch {
+				case i >= len(p.b):
+					err = p.end(i)
+				case p.b[i] != ',' && p.b[i] != ']':
+					err = &syntaxError{i, "after array element"}
+				}
+			}
+		}
+		if err == errMore {
+			if s.end-s.start >= detectWindow {
+				return nil
+			}
+			if ferr := s.fill(); ferr != nil && ferr != io.EOF {
+				if ferr == errFull {
+					return nil
+				}
+				return ferr
+			}
+			continue
+		}
+		if err != nil {
+			d.mode = Lines
 		}
 		return nil
 	}
