@@ -72,8 +72,8 @@ func FuzzDecode(f *testing.F) {
 			if r.Invalid || opts.StreamType == Lines || opts.StreamType == CloudWatchLogs {
 				continue
 			}
-			if opts.StreamType == Auto && !strings.HasPrefix(strings.TrimLeft(string(in), " \t\r\n"), "{") && !strings.HasPrefix(strings.TrimLeft(string(in), " \t\r\n"), "[") {
-				continue // detected as lines
+			if opts.StreamType == Auto && !strings.HasPrefix(strings.TrimLeft(string(in), " \t\r\n"), "{") {
+				continue // may be detected as lines
 			}
 			if r.CW != nil {
 				continue
