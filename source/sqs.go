@@ -175,6 +175,10 @@ func (s *SQS) Read(ctx context.Context) (lakerelay.Record, error) {
 // workers to stop. Records already handed out can still be
 // acknowledged; a message all of whose records are then acknowledged with nil
 // is still deleted. Close is idempotent.
+//
+// Close cancels the long polls in progress; a server may still hand a
+// message to such an abandoned poll, and that message then comes back after
+// its visibility timeout (never lost, only delayed).
 func (s *SQS) Close() error {
 	s.once.Do(func() {
 		s.cancel()
