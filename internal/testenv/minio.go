@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -225,10 +226,21 @@ func (m *MinIO) S3(t testing.TB) *s3.Client {
 func (m *MinIO) NewBucket(t testing.TB) string {
 	t.Helper()
 	name := "lr-" + randomHex(8)
-	if _, err := m.S3(t).CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &name}); err != nil {
-		t.Fatalf("testenv: create bucket %s: %v", name, err)
+	c := m.S3(t)
+	// MinIO may answer 503 XMinioServerNotInitialized for a moment after
+	// it reports ready; wait that out (and only that).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &name})
+		if err == nil {
+			return name
+		}
+		var re interface{ HTTPStatusCode() int }
+		if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("testenv: create bucket %s: %v", name, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return name
 }
 
 // RestrictedConfig returns an aws.Config whose temporary credentials come
