@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/source"
 )
 
@@ -44,4 +47,44 @@ func ExampleDecodeNotification() {
 	}
 	// Output:
 	// s3: s3://logs/AWSLogs/red flower=1.json.gz
+}
+
+func ExampleNewDir() {
+	dir, err := os.MkdirTemp("", "logs-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	os.MkdirAll(filepath.Join(dir, "app"), 0o755)
+	os.WriteFile(filepath.Join(dir, "app", "1.ndjson"), []byte("{\"msg\": \"up\"}\nnot json\n{\"msg\": \"down\"}\n"), 0o644)
+
+	d, err := source.NewDir(dir, func(o *source.DirOptions) {
+		o.Decode.StreamType = source.NDJSON
+		o.LogTypes = map[string]string{"app/": "application"}
+		o.Quarantine = func(r lakerelay.Record, reason error) error {
+			fmt.Printf("quarantined record %d: %q\n", r.Origin.Index, r.Data)
+			return nil
+		}
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer d.Close()
+	for {
+		rec, err := d.Read(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			panic(err)
+		}
+		rel, _ := filepath.Rel(dir, rec.Origin.Key)
+		fmt.Println(rel, rec.Origin.Index, rec.Origin.LogType, string(rec.Data))
+	}
+	fmt.Printf("%+v\n", d.Stats())
+	// Output:
+	// app/1.ndjson 0 application {"msg":"up"}
+	// quarantined record 1: "not json"
+	// app/1.ndjson 2 application {"msg":"down"}
+	// {Messages:0 Deleted:0 Objects:1 Records:2 Skipped:0 Quarantined:1 Errors:0 NotFound:0}
 }
