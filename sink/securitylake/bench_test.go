@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,12 +21,12 @@ import (
 )
 
 // discardStore is a narrow fake Store for benchmarks: Put reads the body to
-// the end and keeps nothing.
-type discardStore struct{ n int64 }
+// the end and keeps nothing. It is safe for concurrent use.
+type discardStore struct{ n atomic.Int64 }
 
 func (d *discardStore) Put(_ context.Context, _ string, body io.Reader, _ sink.PutOptions) error {
 	n, err := io.Copy(io.Discard, body)
-	d.n += n
+	d.n.Add(n)
 	return err
 }
 func (d *discardStore) Get(context.Context, string) (io.ReadCloser, error) {

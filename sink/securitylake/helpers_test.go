@@ -106,3 +106,11 @@ func genEvent(rng *rand.Rand, i int, objData bool) []byte {
 		resources,
 		rng.Uint32(), rng.IntN(1<<16), rng.IntN(1<<12), rng.IntN(1<<12), rng.Int64N(1<<48), ms+1500, float64(rng.IntN(1000))/10)
 }
+
+// scaled returns n, or an eighth of it under the race detector.
+func scaled(n int) int {
+	if raceEnabled {
+		return max(n/8, 1)
+	}
+	return n
+}

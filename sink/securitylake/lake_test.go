@@ -150,7 +150,7 @@ func TestWriteDirReadByDuckDB(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			events := genEvents(3000, 11)
+			events := genEvents(scaled(3000), 11)
 			mem := checked(t)
 			s := newDirSink(t, dir, func(o *Options) {
 				o.Schema = tt.schema(t)
@@ -196,7 +196,7 @@ func TestWriteMinIOReadByDuckDB(t *testing.T) {
 	location := "s3://" + bucket + "/ext/lakerelay-test/1.0/"
 	s, err := New(store, location, func(o *Options) { o.Class = 6003 })
 	require.NoError(t, err)
-	events := genEvents(2000, 12)
+	events := genEvents(scaled(2000), 12)
 	writeAll(t, s, events, 700)
 
 	// Download every object, keys as paths, and let DuckDB read them.

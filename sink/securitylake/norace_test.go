@@ -1,0 +1,5 @@
+//go:build !race
+
+package securitylake
+
+const raceEnabled = false
