@@ -95,7 +95,10 @@ func pipeline(ctx context.Context, queueURL, bucket, location string, class int,
 	lake, err := securitylake.New(store, location, func(o *securitylake.Options) {
 		o.Class = class
 		o.Quarantine = quarantine
-		o.OnWrite = func(w securitylake.Written) { sum.Objects++; fmt.Fprintf(stderr, "wrote %s (%d records)\n", w.Location, w.Records) }
+		o.OnWrite = func(w securitylake.Written) {
+			sum.Objects++
+			fmt.Fprintf(stderr, "wrote %s (%d records)\n", w.Location, w.Records)
+		}
 	})
 	if err != nil {
 		return sum, err
