@@ -62,7 +62,7 @@ func TestBatcherAcksAfterStore(t *testing.T) {
 	require.NoError(t, err)
 	b, err := batch.New(s, BatchOptions, func(o *batch.Options) { o.MaxRecords = 100 })
 	require.NoError(t, err)
-	events := genEvents(1000, 41)
+	events := genEvents(scaled(1000), 41)
 	events = append(events, []byte(`{"class_uid":2004,"time":1}`), []byte(`{"class_uid":6003,"time":1764547200000,"cloud":{"region":"us-east-1","account":{"uid":"111122223333"}},"status_id":"x"}`))
 	a := &acks{}
 	pump(t, s, b, a, q, events)
@@ -112,7 +112,7 @@ func TestBatcherNacksWhenStoreFails(t *testing.T) {
 				o.OnFlush = func(r batch.FlushResult) { mu.Lock(); results = append(results, r); mu.Unlock() }
 			})
 			require.NoError(t, err)
-			events := genEvents(200, 42)
+			events := genEvents(scaled(200), 42)
 			a := &acks{}
 			pump(t, s, b, a, &quarantineLog{}, events)
 			err = b.Close(context.Background())

@@ -49,7 +49,7 @@ func parquetFile(t *testing.T, schema *arrow.Schema, props *parquet.WriterProper
 func TestLintCleanLocation(t *testing.T) {
 	dir := t.TempDir()
 	s := newDirSink(t, dir)
-	events := genEvents(500, 21)
+	events := genEvents(scaled(500), 21)
 	writeAll(t, s, events, 200)
 	store, err := sink.NewDir(dir)
 	require.NoError(t, err)
@@ -161,7 +161,7 @@ func TestLintMinIO(t *testing.T) {
 	loc := "s3://" + bucket + "/ext/lint/"
 	s, err := New(store, loc, func(o *Options) { o.Class = 6003 })
 	require.NoError(t, err)
-	events := genEvents(300, 22)
+	events := genEvents(scaled(300), 22)
 	writeAll(t, s, events, 1000)
 	rep, err := Lint(context.Background(), store, loc)
 	require.NoError(t, err)
