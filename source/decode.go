@@ -61,7 +61,6 @@ type decoder struct {
 	inDoc  bool // expand: the array belongs to a document
 	found  bool // expand: the field was found in the current document
 	index  int64
-	slab   []byte    // record copies are carved from it
 	queue  []decoded // cloudwatch: events of the current document
 	// skipped counts CloudWatch Logs control messages.
 	skipped int64
@@ -77,29 +76,17 @@ const (
 	stAfterValue
 )
 
-const (
-	slabSize = 64 << 10
-	slabMax  = 8 << 10 // larger records get their own allocation
-)
-
-// clone returns an owned copy of b. Small copies are carved from a shared
-// slab with their capacity capped, so that each record is its own slice
-// (never reused, appends reallocate) at the cost of one allocation per slab.
+// clone returns an owned copy of b in an allocation of its own. Records are
+// not carved from shared buffers: a record held by a batcher must keep only
+// its own bytes alive, so that memory bounds counted in record bytes (such as
+// batch.Limits.MaxPendingBytes) hold whatever order records are released in.
 func (d *decoder) clone(b []byte) []byte {
 	return append(d.alloc(len(b)), b...)
 }
 
-// alloc returns an empty slice with room for n bytes.
+// alloc returns an empty slice with room for exactly n bytes.
 func (d *decoder) alloc(n int) []byte {
-	if n > slabMax {
-		return make([]byte, 0, n)
-	}
-	if cap(d.slab)-len(d.slab) < n {
-		d.slab = make([]byte, 0, slabSize)
-	}
-	start := len(d.slab)
-	d.slab = d.slab[:start+n]
-	return d.slab[start : start : start+n]
+	return make([]byte, 0, n)
 }
 
 func newDecoder(r io.Reader, opts DecodeOptions, bucket, key, versionID string) *decoder {

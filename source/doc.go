@@ -64,8 +64,6 @@
 // never held whole (a 1 GiB gzip object is read through the SQS source with a
 // peak heap under 10 MiB). JSON is validated and split by a hand-written
 // scanner (checked against encoding/json by fuzzing); decompression uses
-// klauspost/compress. Small records are copied into shared 64 KiB slabs,
-// each record a separate slice with its capacity capped, so one allocation
-// serves dozens of records; a slab is freed when none of its records is
-// referenced any more.
+// klauspost/compress. Each record's Data is an allocation of its own, so a
+// record held downstream keeps only its own bytes alive.
 package source
