@@ -1,5 +1,5 @@
 // Package iamcheck writes, checks and explains the IAM policies lakerelay's
-// jobs need, and tests live access.
+// jobs need.
 //
 //   - [ParsePolicy] reads identity, resource (bucket, queue, topic, key) and
 //     trust policies as IAM accepts them and reports grammar problems as
@@ -18,11 +18,12 @@
 //     given) makes; [Check] evaluates a user's policies against them and
 //     lints them with [Lint]; [Generate] writes least-privilege policies for
 //     each job and [PolicyKind].
-//   - [Probe] calls STS, S3 and SQS with the caller's credentials and
-//     classifies each outcome ([Outcome]) with what to check.
 //
-// The policy model, the evaluator, the lints and the generators are pure: no
-// I/O, no AWS client. Only [Probe] talks to AWS.
+// The package is pure: the policy model, the evaluator, the lints and the
+// generators do no I/O and import no AWS client (a test asserts that no
+// github.com/aws/ package is among its dependencies). Live access is tested
+// by package [github.com/lakerelay/lakerelay/iamcheck/probe], which calls
+// STS, S3 and SQS with the caller's credentials and classifies each outcome.
 //
 // # What Evaluate models
 //
@@ -42,13 +43,12 @@
 // too large (it wraps lakerelay.ErrTooLarge); everything else is a finding.
 // JobConfig errors wrap [ErrInvalidJob] and name the field; Generate wraps
 // [ErrNotApplicable] when a kind does not fit the job or an input is
-// missing. Probe reports errors per check in [ProbeResult] (Err keeps the
-// SDK error for errors.As) and never returns one itself.
+// missing.
 //
 // # Concurrency
 //
 // A parsed Policy is immutable; Evaluate, Lint, Check and Generate are safe
-// for concurrent use. Probe makes its calls one after another.
+// for concurrent use.
 //
 // # Performance
 //

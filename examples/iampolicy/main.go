@@ -42,9 +42,9 @@
 // checks for --kind, plus, with --job and the generate flags, the checks
 // against that job. Exit 1 if any finding is an error.
 //
-// probe tests live access with the standard AWS credential chain
-// (environment, shared config, SSO, IMDS; AWS_ENDPOINT_URL_S3/_SQS/_STS are
-// honoured): sts:GetCallerIdentity, sts:AssumeRole when --role-arn is given
+// probe tests live access (package iamcheck/probe) with the standard AWS
+// credential chain (environment, shared config, SSO, IMDS;
+// AWS_ENDPOINT_URL_S3/_SQS/_STS are honoured): sts:GetCallerIdentity, sts:AssumeRole when --role-arn is given
 // (with --external-id), s3:HeadBucket, a PutObject of a small test object
 // named lakerelay-probe-* under --prefix (left in place) and a GetObject of
 // it, sqs:GetQueueAttributes and sqs:ReceiveMessage (a message seen is made
@@ -74,6 +74,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/lakerelay/lakerelay/iamcheck"
+	"github.com/lakerelay/lakerelay/iamcheck/probe"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
 )
 
@@ -361,7 +362,7 @@ func (c *cli) lint(args []string) int {
 }
 
 func (c *cli) probe(ctx context.Context, args []string) int {
-	var o iamcheck.ProbeOptions
+	var o probe.Options
 	var region string
 	var pathStyle bool
 	fs := newFlagSet("probe", c.stderr)
@@ -389,14 +390,14 @@ func (c *cli) probe(ctx context.Context, args []string) int {
 	}
 	o.S3Options = []func(*s3.Options){awsenv.S3Options(cfg, pathStyle)}
 	fmt.Fprintln(c.stderr, "iampolicy: probing...")
-	results := iamcheck.Probe(ctx, cfg, o)
+	results := probe.Run(ctx, cfg, o)
 	tw := tabwriter.NewWriter(c.stderr, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tTARGET\tOUTCOME\tSTATUS\tCODE\tWHAT TO CHECK")
 	enc := json.NewEncoder(c.stdout)
 	failed := 0
 	for _, r := range results {
 		outcome := string(r.Outcome)
-		if r.Advisory && r.Outcome != iamcheck.OutcomeOK {
+		if r.Advisory && r.Outcome != probe.OutcomeOK {
 			outcome += " (advisory)"
 		}
 		status := ""

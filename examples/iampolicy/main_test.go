@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lakerelay/lakerelay/iamcheck"
+	"github.com/lakerelay/lakerelay/iamcheck/probe"
 	"github.com/lakerelay/lakerelay/internal/testenv"
 )
 
@@ -245,11 +246,11 @@ func TestLint(t *testing.T) {
 	}
 }
 
-func probeResults(t *testing.T, stdout string) map[string]iamcheck.ProbeResult {
+func probeResults(t *testing.T, stdout string) map[string]probe.Result {
 	t.Helper()
-	out := map[string]iamcheck.ProbeResult{}
+	out := map[string]probe.Result{}
 	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
-		var r iamcheck.ProbeResult
+		var r probe.Result
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("line %q: %v", line, err)
 		}
@@ -295,7 +296,7 @@ func TestProbeAgainstMinIOAndSQS(t *testing.T) {
 	}
 	got := probeResults(t, r.stdout)
 	for _, c := range []string{"s3:HeadBucket", "s3:PutObject", "s3:GetObject", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"} {
-		if got[c].Outcome != iamcheck.OutcomeOK {
+		if got[c].Outcome != probe.OutcomeOK {
 			t.Errorf("%s: %+v", c, got[c])
 		}
 	}
@@ -308,28 +309,28 @@ func TestProbeAgainstMinIOAndSQS(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("wrong secret: exit %d\n%s", r.code, r.stderr)
 	}
-	if p := probeResults(t, r.stdout)["s3:PutObject"]; p.Outcome != iamcheck.OutcomeBadCredentials || p.Code != "SignatureDoesNotMatch" {
+	if p := probeResults(t, r.stdout)["s3:PutObject"]; p.Outcome != probe.OutcomeBadCredentials || p.Code != "SignatureDoesNotMatch" {
 		t.Fatalf("wrong secret: %+v", p)
 	}
 
 	// Restricted credentials: the write is a missing permission.
 	ak, sk, token := m.AssumeRole(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+bucket+`/*"}]}`)
 	r = runCLI(t, envWith(env, "AWS_ACCESS_KEY_ID="+ak, "AWS_SECRET_ACCESS_KEY="+sk, "AWS_SESSION_TOKEN="+token), "probe", "--bucket", bucket)
-	if p := probeResults(t, r.stdout)["s3:PutObject"]; r.code != 1 || p.Outcome != iamcheck.OutcomeMissingPermission || p.Action != "s3:PutObject" {
+	if p := probeResults(t, r.stdout)["s3:PutObject"]; r.code != 1 || p.Outcome != probe.OutcomeMissingPermission || p.Action != "s3:PutObject" {
 		t.Fatalf("restricted: exit %d, %+v", r.code, p)
 	}
 
 	// Missing bucket and missing queue.
 	r = runCLI(t, env, "probe", "--bucket", "lr-missing-bucket-1234", "--queue-url", q.Endpoint+"/"+q.AccountID+"/missing-queue")
 	got = probeResults(t, r.stdout)
-	if r.code != 1 || got["s3:PutObject"].Outcome != iamcheck.OutcomeNotFound || got["sqs:GetQueueAttributes"].Outcome != iamcheck.OutcomeNotFound {
+	if r.code != 1 || got["s3:PutObject"].Outcome != probe.OutcomeNotFound || got["sqs:GetQueueAttributes"].Outcome != probe.OutcomeNotFound {
 		t.Fatalf("missing: exit %d, %+v", r.code, got)
 	}
 
 	// AssumeRole with an external id, then the checks with the role.
 	r = runCLI(t, env, "probe", "--bucket", bucket, "--role-arn", "arn:aws:iam::123456789012:role/lakerelay", "--external-id", "ext-1")
 	got = probeResults(t, r.stdout)
-	if r.code != 0 || got["sts:AssumeRole"].Outcome != iamcheck.OutcomeOK || got["s3:PutObject"].Outcome != iamcheck.OutcomeOK {
+	if r.code != 0 || got["sts:AssumeRole"].Outcome != probe.OutcomeOK || got["s3:PutObject"].Outcome != probe.OutcomeOK {
 		t.Fatalf("assume role: exit %d, %+v\n%s", r.code, got, r.stderr)
 	}
 

@@ -1,4 +1,4 @@
-package iamcheck
+package probe
 
 import (
 	"context"
@@ -19,9 +19,9 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 var pathStyle = []func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = true }}
 
-func byCheck(t *testing.T, rs []ProbeResult) map[string]ProbeResult {
+func byCheck(t *testing.T, rs []Result) map[string]Result {
 	t.Helper()
-	m := map[string]ProbeResult{}
+	m := map[string]Result{}
 	for _, r := range rs {
 		if _, dup := m[r.Check]; dup {
 			t.Fatalf("check %s reported twice", r.Check)
@@ -31,7 +31,7 @@ func byCheck(t *testing.T, rs []ProbeResult) map[string]ProbeResult {
 	return m
 }
 
-func wantOutcome(t *testing.T, rs map[string]ProbeResult, check string, want Outcome) ProbeResult {
+func wantOutcome(t *testing.T, rs map[string]Result, check string, want Outcome) Result {
 	t.Helper()
 	r, ok := rs[check]
 	if !ok {
@@ -46,7 +46,7 @@ func wantOutcome(t *testing.T, rs map[string]ProbeResult, check string, want Out
 	return r
 }
 
-func TestProbeOK(t *testing.T) {
+func TestRunOK(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	q := testenv.StartSQS(t)
 	bucket := m.NewBucket(t)
@@ -56,7 +56,7 @@ func TestProbeOK(t *testing.T) {
 		t.Fatal(err)
 	}
 	sqsEndpoint := q.Endpoint
-	rs := Probe(ctx, m.Config(t), ProbeOptions{Bucket: bucket, Prefix: "connector/raw", QueueURL: queue.URL, S3Options: pathStyle,
+	rs := Run(ctx, m.Config(t), Options{Bucket: bucket, Prefix: "connector/raw", QueueURL: queue.URL, S3Options: pathStyle,
 		SQSOptions: []func(*sqs.Options){func(o *sqs.Options) { o.BaseEndpoint = &sqsEndpoint }}})
 	got := byCheck(t, rs)
 	// MinIO implements no GetCallerIdentity (a documented deviation from
@@ -77,7 +77,7 @@ func TestProbeOK(t *testing.T) {
 		t.Fatalf("AnyFailed on a working setup: %+v", rs)
 	}
 	key := strings.TrimPrefix(put.Target, bucket+"/")
-	if !strings.HasPrefix(key, "connector/raw/"+ProbeKeyPrefix) {
+	if !strings.HasPrefix(key, "connector/raw/"+KeyPrefix) {
 		t.Fatalf("probe key %q not under the prefix", key)
 	}
 	if _, err := m.S3(t).HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key}); err != nil {
@@ -90,10 +90,10 @@ func TestProbeOK(t *testing.T) {
 	}
 }
 
-func TestProbeWrongSecret(t *testing.T) {
+func TestRunWrongSecret(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	bucket := m.NewBucket(t)
-	rs := Probe(context.Background(), m.ConfigWith(t, m.AccessKey, "not-the-secret", ""), ProbeOptions{Bucket: bucket, S3Options: pathStyle})
+	rs := Run(context.Background(), m.ConfigWith(t, m.AccessKey, "not-the-secret", ""), Options{Bucket: bucket, S3Options: pathStyle})
 	got := byCheck(t, rs)
 	put := wantOutcome(t, got, "s3:PutObject", OutcomeBadCredentials)
 	if put.Code != "SignatureDoesNotMatch" || put.Status != 403 {
@@ -114,11 +114,11 @@ func TestProbeWrongSecret(t *testing.T) {
 	}
 }
 
-func TestProbeUnknownAccessKey(t *testing.T) {
+func TestRunUnknownAccessKey(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	bucket := m.NewBucket(t)
 	cfg := m.ConfigWith(t, "AKIANOSUCHKEY0000000", "secret", "")
-	rs := Probe(context.Background(), cfg, ProbeOptions{Bucket: bucket, RoleARN: "arn:aws:iam::123456789012:role/lakerelay", S3Options: pathStyle})
+	rs := Run(context.Background(), cfg, Options{Bucket: bucket, RoleARN: "arn:aws:iam::123456789012:role/lakerelay", S3Options: pathStyle})
 	got := byCheck(t, rs)
 	ar := wantOutcome(t, got, "sts:AssumeRole", OutcomeBadCredentials)
 	if ar.Status != 403 {
@@ -127,18 +127,18 @@ func TestProbeUnknownAccessKey(t *testing.T) {
 	for _, c := range []string{"s3:HeadBucket", "s3:PutObject", "s3:GetObject"} {
 		wantOutcome(t, got, c, OutcomeSkipped)
 	}
-	rs = Probe(context.Background(), cfg, ProbeOptions{Bucket: bucket, S3Options: pathStyle})
+	rs = Run(context.Background(), cfg, Options{Bucket: bucket, S3Options: pathStyle})
 	put := wantOutcome(t, byCheck(t, rs), "s3:PutObject", OutcomeBadCredentials)
 	if put.Code != "InvalidAccessKeyId" {
 		t.Fatalf("PutObject = %+v", put)
 	}
 }
 
-func TestProbeDeniedAction(t *testing.T) {
+func TestRunDeniedAction(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	bucket := m.NewBucket(t)
 	cfg := m.RestrictedConfig(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+bucket+`/*"}]}`)
-	rs := Probe(context.Background(), cfg, ProbeOptions{Bucket: bucket, Prefix: "p/", S3Options: pathStyle})
+	rs := Run(context.Background(), cfg, Options{Bucket: bucket, Prefix: "p/", S3Options: pathStyle})
 	got := byCheck(t, rs)
 	put := wantOutcome(t, got, "s3:PutObject", OutcomeMissingPermission)
 	if put.Action != "s3:PutObject" || put.Code != "AccessDenied" || !strings.Contains(put.Hint, "s3:PutObject on arn:aws:s3:::"+bucket+"/p/") {
@@ -150,10 +150,10 @@ func TestProbeDeniedAction(t *testing.T) {
 	}
 }
 
-func TestProbeAssumeRole(t *testing.T) {
+func TestRunAssumeRole(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	bucket := m.NewBucket(t)
-	rs := Probe(context.Background(), m.Config(t), ProbeOptions{Bucket: bucket, RoleARN: "arn:aws:iam::123456789012:role/lakerelay",
+	rs := Run(context.Background(), m.Config(t), Options{Bucket: bucket, RoleARN: "arn:aws:iam::123456789012:role/lakerelay",
 		ExternalID: "ext-1", S3Options: pathStyle})
 	got := byCheck(t, rs)
 	wantOutcome(t, got, "sts:AssumeRole", OutcomeOK)
@@ -163,9 +163,9 @@ func TestProbeAssumeRole(t *testing.T) {
 	}
 }
 
-func TestProbeMissingBucket(t *testing.T) {
+func TestRunMissingBucket(t *testing.T) {
 	m := testenv.StartMinIO(t)
-	rs := Probe(context.Background(), m.Config(t), ProbeOptions{Bucket: "lr-no-such-bucket-0000", S3Options: pathStyle})
+	rs := Run(context.Background(), m.Config(t), Options{Bucket: "lr-no-such-bucket-0000", S3Options: pathStyle})
 	got := byCheck(t, rs)
 	h := wantOutcome(t, got, "s3:HeadBucket", OutcomeNotFound)
 	p := wantOutcome(t, got, "s3:PutObject", OutcomeNotFound)
@@ -174,10 +174,10 @@ func TestProbeMissingBucket(t *testing.T) {
 	}
 }
 
-func TestProbeMissingQueue(t *testing.T) {
+func TestRunMissingQueue(t *testing.T) {
 	q := testenv.StartSQS(t)
 	url := q.Endpoint + "/" + q.AccountID + "/lakerelay-no-such-queue"
-	rs := Probe(context.Background(), q.Config(t), ProbeOptions{QueueURL: url})
+	rs := Run(context.Background(), q.Config(t), Options{QueueURL: url})
 	got := byCheck(t, rs)
 	for _, c := range []string{"sqs:GetQueueAttributes", "sqs:ReceiveMessage"} {
 		r := wantOutcome(t, got, c, OutcomeNotFound)
@@ -190,7 +190,7 @@ func TestProbeMissingQueue(t *testing.T) {
 	}
 }
 
-func TestProbeThrottled(t *testing.T) {
+func TestRunThrottled(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	bucket := m.NewBucket(t)
 	proxy := testenv.NewFaultProxy(t, m.Endpoint)
@@ -198,7 +198,7 @@ func TestProbeThrottled(t *testing.T) {
 	// aws.Config.BaseEndpoint set after loading does not override the
 	// endpoint loaded into ConfigSources; set it on the client instead.
 	url := proxy.URL()
-	rs := Probe(context.Background(), m.Config(t), ProbeOptions{Bucket: bucket,
+	rs := Run(context.Background(), m.Config(t), Options{Bucket: bucket,
 		S3Options: []func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = true; o.BaseEndpoint = &url }}})
 	p := wantOutcome(t, byCheck(t, rs), "s3:PutObject", OutcomeThrottled)
 	if p.Status != 503 || p.Code != "SlowDown" {
@@ -206,24 +206,24 @@ func TestProbeThrottled(t *testing.T) {
 	}
 }
 
-func TestProbeWrongRegion(t *testing.T) {
+func TestRunWrongRegion(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	bucket := m.NewBucket(t)
 	cfg := m.Config(t)
 	cfg.Region = "eu-west-3"
-	rs := Probe(context.Background(), cfg, ProbeOptions{Bucket: bucket, S3Options: pathStyle})
+	rs := Run(context.Background(), cfg, Options{Bucket: bucket, S3Options: pathStyle})
 	p := wantOutcome(t, byCheck(t, rs), "s3:PutObject", OutcomeBadConfig)
 	if p.Status != 400 || !strings.Contains(p.Hint, "region") {
 		t.Fatalf("PutObject = %+v", p)
 	}
 }
 
-func TestProbeUnreachable(t *testing.T) {
+func TestRunUnreachable(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	cfg := m.Config(t)
 	cfg.RetryMaxAttempts = 1
 	closed := testenv.ClosedEndpoint(t)
-	rs := Probe(context.Background(), cfg, ProbeOptions{Bucket: "lr-any",
+	rs := Run(context.Background(), cfg, Options{Bucket: "lr-any",
 		S3Options:  []func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = true; o.BaseEndpoint = &closed }},
 		STSOptions: []func(*sts.Options){func(o *sts.Options) { o.BaseEndpoint = &closed }}})
 	if len(rs) != 4 {
@@ -236,12 +236,12 @@ func TestProbeUnreachable(t *testing.T) {
 	}
 }
 
-func TestProbeCancelled(t *testing.T) {
+func TestRunCancelled(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
 	defer cancel()
 	<-ctx.Done()
-	rs := Probe(ctx, m.Config(t), ProbeOptions{Bucket: "lr-any", S3Options: pathStyle})
+	rs := Run(ctx, m.Config(t), Options{Bucket: "lr-any", S3Options: pathStyle})
 	for _, r := range rs {
 		if r.Outcome != OutcomeError && r.Outcome != OutcomeSkipped {
 			t.Fatalf("%s: %s (%s)", r.Check, r.Outcome, r.Detail)

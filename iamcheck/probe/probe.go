@@ -1,4 +1,4 @@
-package iamcheck
+package probe
 
 import (
 	"context"
@@ -21,10 +21,10 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// Outcome classifies one probe check.
+// Outcome classifies one check.
 type Outcome string
 
-// Outcomes. Every failure names what to check in ProbeResult.Hint.
+// Outcomes. Every failure names what to check in Result.Hint.
 const (
 	OutcomeOK Outcome = "ok"
 	// OutcomeBadConfig: the request was malformed for this endpoint (HTTP
@@ -52,8 +52,8 @@ const (
 	OutcomeError Outcome = "error"
 )
 
-// ProbeOptions says what Probe checks. Empty fields skip their checks.
-type ProbeOptions struct {
+// Options says what Run checks. Empty fields skip their checks.
+type Options struct {
 	// Bucket is checked with HeadBucket, a PutObject of a small test object
 	// under Prefix and a GetObject of that object.
 	Bucket string
@@ -72,8 +72,8 @@ type ProbeOptions struct {
 	STSOptions []func(*sts.Options)
 }
 
-// ProbeResult is the outcome of one check.
-type ProbeResult struct {
+// Result is the outcome of one check.
+type Result struct {
 	// Check is the API call, for example "s3:PutObject".
 	Check string `json:"check"`
 	// Target is what was called on: a bucket, an object, a queue URL, a
@@ -98,12 +98,12 @@ type ProbeResult struct {
 }
 
 // Failed reports whether r failed and is not advisory.
-func (r ProbeResult) Failed() bool {
+func (r Result) Failed() bool {
 	return !r.Advisory && r.Outcome != OutcomeOK
 }
 
 // AnyFailed reports whether any non-advisory check failed.
-func AnyFailed(results []ProbeResult) bool {
+func AnyFailed(results []Result) bool {
 	for _, r := range results {
 		if r.Failed() {
 			return true
@@ -112,24 +112,24 @@ func AnyFailed(results []ProbeResult) bool {
 	return false
 }
 
-// ProbeKeyPrefix starts the name of the test object Probe writes under
+// KeyPrefix starts the name of the test object Run writes under
 // Prefix. The object (a few bytes) is left in place: deleting it would need
 // s3:DeleteObject, which no job needs.
-const ProbeKeyPrefix = "lakerelay-probe-"
+const KeyPrefix = "lakerelay-probe-"
 
-// Probe tests live access like a connector's "Test connection" button:
+// Run tests live access like a connector's "Test connection" button:
 // sts:GetCallerIdentity, sts:AssumeRole (when RoleARN is set), then for the
 // bucket s3:HeadBucket (advisory), s3:PutObject of a test object and
 // s3:GetObject of it (advisory), and for the queue sqs:GetQueueAttributes
 // and sqs:ReceiveMessage (a received message is made visible again at once
 // with ChangeMessageVisibility; its receive count still grows by one).
-// Each result is classified (see Outcome) with what to check. Probe never
+// Each result is classified (see Outcome) with what to check. Run never
 // returns early on a failed check except that a failed AssumeRole skips the
 // checks that would have used the role. It logs nothing and never reports
 // credentials.
-func Probe(ctx context.Context, cfg aws.Config, opts ProbeOptions) []ProbeResult {
-	var out []ProbeResult
-	run := func(check, target, action string, advisory bool, f func() (string, error)) ProbeResult {
+func Run(ctx context.Context, cfg aws.Config, opts Options) []Result {
+	var out []Result
+	run := func(check, target, action string, advisory bool, f func() (string, error)) Result {
 		start := time.Now()
 		detail, err := f()
 		r := classify(check, target, action, err)
@@ -165,10 +165,10 @@ func Probe(ctx context.Context, cfg aws.Config, opts ProbeOptions) []ProbeResult
 				return "", err
 			}
 			if o.Credentials == nil {
-				return "", errors.New("iamcheck: AssumeRole returned no credentials")
+				return "", errors.New("probe: AssumeRole returned no credentials")
 			}
 			creds = aws.Credentials{AccessKeyID: aws.ToString(o.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(o.Credentials.SecretAccessKey),
-				SessionToken: aws.ToString(o.Credentials.SessionToken), Source: "iamcheck.Probe AssumeRole", CanExpire: true}
+				SessionToken: aws.ToString(o.Credentials.SessionToken), Source: "probe.Run AssumeRole", CanExpire: true}
 			if o.AssumedRoleUser != nil {
 				return aws.ToString(o.AssumedRoleUser.Arn), nil
 			}
@@ -176,7 +176,7 @@ func Probe(ctx context.Context, cfg aws.Config, opts ProbeOptions) []ProbeResult
 		})
 		if r.Outcome != OutcomeOK {
 			for _, c := range plannedChecks(opts) {
-				out = append(out, ProbeResult{Check: c.check, Target: c.target, Action: c.check, Advisory: c.advisory, Outcome: OutcomeSkipped,
+				out = append(out, Result{Check: c.check, Target: c.target, Action: c.check, Advisory: c.advisory, Outcome: OutcomeSkipped,
 					Hint: "not run: the role could not be assumed"})
 			}
 			return out
@@ -190,7 +190,7 @@ func Probe(ctx context.Context, cfg aws.Config, opts ProbeOptions) []ProbeResult
 			_, err := s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(opts.Bucket)})
 			return "", err
 		})
-		key := probeKey(opts.Prefix)
+		key := testKey(opts.Prefix)
 		target := opts.Bucket + "/" + key
 		put := run("s3:PutObject", target, "s3:PutObject", false, func() (string, error) {
 			_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(opts.Bucket), Key: aws.String(key),
@@ -208,7 +208,7 @@ func Probe(ctx context.Context, cfg aws.Config, opts ProbeOptions) []ProbeResult
 				return "", err
 			})
 		} else {
-			out = append(out, ProbeResult{Check: "s3:GetObject", Target: target, Action: "s3:GetObject", Advisory: true, Outcome: OutcomeSkipped,
+			out = append(out, Result{Check: "s3:GetObject", Target: target, Action: "s3:GetObject", Advisory: true, Outcome: OutcomeSkipped,
 				Hint: "not run: the test object could not be written"})
 		}
 	}
@@ -246,7 +246,7 @@ type plannedCheck struct {
 	advisory      bool
 }
 
-func plannedChecks(o ProbeOptions) []plannedCheck {
+func plannedChecks(o Options) []plannedCheck {
 	var out []plannedCheck
 	if o.Bucket != "" {
 		out = append(out, plannedCheck{"s3:HeadBucket", o.Bucket, true}, plannedCheck{"s3:PutObject", o.Bucket, false}, plannedCheck{"s3:GetObject", o.Bucket, true})
@@ -257,13 +257,13 @@ func plannedChecks(o ProbeOptions) []plannedCheck {
 	return out
 }
 
-func probeKey(prefix string) string {
+func testKey(prefix string) string {
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return prefix + ProbeKeyPrefix + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:]) + ".txt"
+	return prefix + KeyPrefix + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:]) + ".txt"
 }
 
 var credentialCodes = map[string]bool{
@@ -283,8 +283,8 @@ var throttleCodes = map[string]bool{
 }
 
 // classify turns an AWS SDK error into an outcome with a hint.
-func classify(check, target, action string, err error) ProbeResult {
-	r := ProbeResult{Check: check, Target: target, Action: action, Outcome: OutcomeOK, Err: err}
+func classify(check, target, action string, err error) Result {
+	r := Result{Check: check, Target: target, Action: action, Outcome: OutcomeOK, Err: err}
 	if err == nil {
 		return r
 	}
