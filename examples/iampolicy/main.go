@@ -20,8 +20,9 @@
 // owns the bucket (aws:SourceAccount of S3 notifications).
 //
 // check evaluates one request with AWS's policy evaluation rules and prints
-// {"decision":"allow|explicit_deny|implicit_deny","statements":[...],"reason":"..."}
-// on stdout (exit 0 whatever the decision). --policy (repeatable) gives the
+// {"decision":"allow|explicit_deny|implicit_deny","statements":[...],"reason":"...",
+// "principal":"...","principal_defaulted":false} on stdout (exit 0 whatever
+// the decision); principal is the one evaluated ("" for anonymous). --policy (repeatable) gives the
 // principal's identity policies, --resource-policy the resource's policy.
 // The request file is
 //
@@ -32,10 +33,14 @@
 // (which only a resource policy can allow); resource_account owns the
 // resource (needed for S3 ARNs, which carry none; default: the principal's
 // account); context holds the condition keys the policies test. With
-// --action, --context KEY=VALUE may repeat (a repeated key is multivalued);
-// without --principal the caller is a role in the resource's account
-// ("arn:aws:iam::ACCOUNT:role/caller") when --policy is given, else
-// anonymous. A policy or request that cannot be parsed is an error (exit 2).
+// --action, --context KEY=VALUE may repeat (a repeated key is multivalued).
+// When neither --principal nor the request file names a principal and
+// --policy is given, the caller defaults to the role
+// arn:aws:iam::ACCOUNT:role/caller in the resource's account (resource_account,
+// else the ARN's account, else 123456789012), a same-account request; check
+// then says so on stderr and prints "principal_defaulted":true. Without
+// --policy the request is anonymous. A policy or request that cannot be
+// parsed is an error (exit 2).
 //
 // lint prints the policy's findings, one JSON object per line
 // ({"severity","code","path","message"}): the grammar findings and the
@@ -227,16 +232,43 @@ func readPolicy(path string) (*iamcheck.Policy, []iamcheck.Finding, error) {
 	return p, fs, nil
 }
 
+// checkOutput is what check prints: the decision, and the principal it was
+// made for ("" for an anonymous request) with whether that principal is the
+// default.
+type checkOutput struct {
+	iamcheck.Result
+	Principal          string `json:"principal"`
+	PrincipalDefaulted bool   `json:"principal_defaulted"`
+}
+
+// defaultPrincipal is the caller check assumes when identity policies are
+// given without a principal: the role "caller" in the resource's account
+// (resource_account, else the resource ARN's account, else
+// iamcheck.PlaceholderAccount), so that the request is same-account.
+func defaultPrincipal(req iamcheck.Request) string {
+	acct := req.ResourceAccount
+	if acct == "" {
+		if a, ok := iamcheck.ParseARN(req.Resource); ok && a.Account != "" {
+			acct = a.Account
+		}
+	}
+	if acct == "" {
+		acct = iamcheck.PlaceholderAccount
+	}
+	return "arn:aws:iam::" + acct + ":role/caller"
+}
+
 func (c *cli) check(args []string) int {
 	var policies, contexts multiFlag
 	var resourcePolicy, requestFile, action, resource, principal string
 	fs := newFlagSet("check", c.stderr)
 	fs.Var(&policies, "policy", "identity policy file (repeatable)")
 	fs.StringVar(&resourcePolicy, "resource-policy", "", "resource policy file (bucket, queue, topic, key or trust policy)")
-	fs.StringVar(&requestFile, "request", "", "request JSON file")
+	fs.StringVar(&requestFile, "request", "", "request JSON file; an absent \"principal\" defaults as for --principal")
 	fs.StringVar(&action, "action", "", "action, for example s3:PutObject")
 	fs.StringVar(&resource, "resource", "", "resource ARN")
-	fs.StringVar(&principal, "principal", "", "principal ARN or service principal")
+	fs.StringVar(&principal, "principal", "", "principal ARN or service principal; when absent: with --policy, arn:aws:iam::ACCOUNT:role/caller\n"+
+		"in the resource's account (ACCOUNT "+iamcheck.PlaceholderAccount+" when the ARN has none), shown in the output; else anonymous")
 	fs.Var(&contexts, "context", "condition key KEY=VALUE (repeatable)")
 	if code, ok := c.parse(fs, args); !ok {
 		return code
@@ -268,15 +300,17 @@ func (c *cli) check(args []string) int {
 			}
 			req.Context[k] = append(req.Context[k], v)
 		}
-		if principal == "" && len(policies) > 0 {
-			acct := iamcheck.PlaceholderAccount
-			if a, ok := iamcheck.ParseARN(resource); ok && a.Account != "" {
-				acct = a.Account
-			}
-			req.Principal = "arn:aws:iam::" + acct + ":role/caller"
-		}
 	default:
 		return c.fail(exitUsage, "give --request FILE or --action and --resource")
+	}
+	// Identity policies belong to a principal; an anonymous request would
+	// ignore them. Without a principal, evaluate as a role in the
+	// resource's account, and say so.
+	defaulted := false
+	if req.Principal == "" && len(policies) > 0 {
+		req.Principal = defaultPrincipal(req)
+		defaulted = true
+		fmt.Fprintf(c.stderr, "iampolicy: no principal given; evaluating as %s (set --principal or the request's \"principal\")\n", req.Principal)
 	}
 	var identity []*iamcheck.Policy
 	findings := 0
@@ -298,7 +332,7 @@ func (c *cli) check(args []string) int {
 		res = p
 	}
 	result := iamcheck.Evaluate(req, identity, res)
-	b, err := json.Marshal(result)
+	b, err := json.Marshal(checkOutput{Result: result, Principal: req.Principal, PrincipalDefaulted: defaulted})
 	if err != nil {
 		return c.fail(exitFail, "%v", err)
 	}
@@ -307,6 +341,7 @@ func (c *cli) check(args []string) int {
 		fmt.Fprintf(c.stderr, "iampolicy: the policies have %d grammar findings; run iampolicy lint\n", findings)
 	}
 	c.summary["decision"] = result.Decision
+	c.summary["principal_defaulted"] = defaulted
 	c.summary["policies"] = len(identity)
 	c.summary["resource_policy"] = res != nil
 	c.summary["findings"] = findings

@@ -185,6 +185,66 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestCheckPrincipal shows the principal check evaluated, and that a
+// missing one is defaulted only with identity policies, visibly.
+func TestCheckPrincipal(t *testing.T) {
+	identity := writeFile(t, "id.json", `{"Version":"2012-10-17","Statement":[{"Sid":"Write","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::cust/*"}]}`)
+	queue := writeFile(t, "queue.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"arn:aws:sqs:us-east-1:444455556666:q"}]}`)
+	req := func(s string) string { return writeFile(t, "req.json", s) }
+	tests := []struct {
+		name      string
+		args      []string
+		principal string
+		defaulted bool
+		decision  string
+	}{
+		{"flags, account from nowhere", []string{"--policy", identity, "--action", "s3:PutObject", "--resource", "arn:aws:s3:::cust/k"},
+			"arn:aws:iam::" + iamcheck.PlaceholderAccount + ":role/caller", true, "allow"},
+		{"flags, account from the ARN", []string{"--policy", identity, "--action", "sqs:SendMessage", "--resource", "arn:aws:sqs:us-east-1:444455556666:q"},
+			"arn:aws:iam::444455556666:role/caller", true, "implicit_deny"},
+		{"file, account from resource_account", []string{"--policy", identity, "--request", req(`{"action":"s3:PutObject","resource":"arn:aws:s3:::cust/k","resource_account":"444455556666"}`)},
+			"arn:aws:iam::444455556666:role/caller", true, "allow"},
+		{"file, empty principal", []string{"--policy", identity, "--request", req(`{"principal":"","action":"s3:PutObject","resource":"arn:aws:s3:::cust/k"}`)},
+			"arn:aws:iam::" + iamcheck.PlaceholderAccount + ":role/caller", true, "allow"},
+		{"given principal is kept", []string{"--policy", identity, "--action", "s3:PutObject", "--resource", "arn:aws:s3:::cust/k", "--principal", "arn:aws:iam::111122223333:user/u"},
+			"arn:aws:iam::111122223333:user/u", false, "allow"},
+		{"given principal in the file", []string{"--policy", identity, "--request", req(`{"principal":"arn:aws:iam::111122223333:user/u","action":"s3:PutObject","resource":"arn:aws:s3:::cust/k"}`)},
+			"arn:aws:iam::111122223333:user/u", false, "allow"},
+		{"no policy: anonymous", []string{"--resource-policy", queue, "--action", "sqs:SendMessage", "--resource", "arn:aws:sqs:us-east-1:444455556666:q"},
+			"", false, "allow"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, append([]string{"check"}, tt.args...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			var out struct {
+				Decision           string  `json:"decision"`
+				Principal          *string `json:"principal"`
+				PrincipalDefaulted *bool   `json:"principal_defaulted"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+				t.Fatalf("stdout %q: %v", r.stdout, err)
+			}
+			if out.Principal == nil || out.PrincipalDefaulted == nil {
+				t.Fatalf("stdout lacks principal or principal_defaulted: %s", r.stdout)
+			}
+			if *out.Principal != tt.principal || *out.PrincipalDefaulted != tt.defaulted || out.Decision != tt.decision {
+				t.Fatalf("got principal %q defaulted %v decision %s, want %q %v %s", *out.Principal, *out.PrincipalDefaulted, out.Decision,
+					tt.principal, tt.defaulted, tt.decision)
+			}
+			noted := strings.Contains(r.stderr, "no principal given; evaluating as "+tt.principal)
+			if noted != tt.defaulted {
+				t.Fatalf("stderr note of the default = %v, want %v:\n%s", noted, tt.defaulted, r.stderr)
+			}
+			if r.summary["principal_defaulted"] != tt.defaulted {
+				t.Fatalf("summary %v", r.summary)
+			}
+		})
+	}
+}
+
 func TestCheckParseErrors(t *testing.T) {
 	good := writeFile(t, "good.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
 	bad := writeFile(t, "bad.json", `{"Version":"2012-10-17","Statement":[`)
