@@ -1,8 +1,3 @@
-// Package awsenv builds the aws.Config the example programs use: the
-// standard credential chain (environment, shared config and SSO, IMDS),
-// service endpoints from AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / _SQS /
-// _STS, and, when a role is given, credentials from STS AssumeRole with an
-// optional ExternalId.
 package awsenv
 
 import (
