@@ -5,6 +5,6 @@
 // optional ExternalId.
 //
 // It is internal: library users build their aws.Config with the SDK's
-// config and stscreds packages as they like; the packages of this module
-// take clients, never configs.
+// config and stscreds packages as they see fit and hand the clients to the
+// sources and stores.
 package awsenv
