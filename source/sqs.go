@@ -100,6 +100,9 @@ type SQS struct {
 	types    prefixMap
 
 	out    chan lakerelay.Record
+	failed chan struct{} // closed by fail, after fatal is set
+	fatal  error         // the permanent error that ended the source
+	fonce  sync.Once
 	ctx    context.Context
 	cancel context.CancelFunc
 	closed chan struct{}
@@ -139,6 +142,7 @@ func NewSQS(s3c S3API, sqsc SQSAPI, queueURL string, opts ...func(*SQSOptions)) 
 		filter:   keyFilter{include: o.IncludePrefixes, exclude: o.ExcludePrefixes},
 		types:    newPrefixMap(o.LogTypes),
 		out:      make(chan lakerelay.Record),
+		failed:   make(chan struct{}),
 		closed:   make(chan struct{}),
 		inflight: map[*message]struct{}{},
 	}
@@ -153,11 +157,24 @@ func NewSQS(s3c S3API, sqsc SQSAPI, queueURL string, opts ...func(*SQSOptions)) 
 }
 
 // Read returns the next record. It blocks until one is available, ctx ends,
-// or the source is closed.
+// the source is closed (lakerelay.ErrClosed) or has failed.
+//
+// The source fails when the queue answers with an error that waiting cannot
+// heal (the queue does not exist, access denied, invalid credentials or
+// signature, an invalid queue URL, another client error): from then on Read
+// returns that error, wrapped with lakerelay.Permanent and naming the queue
+// URL and what to check, and the source stops receiving. Close must still be
+// called. Throttling, server errors and network errors are reported to
+// SQSOptions.OnError and retried with backoff, without end.
 func (s *SQS) Read(ctx context.Context) (lakerelay.Record, error) {
 	select {
 	case <-s.closed:
 		return lakerelay.Record{}, lakerelay.ErrClosed
+	default:
+	}
+	select {
+	case <-s.failed:
+		return lakerelay.Record{}, s.fatal
 	default:
 	}
 	select {
@@ -167,7 +184,30 @@ func (s *SQS) Read(ctx context.Context) (lakerelay.Record, error) {
 		return lakerelay.Record{}, ctx.Err()
 	case <-s.closed:
 		return lakerelay.Record{}, lakerelay.ErrClosed
+	case <-s.failed:
+		return lakerelay.Record{}, s.fatal
 	}
+}
+
+// Err returns the permanent error that ended the source, or nil.
+func (s *SQS) Err() error {
+	select {
+	case <-s.failed:
+		return s.fatal
+	default:
+		return nil
+	}
+}
+
+// fail ends the source with a permanent error (the first one wins): Read
+// returns it and the workers stop, abandoning the messages they were reading
+// (they stay in the queue).
+func (s *SQS) fail(err error) {
+	s.fonce.Do(func() {
+		s.fatal = err
+		close(s.failed)
+		s.cancel()
+	})
 }
 
 // Close stops receiving, abandons the objects being read (their messages
@@ -229,6 +269,12 @@ func (s *SQS) worker() {
 		})
 		if err != nil {
 			if s.ctx.Err() != nil {
+				return
+			}
+			if hint, ok := permanentSQSError(err); ok {
+				err = lakerelay.Permanent(fmt.Errorf("source: receive from %s: %w (%s)", s.queueURL, err, hint))
+				s.report(err)
+				s.fail(err)
 				return
 			}
 			s.report(fmt.Errorf("source: receive from %s: %w", s.queueURL, err))
@@ -457,6 +503,12 @@ func (s *SQS) queueVisibility() time.Duration {
 		err = fmt.Errorf("VisibilityTimeout attribute %q", out.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)])
 	}
 	if s.ctx.Err() == nil {
+		if hint, ok := permanentSQSError(err); ok {
+			err = lakerelay.Permanent(fmt.Errorf("source: read visibility timeout of %s: %w (%s)", s.queueURL, err, hint))
+			s.report(err)
+			s.fail(err)
+			return fallbackVisibility
+		}
 		s.report(fmt.Errorf("source: read visibility timeout of %s (assuming %v): %w", s.queueURL, fallbackVisibility, err))
 	}
 	return fallbackVisibility

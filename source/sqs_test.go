@@ -665,3 +665,137 @@ func TestSQSSettleTwice(t *testing.T) {
 		t.Fatal(c.errors())
 	}
 }
+
+// proxiedSQS returns an SQS client that reaches the shared local-aws-sqs
+// through a fault proxy.
+func proxiedSQS(t *testing.T) (*sqs.Client, *testenv.FaultProxy) {
+	t.Helper()
+	q := testenv.StartSQS(t)
+	p := testenv.NewFaultProxy(t, q.Endpoint)
+	return sqs.NewFromConfig(q.Config(t), func(o *sqs.Options) { o.BaseEndpoint = aws.String(p.URL()) }), p
+}
+
+// TestSQSPermanentErrors: errors that waiting cannot heal end the source.
+// Read returns a permanent error naming the queue URL and what to check
+// instead of blocking forever, and the source stops receiving.
+func TestSQSPermanentErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		status int    // injected by the proxy; 0: none (the queue URL is wrong)
+		code   string // the API error code Read's error must carry
+		hint   string
+	}{
+		{"queue does not exist", 0, "AWS.SimpleQueueService.NonExistentQueue", "the queue must exist"},
+		{"access denied", 403, "AccessDenied", "sqs:ReceiveMessage"},
+		{"invalid client token", 403, "InvalidClientTokenId", "AWS credentials"},
+		{"signature does not match", 403, "SignatureDoesNotMatch", "AWS credentials"},
+		{"other client error", 400, "InvalidParameterValue", "check the queue URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sqsc, p := proxiedSQS(t)
+			url := testenv.StartSQS(t).NewQueue(t, testenv.QueueOptions{}).URL
+			if tc.status == 0 {
+				url += "-missing"
+			} else {
+				p.FailNext(1, tc.status, tc.code)
+			}
+			c := &collected{}
+			s, err := NewSQS(testenv.StartMinIO(t).S3(t), sqsc, url, func(o *SQSOptions) {
+				o.Workers = 2
+				o.WaitTime = time.Second
+				o.VisibilityTimeout = 2 * time.Second
+				o.OnError = c.onError
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err = s.Read(ctx)
+			if ctx.Err() != nil {
+				t.Fatalf("Read blocked: %v", err)
+			}
+			var ae smithy.APIError
+			if !lakerelay.IsPermanent(err) || !errors.As(err, &ae) || ae.ErrorCode() != tc.code {
+				t.Fatalf("Read: %v, want a permanent %s error", err, tc.code)
+			}
+			if !strings.Contains(err.Error(), url) || !strings.Contains(err.Error(), tc.hint) {
+				t.Fatalf("Read: %q does not name the queue URL and %q", err, tc.hint)
+			}
+			if _, again := s.Read(ctx); again != err || s.Err() != err {
+				t.Fatalf("second Read %v, Err %v: want %v", again, s.Err(), err)
+			}
+			// The source stopped: no further receives.
+			n := p.Requests()
+			time.Sleep(1500 * time.Millisecond)
+			if p.Requests() != n {
+				t.Fatalf("%d requests after the source failed", p.Requests()-n)
+			}
+			if got := len(c.errors()); got != 1 && got != 2 { // one per worker at most
+				t.Fatalf("%d errors reported: %v", got, c.errors())
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Read(ctx); !errors.Is(err, lakerelay.ErrClosed) {
+				t.Fatalf("Read after Close: %v", err)
+			}
+		})
+	}
+}
+
+// TestSQSTransientErrors: throttling (a 4xx) and server errors are reported
+// and retried; the records come through once the queue answers again.
+func TestSQSTransientErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status int
+		code   string
+	}{
+		{400, "ThrottlingException"},
+		{403, "RequestThrottled"},
+		{503, "ServiceUnavailable"},
+		{500, "InternalError"},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, testenv.QueueOptions{})
+			e.put("transient/obj", ndjson("t", 3))
+			e.notify("transient/obj")
+			sqsc, p := proxiedSQS(t)
+			p.FailNext(8, tc.status, tc.code) // beyond the SDK's own 3 attempts
+			c := &collected{}
+			s, err := NewSQS(e.s3c, sqsc, e.queue.URL, func(o *SQSOptions) {
+				o.Workers = 1
+				o.WaitTime = time.Second
+				o.VisibilityTimeout = 2 * time.Second
+				o.OnError = c.onError
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			recs := read(t, s, 3, 60*time.Second, nil)
+			if len(recs) != 3 {
+				t.Fatalf("%d records", len(recs))
+			}
+			errs := c.errors()
+			if len(errs) == 0 {
+				t.Fatal("no receive error reported")
+			}
+			for _, err := range errs {
+				var ae smithy.APIError
+				if lakerelay.IsPermanent(err) || !errors.As(err, &ae) || ae.ErrorCode() != tc.code {
+					t.Fatalf("reported %v, want a transient %s", err, tc.code)
+				}
+			}
+			if s.Err() != nil {
+				t.Fatalf("Err: %v", s.Err())
+			}
+			waitFor(t, 10*time.Second, "deleted", func() bool { return s.Stats().Deleted == 1 })
+		})
+	}
+}
