@@ -50,6 +50,13 @@
 // reports failures to SQSOptions.OnError and counts them in [Stats]; record
 // contents never appear in errors.
 //
+// A queue error that waiting cannot heal (the queue does not exist, access
+// denied, invalid credentials or signature, an invalid queue URL, other
+// client errors) ends the SQS source: Read returns it wrapped with
+// lakerelay.Permanent, naming the queue URL and what to check, and [SQS.Err]
+// reports it. Throttling, server (5xx) and network errors are reported and
+// retried with backoff, without end.
+//
 // # Concurrency
 //
 // Every source is safe for concurrent use; Read may be called from several

@@ -50,8 +50,11 @@
 //	{"messages":N,"objects":N,"records":N,"skipped":N,"quarantined":N,"errors":N}
 //
 // The exit status is 0 after a normal stop (end of input, idle, signal) even
-// if some objects failed, 1 on a fatal error (configuration, listing, output),
-// 2 on bad usage.
+// if some objects failed, 1 on a fatal error (configuration, listing, output,
+// or a queue error that waiting cannot heal: the queue does not exist, access
+// denied, invalid credentials; the message names the queue URL and what to
+// check), 2 on bad usage. Throttling, server and network errors of the queue
+// are named on stderr and retried.
 //
 // AWS settings come from the standard chain (environment, shared config, SSO,
 // IMDS) and honour AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS and
@@ -251,7 +254,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			o.Workers = c.workers
 			o.Decode, o.LogTypes, o.Quarantine = c.decode, c.logTypes, quarantine
 			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
-			o.OnError = func(err error) { logf("error: %v", err) }
+			o.OnError = func(err error) {
+				if !isObjectError(err) && lakerelay.IsPermanent(err) {
+					return // ends the source: Read returns it, logged as fatal
+				}
+				logf("error: %v", err)
+			}
 		})
 		src = sqsSrc
 	}
@@ -343,6 +351,9 @@ func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, std
 				return nil
 			case <-tick.C:
 				progress()
+				if sqsSrc != nil && sqsSrc.Err() != nil {
+					continue // its error arrives from Read
+				}
 				if c.exitWhenIdle > 0 && sqsSrc.Idle() >= c.exitWhenIdle && sqsSrc.InFlight() == 0 {
 					return nil
 				}

@@ -393,3 +393,55 @@ func TestCollectKilledMidObject(t *testing.T) {
 		t.Fatalf("message not deleted: %q", left)
 	}
 }
+
+// TestCollectFatalQueueErrors: a queue error that waiting cannot heal ends
+// the program with exit 1 and a message naming the queue URL and what to
+// check, even with --exit-when-idle (which would otherwise exit 0).
+func TestCollectFatalQueueErrors(t *testing.T) {
+	e := newAWSEnv(t)
+	build(t) // in the parent's temporary directory, shared by the subtests
+	for _, tc := range []struct {
+		name string
+		code string // injected by a proxy in front of SQS; "" for a missing queue
+		want string
+	}{
+		{"queue does not exist", "", "the queue must exist"},
+		{"access denied", "AccessDenied", "sqs:ReceiveMessage"},
+		{"invalid client token", "InvalidClientTokenId", "AWS credentials"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env, url := e.env, e.queue.URL
+			if tc.code == "" {
+				url += "-missing"
+			} else {
+				p := testenv.NewFaultProxy(t, e.sqs.Endpoint)
+				p.FailNext(1, 403, tc.code)
+				env = append(append([]string(nil), env...), "AWS_ENDPOINT_URL_SQS="+p.URL())
+			}
+			start := time.Now()
+			r := runCollect(t, env, "--queue-url", url, "--exit-when-idle", "5s")
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+			}
+			if time.Since(start) >= 5*time.Second {
+				t.Fatalf("took %v: waited for idleness instead of failing", time.Since(start))
+			}
+			fatal := ""
+			for _, l := range strings.Split(r.stderr, "\n") {
+				if strings.HasPrefix(l, "collect: fatal: ") {
+					fatal = l
+				}
+			}
+			code := tc.code
+			if code == "" {
+				code = "NonExistentQueue"
+			}
+			if !strings.Contains(fatal, url) || !strings.Contains(fatal, code) || !strings.Contains(fatal, tc.want) {
+				t.Fatalf("fatal line %q does not name %s, %s and %q\n%s", fatal, url, code, tc.want, r.stderr)
+			}
+			if r.summary["errors"] < 1 || r.summary["messages"] != 0 {
+				t.Fatalf("summary %v", r.summary)
+			}
+		})
+	}
+}
