@@ -162,7 +162,7 @@ func (v *validator) run(obj map[string]any) {
 			}
 		}
 		if ver, ok := md["version"].(string); ok && ver != v.s.version {
-			v.add(FindingWarning, "metadata.version", CodeVersion, "event declares OCSF %q, checked against %s", ver, v.s.version)
+			v.add(FindingWarning, "metadata.version", CodeVersion, "the event declares another OCSF version than %s, the one it is checked against", v.s.version)
 		}
 	}
 	v.object("", c.attrs, c.byName, c.atLeastOne, c.justOne, obj, true)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lakerelay/lakerelay"
@@ -66,34 +67,36 @@ func TestValidateFindings(t *testing.T) {
 		{"unknown attribute", func(m map[string]any) { obj(m, "actor")["shoe_size"] = 44 }, "actor.shoe_size", CodeUnknownAttribute, FindingWarning},
 		{"version", func(m map[string]any) { obj(m, "metadata")["version"] = "1.0.0" }, "metadata.version", CodeVersion, FindingWarning},
 	}
-	schemas := map[string]*Schema{"builtin": mustBuiltin(t)}
-	if off := officialSchema(t, Version); off != nil {
-		schemas["official"] = off
-	}
-	for name, s := range schemas {
-		for _, c := range cases {
-			t.Run(name+"/"+c.name, func(t *testing.T) {
-				m := validEvent(t)
-				c.mutate(m)
-				b, _ := json.Marshal(m)
-				findings, err := s.Validate(b)
-				if err != nil {
-					t.Fatal(err)
-				}
-				found := false
-				for _, f := range findings {
-					if f.Path == c.path && f.Code == c.code && f.Severity == c.sev {
-						found = true
+	for name, schema := range map[string]func(t *testing.T) *Schema{
+		"builtin":  func(t *testing.T) *Schema { return mustBuiltin(t) },
+		"official": func(t *testing.T) *Schema { return officialSchema(t, Version) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := schema(t)
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					m := validEvent(t)
+					c.mutate(m)
+					b, _ := json.Marshal(m)
+					findings, err := s.Validate(b)
+					if err != nil {
+						t.Fatal(err)
 					}
-				}
-				if !found {
-					t.Errorf("want %s %s at %s; got %v", c.sev, c.code, c.path, findings)
-				}
-				if HasErrors(findings) != (c.sev == FindingError) {
-					t.Errorf("HasErrors = %v for %v", HasErrors(findings), findings)
-				}
-			})
-		}
+					found := false
+					for _, f := range findings {
+						if f.Path == c.path && f.Code == c.code && f.Severity == c.sev {
+							found = true
+						}
+					}
+					if !found {
+						t.Errorf("want %s %s at %s; got %v", c.sev, c.code, c.path, findings)
+					}
+					if HasErrors(findings) != (c.sev == FindingError) {
+						t.Errorf("HasErrors = %v for %v", HasErrors(findings), findings)
+					}
+				})
+			}
+		})
 	}
 }
 
@@ -148,5 +151,40 @@ func TestFindingString(t *testing.T) {
 	b, _ := json.Marshal(f)
 	if string(b) != `{"path":"actor.user.uid","code":"required","message":"required attribute is missing","severity":"error"}` {
 		t.Errorf("JSON = %s", b)
+	}
+}
+
+// TestFindingsNeverQuoteStrings checks that no finding message carries a
+// string value of the event, so findings are safe to log.
+func TestFindingsNeverQuoteStrings(t *testing.T) {
+	const secret = "s3cr3t-value"
+	cases := map[string]func(m map[string]any){
+		"version":   func(m map[string]any) { obj(m, "metadata")["version"] = secret },
+		"datetime":  func(m map[string]any) { m["time_dt"] = secret },
+		"ip":        func(m map[string]any) { obj(m, "src_endpoint")["ip"] = secret },
+		"enum":      func(m map[string]any) { m["activity_id"] = secret },
+		"object":    func(m map[string]any) { m["actor"] = secret },
+		"array":     func(m map[string]any) { m["resources"] = secret },
+		"class_uid": func(m map[string]any) { m["class_uid"] = secret },
+		"boolean":   func(m map[string]any) { obj(m, "api")["request"] = map[string]any{"uid": secret, "flags": secret} },
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			m := validEvent(t)
+			mutate(m)
+			b, _ := json.Marshal(m)
+			findings, err := Validate(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(findings) == 0 {
+				t.Fatal("no finding for the bad value")
+			}
+			for _, f := range findings {
+				if strings.Contains(f.String(), secret) {
+					t.Errorf("finding quotes the event's value: %s", f)
+				}
+			}
+		})
 	}
 }
