@@ -891,7 +891,8 @@ func (c *converter) timestamp(n *node, ch byte) error {
 		}
 		t, err = time.Parse(time.RFC3339Nano, bstr(v))
 		if err != nil {
-			return fmt.Errorf("expected an RFC 3339 time, got %q", v)
+			// The value stays out of the message: errors may be logged.
+			return fmt.Errorf("expected an RFC 3339 time such as 2006-01-02T15:04:05Z or epoch milliseconds, got a string of %d bytes that is neither", len(v))
 		}
 		isTime = true
 	case ch == '-' || (ch >= '0' && ch <= '9'):

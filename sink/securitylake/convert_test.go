@@ -320,3 +320,38 @@ func TestConvertRequiredFields(t *testing.T) {
 	require.NoError(t, fw.Write(rec))
 	require.NoError(t, fw.Close())
 }
+
+// TestConvertErrorsNeverQuoteValues checks that a misfit's error says what
+// is wrong and where, without the record's contents (errors may be logged).
+func TestConvertErrorsNeverQuoteValues(t *testing.T) {
+	mem := checked(t)
+	c, err := newConverter(mem, testSchema())
+	require.NoError(t, err)
+	defer c.release()
+	const secret = "s3cr3t"
+	tests := []struct{ name, in, path, says string }{
+		{"bad time_dt", `{"time_dt":"` + secret + `"}`, "time_dt", "RFC 3339 time such as 2006-01-02T15:04:05Z or epoch milliseconds, got a string of 6 bytes"},
+		{"string for int", `{"time":"` + secret + `"}`, "time", "got string"},
+		{"string for bool", `{"actor":{"session":{"is_mfa":"` + secret + `"}}}`, "actor.session.is_mfa", "got string"},
+		{"string for struct", `{"actor":"` + secret + `"}`, "actor", "got string"},
+		{"bad escape", `{"message":"` + secret + `\x"}`, "message", ""},
+		{"invalid utf8", "{\"message\":\"" + secret + "\xff\"}", "message", ""},
+		{"duplicate key", `{"message":"` + secret + `","message":"` + secret + `"}`, "message", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, bad := convertAll(t, c, tt.in)
+			if rec != nil {
+				rec.Release()
+			}
+			require.Len(t, bad, 1)
+			var fe *FieldError
+			require.ErrorAs(t, bad[0].err, &fe)
+			assert.Equal(t, tt.path, fe.Path)
+			msg := bad[0].err.Error()
+			assert.NotContains(t, msg, secret)
+			assert.Contains(t, msg, "field "+tt.path)
+			assert.Contains(t, msg, tt.says)
+		})
+	}
+}
