@@ -248,11 +248,7 @@ func TestTagSchema(t *testing.T) {
 // the official OCSF 1.1.0 export (the full class, every profile), which
 // ../shared/ocsf holds in this project's checkouts.
 func TestOfficialSchema(t *testing.T) {
-	export, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "ocsf", "schema-1.1.0.json"))
-	require.NoError(t, err)
-	if _, err := os.Stat(export); err != nil {
-		t.Skipf("the official schema export is not present at %s", export)
-	}
+	export := officialExport(t, "1.1.0")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "lake")
 	res := runProg(t, dir, nil, "--schema", export, "--class", "api_activity", "--out-dir", out)

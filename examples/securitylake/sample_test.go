@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lakerelay/lakerelay/ocsf"
 )
 
 var update = flag.Bool("update", false, "regenerate the embedded sample CloudTrail logs under sample/")
@@ -231,4 +233,79 @@ func TestSampleData(t *testing.T) {
 	assert.Len(t, keys(regions), 3)
 	assert.Equal(t, []string{"2026-11-28", "2026-11-29", "2026-11-30"}, keys(days))
 	assert.Greater(t, records, 500)
+}
+
+// officialExport returns the path of the official OCSF schema export of
+// version (../shared/ocsf in this project's checkouts, or the directory
+// LAKERELAY_OCSF_SCHEMA_DIR names) and skips the test when it is absent.
+func officialExport(t *testing.T, version string) string {
+	t.Helper()
+	name := "schema-" + version + ".json"
+	p := filepath.Join("..", "..", "..", "shared", "ocsf", name)
+	if dir := os.Getenv("LAKERELAY_OCSF_SCHEMA_DIR"); dir != "" {
+		p = filepath.Join(dir, name)
+	}
+	p, err := filepath.Abs(p)
+	require.NoError(t, err)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("the official OCSF %s schema export is not present at %s; put %s there or set LAKERELAY_OCSF_SCHEMA_DIR to the directory holding it", version, p, name)
+	}
+	return p
+}
+
+// TestSampleValidatesAsOCSF maps every bundled sample record and checks the
+// events against the built-in OCSF 1.1.0 definitions and, when present, the
+// official 1.1.0 export: no error findings.
+func TestSampleValidatesAsOCSF(t *testing.T) {
+	var records []json.RawMessage
+	require.NoError(t, fs.WalkDir(sampleFS, "sample", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		f, err := sampleFS.Open(p)
+		require.NoError(t, err)
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		require.NoError(t, err)
+		var doc struct{ Records []json.RawMessage }
+		require.NoError(t, json.NewDecoder(zr).Decode(&doc), p)
+		records = append(records, doc.Records...)
+		return nil
+	}))
+	require.Equal(t, sampleRecords(t), len(records))
+	events := make([][]byte, len(records))
+	classes := map[int]int{}
+	for i, rec := range records {
+		ev, err := ocsf.MapCloudTrail(rec)
+		require.NoError(t, err, "sample record %d", i)
+		events[i] = ev
+		var c struct {
+			ClassUID int `json:"class_uid"`
+		}
+		require.NoError(t, json.Unmarshal(ev, &c))
+		classes[c.ClassUID]++
+	}
+	assert.Len(t, classes, 3, "API Activity, Authentication and Account Change: %v", classes)
+
+	check := func(t *testing.T, validate func([]byte) ([]ocsf.Finding, error)) {
+		for i, ev := range events {
+			findings, err := validate(ev)
+			require.NoError(t, err, "event of sample record %d", i)
+			for _, f := range findings {
+				if f.Severity == ocsf.FindingError {
+					t.Errorf("event of sample record %d: %s", i, f)
+				}
+			}
+		}
+	}
+	t.Run("builtin", func(t *testing.T) { check(t, ocsf.Validate) })
+	t.Run("official", func(t *testing.T) {
+		f, err := os.Open(officialExport(t, ocsf.Version))
+		require.NoError(t, err)
+		defer f.Close()
+		s, err := ocsf.LoadSchema(f)
+		require.NoError(t, err)
+		require.Equal(t, ocsf.Version, s.Version())
+		check(t, s.Validate)
+	})
 }
