@@ -15,7 +15,10 @@
 // them under ./securitylake-out/, one directory per OCSF class (each the
 // local equivalent of one custom source: api_activity, authentication,
 // account_change), then prints a table of partitions, files and records and
-// a DuckDB query to read the result.
+// a DuckDB query to read the result. Running it again replaces its previous
+// output: the Parquet files a previous run without flags wrote in those class
+// directories are removed first (said on stderr). Nothing is ever removed
+// under a location given with --out-dir or --source-location.
 //
 // Input:
 //
@@ -360,6 +363,17 @@ func newRunner(ctx context.Context, cfg *config, stdout, stderr io.Writer, sum *
 		if r.class != 0 || r.tagSchema != nil {
 			r.perClass = false
 		}
+		if r.perClass && len(cfg.inputs) == 0 && cfg.queueURL == "" {
+			// The sample run replaces its own previous output, so that
+			// re-running it does not count the sample twice.
+			n, err := removeSampleOutput(defaultOutDir)
+			if err != nil {
+				return nil, fmt.Errorf("replacing the previous sample output in ./%s/: %w", defaultOutDir, err)
+			}
+			if n > 0 {
+				fmt.Fprintf(stderr, "securitylake: replacing the previous sample output in ./%s/ (%d files)\n", defaultOutDir, n)
+			}
+		}
 	default:
 		for _, l := range cfg.locations {
 			cls, loc, routed := strings.Cut(l, "=")
@@ -412,6 +426,72 @@ func newRunner(ctx context.Context, cfg *config, stdout, stderr io.Writer, sum *
 		r.routes[r.class] = rt
 	}
 	return r, nil
+}
+
+// sampleClasses are the classes the CloudTrail mapper emits: the class
+// directories the run without flags writes under defaultOutDir.
+var sampleClasses = []int{ocsf.ClassAPIActivity, ocsf.ClassAuthentication, ocsf.ClassAccountChange}
+
+// removeSampleOutput removes what a previous run without flags wrote under
+// dir: the Parquet objects in the partition layout of its class
+// directories, then the directories left empty. Anything else stays. It
+// returns the number of files removed.
+func removeSampleOutput(dir string) (int, error) {
+	n := 0
+	for _, uid := range sampleClasses {
+		name, err := ocsf.ClassName(uid)
+		if err != nil {
+			return n, err
+		}
+		root := filepath.Join(dir, name)
+		var dirs []string
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && p == root {
+				return fs.SkipDir
+			}
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				dirs = append(dirs, p)
+				return nil
+			}
+			rel, err := filepath.Rel(root, p)
+			if err != nil {
+				return err
+			}
+			if !d.Type().IsRegular() || !isSampleObject(filepath.ToSlash(rel)) {
+				return nil
+			}
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			n++
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		// Deepest first; a directory that still holds something stays.
+		for i := len(dirs) - 1; i >= 0; i-- {
+			if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, fs.ErrExist) && !isNotEmpty(dirs[i]) {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// isSampleObject reports whether rel is region=…/accountId=…/eventDay=…/….parquet.
+func isSampleObject(rel string) bool {
+	parts := strings.Split(rel, "/")
+	return len(parts) == 4 && strings.HasPrefix(parts[0], "region=") && strings.HasPrefix(parts[1], "accountId=") &&
+		strings.HasPrefix(parts[2], "eventDay=") && strings.HasSuffix(parts[3], ".parquet")
+}
+
+func isNotEmpty(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) > 0
 }
 
 func isTagSchema(data []byte) bool {

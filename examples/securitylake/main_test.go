@@ -395,3 +395,54 @@ func TestUnwritableLocationExitsOne(t *testing.T) {
 	assert.Contains(t, res.stderr, "not delivered")
 	assert.NotContains(t, res.stderr, m.SecretKey, "no credentials in the output")
 }
+
+// TestNoFlagsRerunReplacesItsOutput runs the program without flags twice:
+// the second run replaces the first one's files (saying so), so its table
+// and DuckDB count the sample once; files it did not write stay; and a
+// user-given --out-dir is never cleared.
+func TestNoFlagsRerunReplacesItsOutput(t *testing.T) {
+	dir := t.TempDir()
+	want := sampleRecords(t)
+	out := filepath.Join(dir, defaultOutDir)
+	// Files a run without flags does not write.
+	keep := []string{
+		filepath.Join(out, "api_activity", "NOTES.txt"),
+		filepath.Join(out, "api_activity", "region=us-east-1", "mine.parquet"),
+		filepath.Join(out, "other", "region=us-east-1", "accountId=111122223333", "eventDay=20261128", "x.parquet"),
+	}
+	for _, p := range keep {
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte("not the sample's"), 0o644))
+	}
+
+	first := runProg(t, dir, nil)
+	require.Equal(t, 0, first.code, first.stderr)
+	assert.NotContains(t, first.stderr, "replacing the previous sample output")
+	second := runProg(t, dir, nil)
+	require.Equal(t, 0, second.code, second.stderr)
+	assert.Contains(t, second.stderr, "replacing the previous sample output in ./securitylake-out/")
+	assert.Equal(t, first.stdout, second.stdout, "the second run's table equals the first's")
+	assert.Equal(t, first.summary, second.summary)
+	assert.Regexp(t, fmt.Sprintf(`(?m)^total .* %d$`, want), second.stdout, "the table's total counts the sample once")
+
+	total := 0
+	for _, c := range []string{"account_change", "api_activity", "authentication"} {
+		total += duckCount(t, filepath.Join(out, c)+"/region=*/*/*/*.parquet")
+	}
+	assert.Equal(t, want, total, "DuckDB counts the sample once after two runs")
+	for _, p := range keep {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err, "%s was not written by the sample run and stays", p)
+		assert.Equal(t, "not the sample's", string(data))
+	}
+
+	// A user-given --out-dir is never cleared: two runs, two copies.
+	user := filepath.Join(dir, "mine")
+	for range 2 {
+		res := runProg(t, dir, nil, "--out-dir", user, "--class", "api_activity", "--quarantine", filepath.Join(dir, "q.ndjson"))
+		require.Equal(t, 0, res.code, res.stderr)
+		assert.NotContains(t, res.stderr, "replacing")
+	}
+	api := duckCount(t, filepath.Join(out, "api_activity")+"/region=*/*/*/*.parquet")
+	assert.Equal(t, 2*api, duckCount(t, user+"/region=*/*/*/*.parquet"), "both runs' files stay under --out-dir")
+}
