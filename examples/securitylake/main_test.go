@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakerelay/lakerelay/internal/testenv"
+	"github.com/lakerelay/lakerelay/ocsf"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -445,4 +446,113 @@ func TestNoFlagsRerunReplacesItsOutput(t *testing.T) {
 	}
 	api := duckCount(t, filepath.Join(out, "api_activity")+"/region=*/*/*/*.parquet")
 	assert.Equal(t, 2*api, duckCount(t, user+"/region=*/*/*/*.parquet"), "both runs' files stay under --out-dir")
+}
+
+// TestRoleARNWithS3Location writes the sample to an S3 source location with
+// credentials from --role-arn/--external-id: the program calls STS
+// AssumeRole (MinIO's, reached through a proxy that counts the calls) and
+// writes with the role's credentials; when STS refuses, nothing is
+// delivered and the run fails.
+func TestRoleARNWithS3Location(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	client := m.S3(t)
+	const role = "arn:aws:iam::123456789012:role/lakerelay-securitylake"
+
+	t.Run("assumed", func(t *testing.T) {
+		lake := m.NewBucket(t)
+		sts := testenv.NewFaultProxy(t, m.Endpoint)
+		env := append(m.Env(), "AWS_ENDPOINT_URL_STS="+sts.URL())
+		dir := t.TempDir()
+		loc := "s3://" + lake + "/ext/ct-api/1.0/"
+		res := runProg(t, dir, env, "--source-location", loc, "--class", "api_activity",
+			"--role-arn", role, "--external-id", "lakerelay-ext-1", "--quarantine", filepath.Join(dir, "q.ndjson"))
+		require.Equal(t, 0, res.code, res.stderr)
+		assert.GreaterOrEqual(t, sts.Requests(), 1, "the role was assumed through STS")
+		assert.NotContains(t, res.stderr+res.stdout, m.SecretKey, "no credentials in the output")
+
+		local := t.TempDir()
+		n := download(t, client, lake, "ext/ct-api/1.0/", local)
+		assert.Equal(t, num(res.summary["objects"]), n)
+		glob := filepath.Join(local, "ext/ct-api/1.0") + "/**/*.parquet"
+		assert.Equal(t, num(res.summary["records"])-num(res.summary["quarantined"]), duckCount(t, glob))
+		assert.Greater(t, duckCount(t, glob), 0)
+		checkPartitions(t, glob)
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		lake := m.NewBucket(t)
+		sts := testenv.NewFaultProxy(t, m.Endpoint)
+		sts.FailNext(1000, 403, "AccessDenied")
+		env := append(m.Env(), "AWS_ENDPOINT_URL_STS="+sts.URL())
+		dir := t.TempDir()
+		res := runProg(t, dir, env, "--source-location", "s3://"+lake+"/ext/ct-api/", "--class", "api_activity",
+			"--role-arn", role, "--external-id", "lakerelay-ext-1", "--quarantine", filepath.Join(dir, "q.ndjson"))
+		assert.Equal(t, 1, res.code, res.stderr)
+		assert.GreaterOrEqual(t, sts.Requests(), 1)
+		assert.Greater(t, num(res.summary["errors"]), 0)
+		assert.Contains(t, res.stderr, "not delivered")
+		assert.Contains(t, res.stderr, "AssumeRole", "the error names the failed call")
+		assert.Equal(t, 0, download(t, client, lake, "ext/", t.TempDir()), "nothing is written without the role")
+	})
+}
+
+// TestPlainLocationTakesFirstRecordsClass gives one plain S3 location and no
+// --class: the class of the first record decides, and every record of
+// another class is quarantined with the reason.
+func TestPlainLocationTakesFirstRecordsClass(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	client := m.S3(t)
+	lake := m.NewBucket(t)
+
+	// The first record of the sample, as the program reads it.
+	var first string
+	require.NoError(t, fs.WalkDir(sampleFS, "sample", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || first != "" {
+			return err
+		}
+		first = p
+		return nil
+	}))
+	f, err := sampleFS.Open(first)
+	require.NoError(t, err)
+	zr, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	var doc struct{ Records []json.RawMessage }
+	require.NoError(t, json.NewDecoder(zr).Decode(&doc))
+	f.Close()
+	ev, err := ocsf.MapCloudTrail(doc.Records[0])
+	require.NoError(t, err)
+	var cls struct {
+		ClassUID int `json:"class_uid"`
+	}
+	require.NoError(t, json.Unmarshal(ev, &cls))
+
+	dir := t.TempDir()
+	q := filepath.Join(dir, "q.ndjson")
+	res := runProg(t, dir, m.Env(), "--source-location", "s3://"+lake+"/ext/ct/", "--quarantine", q)
+	require.Equal(t, 0, res.code, res.stderr)
+	want := sampleRecords(t)
+	assert.Equal(t, want, num(res.summary["records"]))
+	assert.Greater(t, num(res.summary["quarantined"]), 0, "the sample holds three classes")
+
+	local := t.TempDir()
+	download(t, client, lake, "ext/ct/", local)
+	glob := filepath.Join(local, "ext/ct") + "/**/*.parquet"
+	classes := testenv.DuckDB(t, "SELECT DISTINCT class_uid FROM read_parquet('"+glob+"')")
+	assert.Equal(t, []map[string]any{{"class_uid": json.Number(fmt.Sprint(cls.ClassUID))}}, classes, "the first record's class")
+	written := duckCount(t, glob)
+	assert.Equal(t, want, written+num(res.summary["quarantined"]), "every record is written or quarantined")
+	checkPartitions(t, glob)
+
+	qdata, err := os.ReadFile(q)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(qdata)), "\n")
+	assert.Len(t, lines, num(res.summary["quarantined"]))
+	for _, l := range lines {
+		var v quarantineLine
+		require.NoError(t, json.Unmarshal([]byte(l), &v))
+		assert.Regexp(t, fmt.Sprintf(`class_uid \d+ has no source location \(the location takes class %d\)`, cls.ClassUID), v.Reason)
+		assert.NotContains(t, v.Reason, fmt.Sprintf("class_uid %d ", cls.ClassUID))
+		assert.NotEmpty(t, v.Data, "the record itself is kept")
+	}
 }
