@@ -49,9 +49,11 @@
 // written except for columns inside lists, where arrow-go records min > max
 // for chunks without values and DuckDB then refuses the file ([Lint]
 // reports such files as CodeStatistics).
-// Data pages stay well under [MaxDataPageBytes] uncompressed; a row group
-// is closed at [Options.RowGroupBytes] compressed (at most
-// [MaxRowGroupBytes]).
+// Data pages stay well under [MaxDataPageBytes] uncompressed; no row group
+// exceeds [Options.RowGroupBytes] compressed (at most [MaxRowGroupBytes]):
+// record batches are written in slices, and a row group is closed before a
+// slice would take its estimated compressed size beyond about 80% of the
+// bound (the estimate learns from each closed row group).
 //
 // # Delivery
 //

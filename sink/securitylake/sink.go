@@ -45,8 +45,8 @@ const (
 	MaxDataPageBytes = 1 << 20
 	// MaxRowGroupBytes bounds the compressed size of a row group.
 	MaxRowGroupBytes = 256 << 20
-	// DefaultRowGroupBytes is the compressed size at which the sink starts a
-	// new row group. The row group being written is held in memory.
+	// DefaultRowGroupBytes is the default bound on the compressed size of
+	// a row group. The row group being written is held in memory.
 	DefaultRowGroupBytes = 64 << 20
 	// DefaultChunkBytes is how much JSON input is converted into one Arrow
 	// record batch at a time.
@@ -85,8 +85,11 @@ type Options struct {
 	Allocator memory.Allocator
 	// CompressionLevel is the zstd level; 0 means the codec's default.
 	CompressionLevel int
-	// RowGroupBytes is the compressed size at which a row group is closed;
-	// default DefaultRowGroupBytes, at most MaxRowGroupBytes.
+	// RowGroupBytes bounds the compressed size of each row group (row
+	// groups are filled to about 70-80% of it, by estimate); default
+	// DefaultRowGroupBytes, at most MaxRowGroupBytes. A row group holds at
+	// least one row, so a bound below the schema's fixed cost per row group
+	// (about 64 bytes per column) is exceeded.
 	RowGroupBytes int64
 	// ChunkBytes is how many JSON bytes are converted per Arrow record
 	// batch; default DefaultChunkBytes.
@@ -550,6 +553,13 @@ type object struct {
 	werr    error
 	waited  bool
 	putErr  error
+
+	// Row group sizing (see write).
+	perRow    float64 // estimated compressed bytes per row; 0 until known
+	overhead  float64 // estimated fixed compressed bytes of a row group
+	rgRows    int64   // rows in the open row group
+	rgEst     float64 // estimated compressed size of the open row group
+	closedSum int64   // compressed bytes of the closed row groups
 }
 
 // wait returns the store's result, once it returned.
@@ -562,7 +572,9 @@ func (o *object) wait() error {
 
 func (s *Sink) open(ctx context.Context, key string) (*object, error) {
 	pr, pw := io.Pipe()
-	o := &object{pw: pw, done: make(chan error, 1), where: s.store.Location(key), rgBytes: s.o.RowGroupBytes}
+	o := &object{pw: pw, done: make(chan error, 1), where: s.store.Location(key), rgBytes: s.o.RowGroupBytes,
+		overhead: chunkOverhead * float64(leafColumns(s.o.Schema.Fields()))}
+	o.rgEst = o.overhead
 	go func() {
 		err := s.store.Put(ctx, key, pr, sink.PutOptions{ContentType: "application/vnd.apache.parquet"})
 		pr.CloseWithError(errPutReturned)
@@ -592,17 +604,116 @@ func (w *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+const (
+	// rowGroupFill is the share of rgBytes a row group is filled to by
+	// estimate, leaving room for estimation error.
+	rowGroupFill = 0.8
+	// chunkOverhead estimates the fixed compressed bytes of one column
+	// chunk (page header with statistics, zstd frame, levels).
+	chunkOverhead = 64
+)
+
+// leafColumns is the number of Parquet columns of fields.
+func leafColumns(fields []arrow.Field) int {
+	n := 0
+	for _, f := range fields {
+		typ := f.Type
+		for {
+			l, ok := typ.(arrow.ListLikeType)
+			if !ok {
+				break
+			}
+			typ = l.Elem()
+		}
+		if st, ok := typ.(*arrow.StructType); ok {
+			n += leafColumns(st.Fields())
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// write adds rec to the object, in slices, so that no row group exceeds
+// rgBytes compressed. The compressed size of a row group is known only once
+// it is closed, so it is estimated: a fixed part per column chunk, plus a
+// part per row taken from the Arrow size of the data until a row group has
+// been closed (an overestimate for OCSF, which zstd compresses
+// several-fold), then from the measured size of the last closed row group
+// with a margin; the compressed pages already flushed bound the estimate
+// from below. A row group is closed when the next slice would take it
+// beyond rowGroupFill·rgBytes. A row group holds at least one row, so a
+// RowGroupBytes below the fixed part of the schema yields one-row groups
+// above it.
 func (o *object) write(rec arrow.RecordBatch) error {
-	if err := o.fw.WriteBuffered(rec); err != nil {
-		return o.fail(err)
+	rows := rec.NumRows()
+	if rows == 0 {
+		return nil
 	}
-	if o.fw.RowGroupTotalCompressedBytes() >= o.rgBytes {
-		o.fw.NewBufferedRowGroup()
+	if o.perRow == 0 {
+		o.perRow = max(float64(recordBytes(rec))/float64(rows), 1)
 	}
-	if o.werr != nil {
-		return o.fail(o.werr)
+	budget := rowGroupFill * float64(o.rgBytes)
+	for off := int64(0); off < rows; {
+		if flushed := float64(o.fw.RowGroupTotalCompressedBytes()); flushed > o.rgEst {
+			o.rgEst = flushed
+		}
+		n := int64((budget - o.rgEst) / o.perRow)
+		if n <= 0 && o.rgRows > 0 {
+			o.newRowGroup()
+			continue
+		}
+		n = min(max(n, 1), rows-off) // a row larger than the budget goes alone
+		err := func() error {
+			part := rec.NewSlice(off, off+n)
+			defer part.Release()
+			return o.fw.WriteBuffered(part)
+		}()
+		if err != nil {
+			return o.fail(err)
+		}
+		o.rgRows += n
+		o.rgEst += float64(n) * o.perRow
+		off += n
+		if o.werr != nil {
+			return o.fail(o.werr)
+		}
 	}
 	return nil
+}
+
+// recordBytes is the size of the buffers of rec.
+func recordBytes(rec arrow.RecordBatch) int64 {
+	var n int64
+	for _, c := range rec.Columns() {
+		n += dataBytes(c.Data())
+	}
+	return n
+}
+
+func dataBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataBytes(c)
+	}
+	return n
+}
+
+// newRowGroup closes the open row group and learns the compressed size per
+// row from it.
+func (o *object) newRowGroup() {
+	o.fw.NewBufferedRowGroup()
+	total := o.fw.TotalCompressedBytes() // the closed row groups: the new one is empty
+	if size := float64(total - o.closedSum); size > 0 && o.rgRows > 0 {
+		o.perRow = 1.25 * max(size-o.overhead, size/4) / float64(o.rgRows)
+	}
+	o.closedSum = total
+	o.rgRows, o.rgEst = 0, o.overhead
 }
 
 // fail stops the upload and returns the store's error if it has one (the
