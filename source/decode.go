@@ -81,7 +81,9 @@ const (
 // its own bytes alive, so that memory bounds counted in record bytes (such as
 // batch.Limits.MaxPendingBytes) hold whatever order records are released in.
 func (d *decoder) clone(b []byte) []byte {
-	return append(d.alloc(len(b)), b...)
+	// append to nil allocates without first zeroing what it copies over,
+	// unlike make.
+	return append([]byte(nil), b...)
 }
 
 // alloc returns an empty slice with room for exactly n bytes.
