@@ -24,25 +24,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var binary string
-
-func build(t *testing.T) string {
-	t.Helper()
-	if binary != "" {
-		return binary
-	}
-	dir, err := os.MkdirTemp("", "export-bin-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "export")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	binary = bin
-	return bin
-}
+func build(t *testing.T) string { return testenv.Program(t) }
 
 type result struct {
 	code    int

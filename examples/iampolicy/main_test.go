@@ -16,25 +16,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var binary string
-
-func build(t *testing.T) string {
-	t.Helper()
-	if binary != "" {
-		return binary
-	}
-	dir, err := os.MkdirTemp("", "iampolicy-bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "iampolicy")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	binary = bin
-	return bin
-}
+func build(t *testing.T) string { return testenv.Program(t) }
 
 type result struct {
 	code    int
