@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -40,6 +41,7 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
 
 func run(args []string, stderr io.Writer) int {
+	stderr = &lockedWriter{w: stderr} // progress comes from several goroutines
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	queueURL := fs.String("queue-url", "", "SQS queue of S3 event notifications (required)")
@@ -154,4 +156,17 @@ func loop(ctx context.Context, src lakerelay.Source, b *batch.Batcher, lake *sec
 			r.Settle(err) // not taken: stays redeliverable
 		}
 	}
+}
+
+// lockedWriter serialises writes from the source's workers, the batcher's
+// flushes and the main loop.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
