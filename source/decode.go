@@ -455,16 +455,25 @@ func (d *decoder) nextNDJSON() (decoded, error) {
 	}
 	// An invalid value: the invalid record is the rest of the line it
 	// begins on, and decoding resumes on the next line, so that one broken
-	// line of NDJSON does not take the following lines with it.
+	// line of NDJSON does not take the following lines with it. Whether the
+	// line is too large depends on its length alone, never on how much of
+	// it happened to be buffered, so the outcome is the same for any read
+	// sizes.
+	tooLong := func() (decoded, error) {
+		return d.fail(d.offset(s.start), fmt.Errorf("%w: invalid JSON line longer than %d bytes: %s", lakerelay.ErrTooLarge, d.opts.MaxRecordSize, se.msg))
+	}
 	rel := 0
 	for {
 		if i := bytes.IndexByte(s.buf[s.start+rel:s.end], '\n'); i >= 0 {
 			cut := s.start + rel + i
+			if int64(cut-s.start) > d.opts.MaxRecordSize {
+				return tooLong()
+			}
 			return d.invalid(cut, cut+1, se.msg), nil
 		}
 		rel = s.end - s.start
 		if int64(rel) > d.opts.MaxRecordSize {
-			return d.fail(d.offset(s.start), fmt.Errorf("%w: invalid JSON line longer than %d bytes: %s", lakerelay.ErrTooLarge, d.opts.MaxRecordSize, se.msg))
+			return tooLong()
 		}
 		if err := s.fill(); err != nil {
 			if err != io.EOF {

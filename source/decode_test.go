@@ -224,6 +224,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"line-too-large", []byte("ok\n" + big + "\n"), DecodeOptions{StreamType: Lines, MaxRecordSize: 100}, lakerelay.ErrTooLarge, 3, 1},
 		{"last-line-too-large", []byte("ok\n" + big), DecodeOptions{StreamType: Lines, MaxRecordSize: 100}, lakerelay.ErrTooLarge, 3, 1},
 		{"json-too-large", []byte(`{"a":1}` + "\n" + `{"b":"` + big + `"}`), DecodeOptions{StreamType: NDJSON, MaxRecordSize: 100}, lakerelay.ErrTooLarge, 8, 1},
+		// An invalid line beyond the limit fails its object whether or not
+		// the whole line fits the read buffer (auto mode buffers up to 8×).
+		{"invalid-line-too-large", []byte(`{"a":1}` + "\n{S," + big + "\n{\"b\":2}\n"), DecodeOptions{StreamType: NDJSON, MaxRecordSize: 100}, lakerelay.ErrTooLarge, 8, 1},
+		{"invalid-line-too-large-auto", []byte(`{"a":1}` + "\n{S," + big + "\n{\"b\":2}\n"), DecodeOptions{MaxRecordSize: 100}, lakerelay.ErrTooLarge, 8, 1},
 		{"array-element-too-large", []byte(`[1,"` + big + `"]`), DecodeOptions{MaxRecordSize: 100}, lakerelay.ErrTooLarge, 3, 1},
 		{"records-element-too-large", []byte(`{"Records":[1,"` + big + `"]}`), DecodeOptions{MaxRecordSize: 100}, lakerelay.ErrTooLarge, 14, 1},
 		{"object-too-large", gz(t, strings.Repeat("line\n", 1000)), DecodeOptions{MaxObjectSize: 1000}, lakerelay.ErrTooLarge, 1000, -1},
