@@ -46,9 +46,10 @@
 // or delta encodings, which some engines mishandle and which do not pay off
 // against zstd on OCSF data), zstd on every column chunk, timestamps as
 // TIMESTAMP(MILLIS, UTC): what Athena, Glue and DuckDB read. Statistics are
-// written except for columns inside lists, where arrow-go records min > max
-// for chunks without values and DuckDB then refuses the file ([Lint]
-// reports such files as CodeStatistics).
+// written for every column, including those inside lists (arrow-go before
+// v18.9.0 recorded min > max there for chunks without values, which DuckDB
+// refuses; [Lint] reports such files, written earlier or by other tools, as
+// CodeStatistics).
 // Data pages stay well under [MaxDataPageBytes] uncompressed; no row group
 // exceeds [Options.RowGroupBytes] compressed (at most [MaxRowGroupBytes]):
 // record batches are written in slices, and a row group is closed before a

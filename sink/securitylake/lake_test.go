@@ -277,3 +277,27 @@ func TestTagSchemaWritesReadableParquet(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, rep.Findings)
 }
+
+// TestListStatisticsReadByDuckDB writes columns inside lists, with
+// statistics, for chunks of empty and null lists and for lists with values;
+// DuckDB must read and filter them (older arrow-go wrote min > max there,
+// which DuckDB refused).
+func TestListStatisticsReadByDuckDB(t *testing.T) {
+	dir := t.TempDir()
+	schema := arrow.NewSchema(append(testSchema().Fields(), arrow.Field{Name: "zzz", Nullable: true, Type: arrow.ListOf(arrow.StructOf(
+		arrow.Field{Name: "at_dt", Type: &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}, Nullable: true}))}), nil)
+	s := newDirSink(t, dir, func(o *Options) { o.Schema = schema })
+	events := genEvents(6, 13)
+	for i := range events {
+		list := []string{`[]`, `null`, `[{"at_dt":1764626400000}]`}[i%3]
+		events[i] = []byte(strings.Replace(string(events[i]), "{", `{"zzz":`+list+`,`, 1))
+	}
+	writeAll(t, s, events, 6)
+	g := sqlGlob(dir)
+	stats := testenv.DuckDB(t, "SELECT count(*) AS n FROM parquet_metadata("+g+") WHERE path_in_schema LIKE '%at_dt%' AND stats_null_count IS NOT NULL")
+	assert.NotEqual(t, json.Number("0"), stats[0]["n"], "statistics written for the column inside the list")
+	rows := testenv.DuckDB(t, "SELECT count(*) AS n FROM read_parquet("+g+"), unnest(zzz) AS u(e) WHERE e.at_dt >= TIMESTAMPTZ '2025-12-01 00:00:00+00'")
+	assert.Equal(t, json.Number("2"), rows[0]["n"])
+	empty := testenv.DuckDB(t, "SELECT count(*) AS n FROM read_parquet("+g+") WHERE zzz IS NULL OR len(zzz) = 0")
+	assert.Equal(t, json.Number("4"), empty[0]["n"])
+}

@@ -206,14 +206,12 @@ func New(store sink.Store, location string, opts ...func(*Options)) (*Sink, erro
 		pqarrow.WithCoerceTimestamps(arrow.Millisecond),
 		pqarrow.WithTruncatedTimestamps(true),
 	)
-	if s.props, err = writerProperties(o.Schema, o.Allocator, o.CompressionLevel, s.aprops); err != nil {
-		return nil, err
-	}
+	s.props = writerProperties(o.Allocator, o.CompressionLevel)
 	return s, nil
 }
 
 // writerProperties are the Parquet settings of the sink's objects.
-func writerProperties(schema *arrow.Schema, mem memory.Allocator, level int, aprops pqarrow.ArrowWriterProperties) (*parquet.WriterProperties, error) {
+func writerProperties(mem memory.Allocator, level int) *parquet.WriterProperties {
 	props := []parquet.WriterProperty{
 		parquet.WithAllocator(mem),
 		parquet.WithCompression(compress.Codecs.Zstd),
@@ -227,19 +225,7 @@ func writerProperties(schema *arrow.Schema, mem memory.Allocator, level int, apr
 		parquet.WithVersion(parquet.V2_6),
 		parquet.WithCreatedBy("lakerelay securitylake"),
 	}
-	// No statistics for columns inside lists: for a chunk whose values
-	// are all null there, the writer records min > max sentinels, which
-	// DuckDB rejects ("Could not convert Timestamp(MS) to Timestamp(US)").
-	pq, err := pqarrow.ToParquet(schema, parquet.NewWriterProperties(props...), aprops)
-	if err != nil {
-		return nil, fmt.Errorf("securitylake: schema: %w", err)
-	}
-	for i := 0; i < pq.NumColumns(); i++ {
-		if col := pq.Column(i); col.MaxRepetitionLevel() > 0 {
-			props = append(props, parquet.WithStatsPath(col.ColumnPath(), false))
-		}
-	}
-	return parquet.NewWriterProperties(props...), nil
+	return parquet.NewWriterProperties(props...)
 }
 
 func compressionLevel(l int) int {
