@@ -5,7 +5,7 @@
 // The pieces:
 //
 //   - [Store]: the small seam every destination implements. [S3Store]
-//     (streaming multipart uploads through feature/s3/manager, canned ACL,
+//     (streaming multipart uploads through feature/s3/transfermanager, canned ACL,
 //     SSE-S3 / SSE-KMS, storage class, tags, expected bucket owner, retries
 //     with backoff) and [DirStore] (atomic temp-file-and-rename writes) pass
 //     the same conformance suite.

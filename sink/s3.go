@@ -12,7 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -27,6 +28,7 @@ type S3API interface {
 	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 	ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
@@ -48,6 +50,8 @@ const (
 	// DefaultMaxBackoff caps the exponential backoff (with jitter) between
 	// attempts.
 	DefaultMaxBackoff = 20 * time.Second
+	// MinPartSize is the smallest multipart part size S3 accepts.
+	MinPartSize = 5 << 20
 )
 
 // S3Options configure an [S3Store]. The zero value means defaults.
@@ -69,7 +73,7 @@ type S3Options struct {
 	// ExpectedBucketOwner is the 12-digit account id that must own the
 	// bucket; S3 rejects requests to a bucket owned by anyone else.
 	ExpectedBucketOwner string
-	// PartSize is the multipart part size, at least 5 MiB; default
+	// PartSize is the multipart part size, at least [MinPartSize]; default
 	// [DefaultPartSize].
 	PartSize int64
 	// Concurrency is the number of parts uploaded in parallel per Put;
@@ -109,8 +113,8 @@ func (o *S3Options) Validate() error {
 	if o.ExpectedBucketOwner != "" && (len(o.ExpectedBucketOwner) != 12 || strings.Trim(o.ExpectedBucketOwner, "0123456789") != "") {
 		errs = append(errs, fmt.Errorf("sink: s3 options: ExpectedBucketOwner %q: want a 12-digit account id", o.ExpectedBucketOwner))
 	}
-	if o.PartSize != 0 && o.PartSize < manager.MinUploadPartSize {
-		errs = append(errs, fmt.Errorf("sink: s3 options: PartSize %d: at least %d", o.PartSize, manager.MinUploadPartSize))
+	if o.PartSize != 0 && o.PartSize < MinPartSize {
+		errs = append(errs, fmt.Errorf("sink: s3 options: PartSize %d: at least %d", o.PartSize, MinPartSize))
 	}
 	if o.Concurrency < 0 || o.MaxAttempts < 0 || o.MaxBackoff < 0 {
 		errs = append(errs, errors.New("sink: s3 options: Concurrency, MaxAttempts and MaxBackoff must not be negative"))
@@ -142,7 +146,7 @@ type S3Store struct {
 	bucket   string
 	o        S3Options
 	tagging  *string
-	uploader *manager.Uploader //lint:ignore SA1019 feature/s3/manager is the uploader this module pins; transfermanager is not a dependency
+	uploader *transfermanager.Client
 }
 
 var _ Store = (*S3Store)(nil)
@@ -188,11 +192,13 @@ func NewS3(client S3API, bucket string, opts ...func(*S3Options)) (*S3Store, err
 		}
 		s.tagging = aws.String(v.Encode())
 	}
-	//lint:ignore SA1019 see the uploader field
-	s.uploader = manager.NewUploader(client, func(u *manager.Uploader) {
-		u.PartSize = o.PartSize
+	s.uploader = transfermanager.New(retrying{client, s.retryOptions}, func(u *transfermanager.Options) {
+		u.PartSizeBytes = o.PartSize
+		u.MultipartUploadThreshold = o.PartSize
 		u.Concurrency = o.Concurrency
-		u.ClientOptions = append(u.ClientOptions, s.retryOptions)
+		// Aborting a failed multipart upload gets a fresh context, so that
+		// an upload cancelled with ctx leaves no parts behind.
+		u.FailTimeout = 30 * time.Second
 	})
 	return s, nil
 }
@@ -234,18 +240,18 @@ func (s *S3Store) Put(ctx context.Context, key string, body io.Reader, po PutOpt
 	if err := checkObjectKey(key); err != nil {
 		return &StoreError{Op: "put", Location: s.Location(key), Bucket: s.bucket, Key: key, Err: lakerelay.Permanent(err)}
 	}
-	in := &s3.PutObjectInput{
+	in := &transfermanager.UploadObjectInput{
 		Bucket:               aws.String(s.bucket),
 		Key:                  aws.String(key),
 		Body:                 body,
-		ACL:                  s.o.ACL,
-		ServerSideEncryption: s.o.SSE,
-		StorageClass:         s.o.StorageClass,
+		ACL:                  tmtypes.ObjectCannedACL(s.o.ACL),
+		ServerSideEncryption: tmtypes.ServerSideEncryption(s.o.SSE),
+		StorageClass:         tmtypes.StorageClass(s.o.StorageClass),
 		Tagging:              s.tagging,
 		ExpectedBucketOwner:  s.owner(),
 	}
 	if s.o.SSEKMSKeyID != "" {
-		in.SSEKMSKeyId = aws.String(s.o.SSEKMSKeyID)
+		in.SSEKMSKeyID = aws.String(s.o.SSEKMSKeyID)
 	}
 	if po.ContentType != "" {
 		in.ContentType = aws.String(po.ContentType)
@@ -253,29 +259,37 @@ func (s *S3Store) Put(ctx context.Context, key string, body io.Reader, po PutOpt
 	if po.ContentEncoding != "" {
 		in.ContentEncoding = aws.String(po.ContentEncoding)
 	}
-	//lint:ignore SA1019 see the uploader field
-	if _, err := s.uploader.Upload(ctx, in); err != nil {
-		s.abortCancelled(ctx, key, err)
+	if _, err := s.uploader.UploadObject(ctx, in); err != nil {
 		return s.err("put", key, err)
 	}
 	return nil
 }
 
-// abortCancelled aborts a multipart upload that failed because ctx ended:
-// the uploader's own abort request used the ended ctx and never went out.
-func (s *S3Store) abortCancelled(ctx context.Context, key string, err error) {
-	var mu manager.MultiUploadFailure
-	if ctx.Err() == nil || !errors.As(err, &mu) || mu.UploadID() == "" {
-		return
-	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	_, _ = s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
-		Bucket:              aws.String(s.bucket),
-		Key:                 aws.String(key),
-		UploadId:            aws.String(mu.UploadID()),
-		ExpectedBucketOwner: s.owner(),
-	}, s.retryOptions)
+// retrying is the client the uploader calls: every request with the store's
+// retry settings.
+type retrying struct {
+	S3API
+	opt func(*s3.Options)
+}
+
+func (r retrying) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	return r.S3API.PutObject(ctx, in, append(o, r.opt)...)
+}
+
+func (r retrying) UploadPart(ctx context.Context, in *s3.UploadPartInput, o ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
+	return r.S3API.UploadPart(ctx, in, append(o, r.opt)...)
+}
+
+func (r retrying) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, o ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {
+	return r.S3API.CreateMultipartUpload(ctx, in, append(o, r.opt)...)
+}
+
+func (r retrying) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, o ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
+	return r.S3API.CompleteMultipartUpload(ctx, in, append(o, r.opt)...)
+}
+
+func (r retrying) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, o ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
+	return r.S3API.AbortMultipartUpload(ctx, in, append(o, r.opt)...)
 }
 
 // Get opens the object under key.
