@@ -53,6 +53,7 @@ func pump(t *testing.T, s *Sink, b *batch.Batcher, a *acks, q *quarantineLog, ev
 }
 
 func TestBatcherAcksAfterStore(t *testing.T) {
+	t.Parallel() // among the slowest under the race detector: overlap them
 	m := testenv.StartMinIO(t)
 	bucket := m.NewBucket(t)
 	store, err := sink.NewS3(m.S3(t), bucket)
@@ -77,6 +78,7 @@ func TestBatcherAcksAfterStore(t *testing.T) {
 }
 
 func TestBatcherNacksWhenStoreFails(t *testing.T) {
+	t.Parallel() // among the slowest under the race detector: overlap them
 	tests := []struct {
 		name      string
 		store     func(t *testing.T) (sink.Store, string)

@@ -141,6 +141,7 @@ func newDirSink(t *testing.T, dir string, opts ...func(*Options)) *Sink {
 }
 
 func TestWriteDirReadByDuckDB(t *testing.T) {
+	t.Parallel() // among the slowest under the race detector: overlap them
 	for _, tt := range []struct {
 		name   string
 		schema func(t *testing.T) *arrow.Schema
@@ -188,6 +189,7 @@ func maxPageSizes(dir string) (pageStats, error) {
 }
 
 func TestWriteMinIOReadByDuckDB(t *testing.T) {
+	t.Parallel() // among the slowest under the race detector: overlap them
 	m := testenv.StartMinIO(t)
 	client := m.S3(t)
 	bucket := m.NewBucket(t)

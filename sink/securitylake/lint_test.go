@@ -47,6 +47,7 @@ func parquetFile(t *testing.T, schema *arrow.Schema, props *parquet.WriterProper
 }
 
 func TestLintCleanLocation(t *testing.T) {
+	t.Parallel() // among the slowest under the race detector: overlap them
 	dir := t.TempDir()
 	s := newDirSink(t, dir)
 	events := genEvents(scaled(500), 21)
