@@ -1,19 +1,11 @@
 package sink
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"net"
-	"net/http"
-
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/awserr"
 )
 
 // Problem is the kind of failure behind a store error, as far as it can be
@@ -39,12 +31,16 @@ const (
 	ProblemThrottled
 	// ProblemNotFound: the object does not exist.
 	ProblemNotFound
+	// ProblemWrongRegion: the bucket is in another region than the one
+	// the request was signed for or sent to.
+	ProblemWrongRegion
 )
 
-var problemNames = [...]string{"other", "no-bucket", "access-denied", "bad-credentials", "unreachable", "throttled", "not-found"}
+var problemNames = [...]string{"other", "no-bucket", "access-denied", "bad-credentials", "unreachable", "throttled", "not-found", "wrong-region"}
 
 // String returns a short name: "no-bucket", "access-denied",
-// "bad-credentials", "unreachable", "throttled", "not-found" or "other".
+// "bad-credentials", "unreachable", "throttled", "not-found",
+// "wrong-region" or "other".
 func (p Problem) String() string {
 	if p < 0 || int(p) >= len(problemNames) {
 		return fmt.Sprintf("Problem(%d)", int(p))
@@ -52,8 +48,9 @@ func (p Problem) String() string {
 	return problemNames[p]
 }
 
-// ProblemOf tells what kind of failure err is, looking at the S3 error code,
-// the HTTP status and the transport error it wraps.
+// ProblemOf tells what kind of failure err is, from the S3 error code, the
+// HTTP status and the transport error it wraps (classified once for the
+// whole module by internal/awserr).
 func ProblemOf(err error) Problem {
 	if err == nil {
 		return ProblemOther
@@ -61,56 +58,41 @@ func ProblemOf(err error) Problem {
 	if errors.Is(err, ErrNotFound) {
 		return ProblemNotFound
 	}
-	// Credentials that could not even be retrieved (no provider, a failed
-	// AssumeRole) never reach S3; the signer reports them.
-	var sge *v4.SigningError
-	if errors.As(err, &sge) {
-		return ProblemCredentials
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "NoSuchBucket":
+	in := awserr.Classify(err)
+	switch in.Class {
+	case awserr.NotFound:
+		if in.Code == "NoSuchBucket" {
 			return ProblemNoBucket
-		case "AccessDenied", "AllAccessDisabled", "AccountProblem", "KMS.AccessDeniedException", "KMS.DisabledException", "KMS.NotFoundException":
-			return ProblemAccessDenied
-		case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "InvalidClientTokenId", "AuthorizationHeaderMalformed", "CredentialsNotSupported", "MissingSecurityHeader":
-			return ProblemCredentials
-		case "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests", "RequestThrottled", "ServiceUnavailable", "InternalError":
-			return ProblemThrottled
-		case "NoSuchKey", "NotFound":
-			return ProblemNotFound
 		}
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		switch code := re.HTTPStatusCode(); {
-		case code == http.StatusForbidden:
-			return ProblemAccessDenied
-		case code == http.StatusUnauthorized:
-			return ProblemCredentials
-		case code == http.StatusTooManyRequests || code >= 500:
-			return ProblemThrottled
-		}
-	}
-	var se *smithyhttp.RequestSendError
-	var ne net.Error
-	var oe *net.OpError
-	var de *net.DNSError
-	if errors.As(err, &se) || errors.As(err, &oe) || errors.As(err, &de) || (errors.As(err, &ne) && !errors.Is(err, context.Canceled)) {
-		return ProblemUnreachable
-	}
-	if errors.Is(err, fs.ErrPermission) {
+		return ProblemNotFound
+	case awserr.PermissionDenied:
 		return ProblemAccessDenied
+	case awserr.Unauthenticated:
+		return ProblemCredentials
+	case awserr.Throttled:
+		return ProblemThrottled
+	case awserr.Unavailable:
+		if in.Status == 0 {
+			return ProblemUnreachable
+		}
+		return ProblemThrottled
+	case awserr.WrongRegion:
+		return ProblemWrongRegion
 	}
 	return ProblemOther
 }
 
-// classify marks err permanent when retrying cannot help.
+// classify marks err permanent when retrying cannot help: a missing bucket,
+// a denied request, credentials that were rejected (expired session
+// credentials are not: the SDK's provider refreshes them), a wrong region.
 func classify(err error) error {
 	switch ProblemOf(err) {
-	case ProblemNoBucket, ProblemAccessDenied, ProblemCredentials:
+	case ProblemNoBucket, ProblemAccessDenied, ProblemWrongRegion:
 		return lakerelay.Permanent(err)
+	case ProblemCredentials:
+		if !awserr.Classify(err).Retryable {
+			return lakerelay.Permanent(err)
+		}
 	case ProblemNotFound:
 		if !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("%w: %w", ErrNotFound, err)

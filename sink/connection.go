@@ -88,6 +88,8 @@ func hint(p Problem, store Store) string {
 			"their expiry, the clock, and for --role-arn the role ARN, its trust policy and the external id"
 	case ProblemUnreachable:
 		return "the endpoint cannot be reached: check the region, AWS_ENDPOINT_URL_S3, DNS, proxy settings and the network path (VPC endpoint, firewall)"
+	case ProblemWrongRegion:
+		return "the bucket is in another region: set the region (AWS_REGION or --region) to the bucket's region"
 	case ProblemThrottled:
 		return "the store kept throttling or failing (503 SlowDown / 5xx) through all retries: try again later, lower the write rate, or spread keys over more prefixes"
 	}
