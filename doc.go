@@ -10,7 +10,9 @@
 //   - [Record]: one event as bytes, with its [Origin] and an [AckFunc];
 //   - [Source] and [Sink]: the two seams a pipeline is built from;
 //   - the common errors ([ErrClosed], [ErrInvalidRecord], [ErrTooLarge]) and
-//     [Permanent], which marks an error that retrying cannot fix.
+//     [Permanent], which marks an error that retrying cannot fix;
+//   - [Finding] and [Severity]: what every validator (OCSF events, IAM
+//     policies, Security Lake locations) reports, and [HasErrors].
 //
 // The packages:
 //
@@ -34,4 +36,16 @@
 //
 // Duplicates are possible (a crash after the store but before the delete);
 // losses are not.
+//
+// # Options
+//
+// Every constructor follows one rule. Required values are positional
+// arguments (a client, a bucket, a queue URL). Everything else is in an
+// exported Options struct set through func(*Options) arguments, validated
+// once by the constructor, all problems joined in one error naming the
+// fields. In an Options struct the zero value of a field means its default,
+// stated in the field's doc and exported as a Default… constant; where zero
+// is itself a meaningful setting (no retries, no limit), the field is a
+// pointer or the setting is a named constant, so that leaving a field unset
+// never silently means "zero".
 package lakerelay

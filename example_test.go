@@ -33,3 +33,20 @@ func ExampleRecord_Settle() {
 	// nack: store unavailable
 	// s3://logs/AWSLogs/1.json.gz#0
 }
+
+// Validators (ocsf.Validate, iamcheck, securitylake.Lint) all return
+// findings of this one shape.
+func ExampleHasErrors() {
+	findings := []lakerelay.Finding{
+		{Path: "metadata.version", Code: "version", Severity: lakerelay.SeverityWarning, Message: "another OCSF version"},
+		{Path: "class_uid", Code: "required", Severity: lakerelay.SeverityError, Message: "class_uid is required"},
+	}
+	for _, f := range findings {
+		fmt.Println(f)
+	}
+	fmt.Println(lakerelay.HasErrors(findings))
+	// Output:
+	// warning metadata.version: version: another OCSF version
+	// error class_uid: required: class_uid is required
+	// true
+}

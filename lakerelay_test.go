@@ -2,6 +2,7 @@ package lakerelay_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -80,4 +81,28 @@ func TestSinkFunc(t *testing.T) {
 	})
 	require.NoError(t, s.WriteBatch(context.Background(), "p", make([]lakerelay.Record, 3)))
 	require.Equal(t, 3, n)
+}
+
+func TestFinding(t *testing.T) {
+	f := lakerelay.Finding{Path: "actor.user.uid", Code: "required", Message: "required attribute is missing", Severity: lakerelay.SeverityError}
+	require.Equal(t, "error actor.user.uid: required: required attribute is missing", f.String())
+	b, err := json.Marshal(f)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"path":"actor.user.uid","code":"required","severity":"error","message":"required attribute is missing"}`, string(b))
+	require.Equal(t, "warning (document): version: v", lakerelay.Finding{Code: "version", Severity: lakerelay.SeverityWarning, Message: "v"}.String())
+
+	for _, tt := range []struct {
+		sevs []lakerelay.Severity
+		want bool
+	}{
+		{nil, false},
+		{[]lakerelay.Severity{lakerelay.SeverityWarning, lakerelay.SeveritySuggestion, lakerelay.SeveritySecurityWarning}, false},
+		{[]lakerelay.Severity{lakerelay.SeverityWarning, lakerelay.SeverityError}, true},
+	} {
+		var fs []lakerelay.Finding
+		for _, s := range tt.sevs {
+			fs = append(fs, lakerelay.Finding{Severity: s})
+		}
+		require.Equal(t, tt.want, lakerelay.HasErrors(fs), "%v", tt.sevs)
+	}
 }

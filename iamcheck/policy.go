@@ -114,38 +114,23 @@ type Condition struct {
 	lkey string
 }
 
-// Finding is a problem found in a policy. Findings are not errors: a policy
-// with findings still parses and evaluates.
-type Finding struct {
-	Severity Severity `json:"severity"`
-	// Code is a stable kebab-case identifier, for example "missing-version".
-	Code string `json:"code"`
-	// Path is the JSON path of the element, for example
-	// "Statement[1].Condition.StringEquals"; "" for the whole document.
-	Path    string `json:"path"`
-	Message string `json:"message"`
-}
+// Finding is a problem found in a policy: Path is the JSON path of the
+// element ("Statement[1].Condition.StringEquals"; "" for the whole
+// document), Code a stable kebab-case identifier ("missing-version").
+// Findings are not errors: a policy with findings still parses and
+// evaluates. Use [lakerelay.HasErrors].
+type Finding = lakerelay.Finding
 
 // Severity of a finding, modelled on IAM Access Analyzer's finding types.
-type Severity string
+type Severity = lakerelay.Severity
 
 // Severities, from most to least serious.
 const (
-	SeverityError           Severity = "error"
-	SeveritySecurityWarning Severity = "security_warning"
-	SeverityWarning         Severity = "warning"
-	SeveritySuggestion      Severity = "suggestion"
+	SeverityError           = lakerelay.SeverityError
+	SeveritySecurityWarning = lakerelay.SeveritySecurityWarning
+	SeverityWarning         = lakerelay.SeverityWarning
+	SeveritySuggestion      = lakerelay.SeveritySuggestion
 )
-
-// HasErrors reports whether any finding has SeverityError.
-func HasErrors(fs []Finding) bool {
-	for _, f := range fs {
-		if f.Severity == SeverityError {
-			return true
-		}
-	}
-	return false
-}
 
 type parser struct {
 	findings []Finding

@@ -194,7 +194,7 @@ func TestMapCloudTrailOfficialSchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, f := range findings {
-				if f.Severity == FindingError {
+				if f.Severity == lakerelay.SeverityError {
 					t.Errorf("official %s: %s", Version, f)
 				} else {
 					t.Logf("official %s: %s", Version, f)
@@ -241,7 +241,7 @@ func TestMapCloudTrailMinimal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if HasErrors(findings) {
+	if lakerelay.HasErrors(findings) {
 		t.Errorf("minimal record maps to an invalid event: %v", findings)
 	}
 	if !bytes.Contains(out, []byte(`"unmapped":{"someFutureField":{"a":1}}`)) {

@@ -74,7 +74,7 @@ func FuzzValidate(f *testing.F) {
 				t.Fatalf("Validate accepted %q, which is not a JSON object", data)
 			}
 			for _, fd := range findings {
-				if fd.Code == "" || fd.Message == "" || (fd.Severity != FindingError && fd.Severity != FindingWarning) {
+				if fd.Code == "" || fd.Message == "" || (fd.Severity != lakerelay.SeverityError && fd.Severity != lakerelay.SeverityWarning) {
 					t.Fatalf("malformed finding %+v", fd)
 				}
 			}
@@ -104,7 +104,7 @@ func FuzzMapCloudTrail(f *testing.F) {
 			t.Fatalf("output does not validate: %v", err)
 		}
 		for _, fd := range findings {
-			if fd.Severity == FindingError {
+			if fd.Severity == lakerelay.SeverityError {
 				t.Errorf("mapped event does not conform: %s\ninput %s\noutput %s", fd, data, out)
 			}
 		}

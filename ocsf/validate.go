@@ -15,34 +15,6 @@ import (
 	"github.com/lakerelay/lakerelay"
 )
 
-// Severity says how bad a [Finding] is.
-type Severity int
-
-// Finding severities.
-const (
-	// FindingError marks an event that does not conform to the schema.
-	FindingError Severity = iota + 1
-	// FindingWarning marks something conforming readers may still trip on:
-	// an attribute the schema does not define (writers move it to the
-	// unmapped column), a deprecated attribute, a value that does not match
-	// its type's format.
-	FindingWarning
-)
-
-// String returns "error" or "warning".
-func (s Severity) String() string {
-	switch s {
-	case FindingError:
-		return "error"
-	case FindingWarning:
-		return "warning"
-	}
-	return "severity(" + strconv.Itoa(int(s)) + ")"
-}
-
-// MarshalText writes the severity as its name.
-func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
 // Finding codes.
 const (
 	CodeRequired         = "required"          // a required attribute is missing (or null)
@@ -59,33 +31,13 @@ const (
 )
 
 // Finding is one problem of an event. Path locates it ("actor.user.uid",
-// "resources[0].type"; empty for the event as a whole). Messages never quote
-// string values of the event, so findings are safe to log.
-type Finding struct {
-	Path     string   `json:"path"`
-	Code     string   `json:"code"`
-	Message  string   `json:"message"`
-	Severity Severity `json:"severity"`
-}
-
-// String formats the finding as "error actor.user.uid: required: ...".
-func (f Finding) String() string {
-	path := f.Path
-	if path == "" {
-		path = "(event)"
-	}
-	return f.Severity.String() + " " + path + ": " + f.Code + ": " + f.Message
-}
-
-// HasErrors reports whether any finding has severity [FindingError].
-func HasErrors(findings []Finding) bool {
-	for _, f := range findings {
-		if f.Severity == FindingError {
-			return true
-		}
-	}
-	return false
-}
+// "resources[0].type"; empty for the event as a whole); the codes are the
+// Code constants above. Severities: [lakerelay.SeverityError] for an event
+// that does not conform to the schema, [lakerelay.SeverityWarning] for what
+// conforming readers may still trip on (an attribute the schema does not
+// define, which writers move to unmapped; a deprecated attribute; a value
+// that does not match its type's format). Use [lakerelay.HasErrors].
+type Finding = lakerelay.Finding
 
 // Validate checks one raw JSON event against its class (taken from
 // class_uid) in the built-in [Version] definitions. See [Schema.Validate].
@@ -133,24 +85,24 @@ type validator struct {
 	findings []Finding
 }
 
-func (v *validator) add(sev Severity, path, code, format string, args ...any) {
+func (v *validator) add(sev lakerelay.Severity, path, code, format string, args ...any) {
 	v.findings = append(v.findings, Finding{Path: path, Code: code, Message: fmt.Sprintf(format, args...), Severity: sev})
 }
 
 func (v *validator) run(obj map[string]any) {
 	raw, present := obj["class_uid"]
 	if !present || raw == nil {
-		v.add(FindingError, "class_uid", CodeRequired, "class_uid is required to know the event's class")
+		v.add(lakerelay.SeverityError, "class_uid", CodeRequired, "class_uid is required to know the event's class")
 		return
 	}
 	classUID, ok := asInt(raw)
 	if !ok {
-		v.add(FindingError, "class_uid", CodeType, "class_uid must be an integer, got %s", describe(raw))
+		v.add(lakerelay.SeverityError, "class_uid", CodeType, "class_uid must be an integer, got %s", describe(raw))
 		return
 	}
 	c, ok := v.s.byUID[int(classUID)]
 	if !ok || classUID != int64(int(classUID)) {
-		v.add(FindingError, "class_uid", CodeUnknownClass, "class %d is not defined in OCSF %s", classUID, v.s.version)
+		v.add(lakerelay.SeverityError, "class_uid", CodeUnknownClass, "class %d is not defined in OCSF %s", classUID, v.s.version)
 		return
 	}
 	if md, ok := obj["metadata"].(map[string]any); ok {
@@ -162,18 +114,18 @@ func (v *validator) run(obj map[string]any) {
 			}
 		}
 		if ver, ok := md["version"].(string); ok && ver != v.s.version {
-			v.add(FindingWarning, "metadata.version", CodeVersion, "the event declares another OCSF version than %s, the one it is checked against", v.s.version)
+			v.add(lakerelay.SeverityWarning, "metadata.version", CodeVersion, "the event declares another OCSF version than %s, the one it is checked against", v.s.version)
 		}
 	}
 	v.object("", c.attrs, c.byName, c.atLeastOne, c.justOne, obj, true)
 
 	// uid consistency
 	if cat, ok := asInt(obj["category_uid"]); ok && cat != classUID/1000 {
-		v.add(FindingError, "category_uid", CodeUIDMismatch, "category_uid %d does not match class_uid %d (want %d)", cat, classUID, classUID/1000)
+		v.add(lakerelay.SeverityError, "category_uid", CodeUIDMismatch, "category_uid %d does not match class_uid %d (want %d)", cat, classUID, classUID/1000)
 	}
 	act, okAct := asInt(obj["activity_id"])
 	if typ, ok := asInt(obj["type_uid"]); ok && okAct && typ != classUID*100+act {
-		v.add(FindingError, "type_uid", CodeUIDMismatch, "type_uid %d is not class_uid*100 + activity_id = %d", typ, classUID*100+act)
+		v.add(lakerelay.SeverityError, "type_uid", CodeUIDMismatch, "type_uid %d is not class_uid*100 + activity_id = %d", typ, classUID*100+act)
 	}
 }
 
@@ -186,12 +138,12 @@ func (v *validator) object(path string, attrs []*attrDef, byName map[string]*att
 		p := join(path, a.name)
 		if !present || val == nil {
 			if a.req == required && (a.profile == "" || v.profiles[a.profile]) && !a.deprecated {
-				v.add(FindingError, p, CodeRequired, "required attribute is missing")
+				v.add(lakerelay.SeverityError, p, CodeRequired, "required attribute is missing")
 			}
 			continue
 		}
 		if a.deprecated {
-			v.add(FindingWarning, p, CodeDeprecated, "attribute is deprecated in OCSF %s", v.s.version)
+			v.add(lakerelay.SeverityWarning, p, CodeDeprecated, "attribute is deprecated in OCSF %s", v.s.version)
 		}
 		v.value(p, a, val, root && uidAttrs[a.name])
 	}
@@ -203,14 +155,14 @@ func (v *validator) object(path string, attrs []*attrDef, byName map[string]*att
 	}
 	sort.Strings(extra)
 	for _, k := range extra {
-		v.add(FindingWarning, join(path, k), CodeUnknownAttribute, "attribute not defined here in OCSF %s; writers move it to unmapped", v.s.version)
+		v.add(lakerelay.SeverityWarning, join(path, k), CodeUnknownAttribute, "attribute not defined here in OCSF %s; writers move it to unmapped", v.s.version)
 	}
 	if len(atLeastOne) > 0 && countPresent(obj, atLeastOne) == 0 {
-		v.add(FindingError, path, CodeAtLeastOne, "at least one of %s is required", strings.Join(atLeastOne, ", "))
+		v.add(lakerelay.SeverityError, path, CodeAtLeastOne, "at least one of %s is required", strings.Join(atLeastOne, ", "))
 	}
 	if len(justOne) > 0 {
 		if n := countPresent(obj, justOne); n != 1 {
-			v.add(FindingError, path, CodeJustOne, "exactly one of %s is required, found %d", strings.Join(justOne, ", "), n)
+			v.add(lakerelay.SeverityError, path, CodeJustOne, "exactly one of %s is required, found %d", strings.Join(justOne, ", "), n)
 		}
 	}
 }
@@ -229,7 +181,7 @@ func (v *validator) value(path string, a *attrDef, val any, skipEnum bool) {
 	if a.isArray {
 		arr, ok := val.([]any)
 		if !ok {
-			v.add(FindingError, path, CodeType, "must be an array, got %s", describe(val))
+			v.add(lakerelay.SeverityError, path, CodeType, "must be an array, got %s", describe(val))
 			return
 		}
 		for i, e := range arr {
@@ -247,7 +199,7 @@ func (v *validator) element(path string, a *attrDef, val any, skipEnum bool) {
 	if a.isObject {
 		obj, ok := val.(map[string]any)
 		if !ok {
-			v.add(FindingError, path, CodeType, "must be an object (%s), got %s", a.typ, describe(val))
+			v.add(lakerelay.SeverityError, path, CodeType, "must be an object (%s), got %s", a.typ, describe(val))
 			return
 		}
 		o := v.s.objects[a.typ]
@@ -263,7 +215,7 @@ func (v *validator) element(path string, a *attrDef, val any, skipEnum bool) {
 	if a.enum != nil && !skipEnum {
 		key, ok := enumKey(val)
 		if _, in := a.enum[key]; !ok || !in {
-			v.add(FindingError, path, CodeEnum, "%s is not one of the defined values (%s)", describe(val), enumList(a.enum))
+			v.add(lakerelay.SeverityError, path, CodeEnum, "%s is not one of the defined values (%s)", describe(val), enumList(a.enum))
 		}
 	}
 }
@@ -279,30 +231,30 @@ func (v *validator) scalar(path, typ string, val any) bool {
 	switch base {
 	case tBoolean:
 		if _, ok := val.(bool); !ok {
-			v.add(FindingError, path, CodeType, "must be a boolean (%s), got %s", typ, describe(val))
+			v.add(lakerelay.SeverityError, path, CodeType, "must be a boolean (%s), got %s", typ, describe(val))
 			return false
 		}
 	case tInteger, tLong:
 		n, ok := asInt(val)
 		if !ok {
-			v.add(FindingError, path, CodeType, "must be an integer (%s), got %s", typ, describe(val))
+			v.add(lakerelay.SeverityError, path, CodeType, "must be an integer (%s), got %s", typ, describe(val))
 			return false
 		}
 		if base == tInteger && (n < math.MinInt32 || n > math.MaxInt32) {
-			v.add(FindingError, path, CodeType, "%d does not fit a 32-bit integer (%s)", n, typ)
+			v.add(lakerelay.SeverityError, path, CodeType, "%d does not fit a 32-bit integer (%s)", n, typ)
 			return false
 		}
 		if t != nil && ((t.min != nil && float64(n) < *t.min) || (t.max != nil && float64(n) > *t.max)) {
-			v.add(FindingError, path, CodeType, "%d is out of range [%v, %v] for %s", n, *t.min, *t.max, typ)
+			v.add(lakerelay.SeverityError, path, CodeType, "%d is out of range [%v, %v] for %s", n, *t.min, *t.max, typ)
 		}
 	case tFloat:
 		num, ok := val.(json.Number)
 		if !ok {
-			v.add(FindingError, path, CodeType, "must be a number (%s), got %s", typ, describe(val))
+			v.add(lakerelay.SeverityError, path, CodeType, "must be a number (%s), got %s", typ, describe(val))
 			return false
 		}
 		if _, err := num.Float64(); err != nil {
-			v.add(FindingError, path, CodeType, "%s does not fit a 64-bit float", num)
+			v.add(lakerelay.SeverityError, path, CodeType, "%s does not fit a 64-bit float", num)
 			return false
 		}
 	case tJSON:
@@ -310,17 +262,17 @@ func (v *validator) scalar(path, typ string, val any) bool {
 	default: // strings
 		str, ok := val.(string)
 		if !ok {
-			v.add(FindingError, path, CodeType, "must be a string (%s), got %s", typ, describe(val))
+			v.add(lakerelay.SeverityError, path, CodeType, "must be a string (%s), got %s", typ, describe(val))
 			return false
 		}
 		if t == nil {
 			return true
 		}
 		if t.maxLen > 0 && utf8.RuneCountInString(str) > t.maxLen {
-			v.add(FindingWarning, path, CodeFormat, "longer than %d characters (%s)", t.maxLen, typ)
+			v.add(lakerelay.SeverityWarning, path, CodeFormat, "longer than %d characters (%s)", t.maxLen, typ)
 		}
 		if (t.regex != nil && !t.regex.MatchString(str)) || (t.check != nil && !t.check(str)) {
-			v.add(FindingWarning, path, CodeFormat, "not a valid %s", typ)
+			v.add(lakerelay.SeverityWarning, path, CodeFormat, "not a valid %s", typ)
 		}
 	}
 	return true

@@ -38,34 +38,34 @@ func TestValidateFindings(t *testing.T) {
 		mutate func(m map[string]any)
 		path   string
 		code   string
-		sev    Severity
+		sev    lakerelay.Severity
 	}{
-		{"missing time", func(m map[string]any) { delete(m, "time") }, "time", CodeRequired, FindingError},
-		{"null metadata", func(m map[string]any) { m["metadata"] = nil }, "metadata", CodeRequired, FindingError},
-		{"nested required", func(m map[string]any) { delete(obj(m, "api"), "operation") }, "api.operation", CodeRequired, FindingError},
-		{"deep required", func(m map[string]any) { delete(obj(m, "metadata", "product"), "vendor_name") }, "metadata.product.vendor_name", CodeRequired, FindingError},
-		{"profile attribute required", func(m map[string]any) { delete(m, "cloud") }, "cloud", CodeRequired, FindingError},
-		{"wrong type", func(m map[string]any) { m["severity_id"] = "1" }, "severity_id", CodeType, FindingError},
-		{"fraction", func(m map[string]any) { m["time"] = 1.5 }, "time", CodeType, FindingError},
-		{"int32 overflow", func(m map[string]any) { m["count"] = 1 << 40 }, "count", CodeType, FindingError},
-		{"not an object", func(m map[string]any) { m["actor"] = "root" }, "actor", CodeType, FindingError},
-		{"not an array", func(m map[string]any) { m["resources"] = map[string]any{"uid": "x"} }, "resources", CodeType, FindingError},
-		{"array element", func(m map[string]any) { m["resources"].([]any)[1].(map[string]any)["type"] = 7 }, "resources[1].type", CodeType, FindingError},
-		{"enum", func(m map[string]any) { m["severity_id"] = 7 }, "severity_id", CodeEnum, FindingError},
-		{"activity enum", func(m map[string]any) { m["activity_id"] = 5; m["type_uid"] = 600305 }, "activity_id", CodeEnum, FindingError},
-		{"nested enum", func(m map[string]any) { obj(m, "cloud", "account")["type_id"] = 12 }, "cloud.account.type_id", CodeEnum, FindingError},
-		{"type_uid", func(m map[string]any) { m["type_uid"] = 600399 }, "type_uid", CodeUIDMismatch, FindingError},
-		{"category_uid", func(m map[string]any) { m["category_uid"] = 3 }, "category_uid", CodeUIDMismatch, FindingError},
-		{"unknown class", func(m map[string]any) { m["class_uid"] = 9999 }, "class_uid", CodeUnknownClass, FindingError},
-		{"class missing", func(m map[string]any) { delete(m, "class_uid") }, "class_uid", CodeRequired, FindingError},
-		{"class type", func(m map[string]any) { m["class_uid"] = "6003" }, "class_uid", CodeType, FindingError},
-		{"at_least_one", func(m map[string]any) { m["actor"] = map[string]any{} }, "actor", CodeAtLeastOne, FindingError},
-		{"at_least_one nested", func(m map[string]any) { obj(m, "actor")["user"] = map[string]any{"type": "IAMUser"} }, "actor.user", CodeAtLeastOne, FindingError},
-		{"port range", func(m map[string]any) { obj(m, "src_endpoint")["port"] = 70000 }, "src_endpoint.port", CodeType, FindingError},
-		{"ip format", func(m map[string]any) { obj(m, "src_endpoint")["ip"] = "10.0.0.300" }, "src_endpoint.ip", CodeFormat, FindingWarning},
-		{"datetime format", func(m map[string]any) { m["time_dt"] = "March 2" }, "time_dt", CodeFormat, FindingWarning},
-		{"unknown attribute", func(m map[string]any) { obj(m, "actor")["shoe_size"] = 44 }, "actor.shoe_size", CodeUnknownAttribute, FindingWarning},
-		{"version", func(m map[string]any) { obj(m, "metadata")["version"] = "1.0.0" }, "metadata.version", CodeVersion, FindingWarning},
+		{"missing time", func(m map[string]any) { delete(m, "time") }, "time", CodeRequired, lakerelay.SeverityError},
+		{"null metadata", func(m map[string]any) { m["metadata"] = nil }, "metadata", CodeRequired, lakerelay.SeverityError},
+		{"nested required", func(m map[string]any) { delete(obj(m, "api"), "operation") }, "api.operation", CodeRequired, lakerelay.SeverityError},
+		{"deep required", func(m map[string]any) { delete(obj(m, "metadata", "product"), "vendor_name") }, "metadata.product.vendor_name", CodeRequired, lakerelay.SeverityError},
+		{"profile attribute required", func(m map[string]any) { delete(m, "cloud") }, "cloud", CodeRequired, lakerelay.SeverityError},
+		{"wrong type", func(m map[string]any) { m["severity_id"] = "1" }, "severity_id", CodeType, lakerelay.SeverityError},
+		{"fraction", func(m map[string]any) { m["time"] = 1.5 }, "time", CodeType, lakerelay.SeverityError},
+		{"int32 overflow", func(m map[string]any) { m["count"] = 1 << 40 }, "count", CodeType, lakerelay.SeverityError},
+		{"not an object", func(m map[string]any) { m["actor"] = "root" }, "actor", CodeType, lakerelay.SeverityError},
+		{"not an array", func(m map[string]any) { m["resources"] = map[string]any{"uid": "x"} }, "resources", CodeType, lakerelay.SeverityError},
+		{"array element", func(m map[string]any) { m["resources"].([]any)[1].(map[string]any)["type"] = 7 }, "resources[1].type", CodeType, lakerelay.SeverityError},
+		{"enum", func(m map[string]any) { m["severity_id"] = 7 }, "severity_id", CodeEnum, lakerelay.SeverityError},
+		{"activity enum", func(m map[string]any) { m["activity_id"] = 5; m["type_uid"] = 600305 }, "activity_id", CodeEnum, lakerelay.SeverityError},
+		{"nested enum", func(m map[string]any) { obj(m, "cloud", "account")["type_id"] = 12 }, "cloud.account.type_id", CodeEnum, lakerelay.SeverityError},
+		{"type_uid", func(m map[string]any) { m["type_uid"] = 600399 }, "type_uid", CodeUIDMismatch, lakerelay.SeverityError},
+		{"category_uid", func(m map[string]any) { m["category_uid"] = 3 }, "category_uid", CodeUIDMismatch, lakerelay.SeverityError},
+		{"unknown class", func(m map[string]any) { m["class_uid"] = 9999 }, "class_uid", CodeUnknownClass, lakerelay.SeverityError},
+		{"class missing", func(m map[string]any) { delete(m, "class_uid") }, "class_uid", CodeRequired, lakerelay.SeverityError},
+		{"class type", func(m map[string]any) { m["class_uid"] = "6003" }, "class_uid", CodeType, lakerelay.SeverityError},
+		{"at_least_one", func(m map[string]any) { m["actor"] = map[string]any{} }, "actor", CodeAtLeastOne, lakerelay.SeverityError},
+		{"at_least_one nested", func(m map[string]any) { obj(m, "actor")["user"] = map[string]any{"type": "IAMUser"} }, "actor.user", CodeAtLeastOne, lakerelay.SeverityError},
+		{"port range", func(m map[string]any) { obj(m, "src_endpoint")["port"] = 70000 }, "src_endpoint.port", CodeType, lakerelay.SeverityError},
+		{"ip format", func(m map[string]any) { obj(m, "src_endpoint")["ip"] = "10.0.0.300" }, "src_endpoint.ip", CodeFormat, lakerelay.SeverityWarning},
+		{"datetime format", func(m map[string]any) { m["time_dt"] = "March 2" }, "time_dt", CodeFormat, lakerelay.SeverityWarning},
+		{"unknown attribute", func(m map[string]any) { obj(m, "actor")["shoe_size"] = 44 }, "actor.shoe_size", CodeUnknownAttribute, lakerelay.SeverityWarning},
+		{"version", func(m map[string]any) { obj(m, "metadata")["version"] = "1.0.0" }, "metadata.version", CodeVersion, lakerelay.SeverityWarning},
 	}
 	for name, schema := range map[string]func(t *testing.T) *Schema{
 		"builtin":  func(t *testing.T) *Schema { return mustBuiltin(t) },
@@ -91,8 +91,8 @@ func TestValidateFindings(t *testing.T) {
 					if !found {
 						t.Errorf("want %s %s at %s; got %v", c.sev, c.code, c.path, findings)
 					}
-					if HasErrors(findings) != (c.sev == FindingError) {
-						t.Errorf("HasErrors = %v for %v", HasErrors(findings), findings)
+					if lakerelay.HasErrors(findings) != (c.sev == lakerelay.SeverityError) {
+						t.Errorf("HasErrors = %v for %v", lakerelay.HasErrors(findings), findings)
 					}
 				})
 			}
@@ -109,7 +109,7 @@ func TestValidateProfiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if HasErrors(findings) {
+	if lakerelay.HasErrors(findings) {
 		t.Errorf("cloud required without the cloud profile: %v", findings)
 	}
 }
@@ -129,7 +129,7 @@ func TestValidateJustOne(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if HasErrors(findings) != want {
+		if lakerelay.HasErrors(findings) != want {
 			t.Errorf("%s: findings %v", in, findings)
 		}
 	}
@@ -140,17 +140,6 @@ func TestValidateNotJSON(t *testing.T) {
 		if _, err := Validate([]byte(in)); !errors.Is(err, lakerelay.ErrInvalidRecord) {
 			t.Errorf("Validate(%q) error = %v, want ErrInvalidRecord", in, err)
 		}
-	}
-}
-
-func TestFindingString(t *testing.T) {
-	f := Finding{Path: "actor.user.uid", Code: CodeRequired, Message: "required attribute is missing", Severity: FindingError}
-	if got := f.String(); got != "error actor.user.uid: required: required attribute is missing" {
-		t.Errorf("String() = %q", got)
-	}
-	b, _ := json.Marshal(f)
-	if string(b) != `{"path":"actor.user.uid","code":"required","message":"required attribute is missing","severity":"error"}` {
-		t.Errorf("JSON = %s", b)
 	}
 }
 

@@ -937,7 +937,7 @@ func (r *runner) lint(ctx context.Context, location string) error {
 	n := 0
 	for _, f := range rep.Findings {
 		fmt.Fprintln(r.stdout, f.String())
-		if f.Severity == securitylake.SeverityError {
+		if f.Severity == lakerelay.SeverityError {
 			n++
 		}
 	}

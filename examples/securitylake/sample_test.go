@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/lakerelay/lakerelay"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -292,7 +293,7 @@ func TestSampleValidatesAsOCSF(t *testing.T) {
 			findings, err := validate(ev)
 			require.NoError(t, err, "event of sample record %d", i)
 			for _, f := range findings {
-				if f.Severity == ocsf.FindingError {
+				if f.Severity == lakerelay.SeverityError {
 					t.Errorf("event of sample record %d: %s", i, f)
 				}
 			}

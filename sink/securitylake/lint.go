@@ -15,17 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 
+	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/sink"
-)
-
-// Severity of a [Finding].
-type Severity string
-
-const (
-	// SeverityError marks what Security Lake or its readers reject.
-	SeverityError Severity = "error"
-	// SeverityWarning marks what works but departs from the guidance.
-	SeverityWarning Severity = "warning"
 )
 
 // Finding codes.
@@ -44,19 +35,12 @@ const (
 	CodeStatistics = "statistics" // column statistics with min > max, which DuckDB rejects
 )
 
-// Finding is one problem with one object of a Security Lake location.
-type Finding struct {
-	// Location is the object's location (s3://bucket/key or a path), or the
-	// source location for findings about the whole location.
-	Location string
-	Severity Severity
-	Code     string
-	Message  string
-}
-
-func (f Finding) String() string {
-	return fmt.Sprintf("%s: %s %s: %s", f.Location, f.Severity, f.Code, f.Message)
-}
+// Finding is one problem with one object of a Security Lake location: Path
+// is the object's location (s3://bucket/key or a path), or the source
+// location for findings about the whole location. Severities:
+// [lakerelay.SeverityError] for what Security Lake or its readers reject,
+// [lakerelay.SeverityWarning] for what works but departs from the guidance.
+type Finding = lakerelay.Finding
 
 // LintReport is the result of [Lint].
 type LintReport struct {
@@ -99,7 +83,7 @@ func Lint(ctx context.Context, store sink.Store, location string) (*LintReport, 
 	}
 	l.rep.Partitions = len(l.parts)
 	if l.rep.Files == 0 {
-		l.add(location, SeverityError, CodeEmpty, "no Parquet objects under the location")
+		l.add(location, lakerelay.SeverityError, CodeEmpty, "no Parquet objects under the location")
 	}
 	return l.rep, nil
 }
@@ -111,8 +95,8 @@ type linter struct {
 	schemaLoc string
 }
 
-func (l *linter) add(loc string, sev Severity, code, format string, args ...any) {
-	l.rep.Findings = append(l.rep.Findings, Finding{Location: loc, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)})
+func (l *linter) add(loc string, sev lakerelay.Severity, code, format string, args ...any) {
+	l.rep.Findings = append(l.rep.Findings, Finding{Path: loc, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
 func (l *linter) object(ctx context.Context, store sink.Store, prefix, key string) {
@@ -123,7 +107,7 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 		if strings.HasPrefix(name, ".") {
 			return // temporary or hidden files of a directory store
 		}
-		l.add(loc, SeverityError, CodeLayout, "not a .parquet object; Security Lake reads only Parquet under a source location")
+		l.add(loc, lakerelay.SeverityError, CodeLayout, "not a .parquet object; Security Lake reads only Parquet under a source location")
 		return
 	}
 	l.rep.Files++
@@ -132,11 +116,11 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 	if partOK {
 		l.parts[part.String()] = true
 	} else {
-		l.add(loc, SeverityError, CodeLayout, "path %q after the location: %v", dir+"/", err)
+		l.add(loc, lakerelay.SeverityError, CodeLayout, "path %q after the location: %v", dir+"/", err)
 	}
 	f, err := spool(ctx, store, key)
 	if err != nil {
-		l.add(loc, SeverityError, CodeUnreadable, "cannot fetch: %v", err)
+		l.add(loc, lakerelay.SeverityError, CodeUnreadable, "cannot fetch: %v", err)
 		return
 	}
 	defer func() {
@@ -145,7 +129,7 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 	}()
 	rdr, err := file.NewParquetReader(f)
 	if err != nil {
-		l.add(loc, SeverityError, CodeUnreadable, "%v", err)
+		l.add(loc, lakerelay.SeverityError, CodeUnreadable, "%v", err)
 		return
 	}
 	defer rdr.Close()
@@ -156,15 +140,15 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 	if l.schema == nil {
 		l.schema, l.schemaLoc = sc, loc
 	} else if !l.schema.Equals(sc) {
-		l.add(loc, SeverityError, CodeSchema, "schema differs from that of %s", l.schemaLoc)
+		l.add(loc, lakerelay.SeverityError, CodeSchema, "schema differs from that of %s", l.schemaLoc)
 	}
 	for i := 0; i < sc.NumColumns(); i++ {
 		c := sc.Column(i)
 		if c.PhysicalType() == parquet.Types.Int96 {
-			l.add(loc, SeverityError, CodeTimestamp, "column %s is INT96", c.Path())
+			l.add(loc, lakerelay.SeverityError, CodeTimestamp, "column %s is INT96", c.Path())
 		}
 		if ts, ok := c.LogicalType().(schema.TimestampLogicalType); ok && ts.TimeUnit() == schema.TimeUnitNanos {
-			l.add(loc, SeverityError, CodeTimestamp, "column %s has nanosecond timestamps, which Athena cannot read", c.Path())
+			l.add(loc, lakerelay.SeverityError, CodeTimestamp, "column %s has nanosecond timestamps, which Athena cannot read", c.Path())
 		}
 	}
 
@@ -173,36 +157,36 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 	for g := 0; g < rdr.NumRowGroups(); g++ {
 		rg := rdr.RowGroup(g)
 		if n := rg.MetaData().TotalCompressedSize(); n > MaxRowGroupBytes {
-			l.add(loc, SeverityError, CodeRowGroup, "row group %d is %d bytes compressed, more than %d", g, n, MaxRowGroupBytes)
+			l.add(loc, lakerelay.SeverityError, CodeRowGroup, "row group %d is %d bytes compressed, more than %d", g, n, MaxRowGroupBytes)
 		}
 		for c := 0; c < rg.NumColumns(); c++ {
 			cc, err := rg.MetaData().ColumnChunk(c)
 			if err != nil {
-				l.add(loc, SeverityError, CodeUnreadable, "row group %d column %d: %v", g, c, err)
+				l.add(loc, lakerelay.SeverityError, CodeUnreadable, "row group %d column %d: %v", g, c, err)
 				return
 			}
 			if cc.Compression() != compress.Codecs.Zstd && !badCodec[cc.PathInSchema().String()] {
 				badCodec[cc.PathInSchema().String()] = true
-				l.add(loc, SeverityError, CodeCodec, "column %s is compressed with %s, not ZSTD", cc.PathInSchema(), cc.Compression())
+				l.add(loc, lakerelay.SeverityError, CodeCodec, "column %s is compressed with %s, not ZSTD", cc.PathInSchema(), cc.Compression())
 			}
 			if st, err := cc.Statistics(); err == nil && st != nil && st.HasMinMax() && invertedMinMax(st) {
-				l.add(loc, SeverityError, CodeStatistics, "row group %d column %s: statistics min > max (written for a chunk of nulls), which DuckDB cannot read", g, cc.PathInSchema())
+				l.add(loc, lakerelay.SeverityError, CodeStatistics, "row group %d column %s: statistics min > max (written for a chunk of nulls), which DuckDB cannot read", g, cc.PathInSchema())
 			}
 		}
 	}
 	ps, err := readerPageStats(rdr)
 	if err != nil {
-		l.add(loc, SeverityError, CodeUnreadable, "%v", err)
+		l.add(loc, lakerelay.SeverityError, CodeUnreadable, "%v", err)
 		return
 	}
 	if ps.maxPage > MaxDataPageBytes {
-		l.add(loc, SeverityError, CodePageSize, "a data page is %d bytes uncompressed, more than %d", ps.maxPage, MaxDataPageBytes)
+		l.add(loc, lakerelay.SeverityError, CodePageSize, "a data page is %d bytes uncompressed, more than %d", ps.maxPage, MaxDataPageBytes)
 	}
 
 	// Rows: class, partition values, order.
 	rows, err := readMetaColumns(rdr)
 	if err != nil {
-		l.add(loc, SeverityError, CodeUnreadable, "%v", err)
+		l.add(loc, lakerelay.SeverityError, CodeUnreadable, "%v", err)
 		return
 	}
 	l.rep.Rows += len(rows.class)
@@ -221,23 +205,23 @@ func (l *linter) checkRows(loc string, part Partition, partOK bool, rows metaCol
 	}
 	switch {
 	case rows.classMissing:
-		l.add(loc, SeverityError, CodeClass, "no class_uid column")
+		l.add(loc, lakerelay.SeverityError, CodeClass, "no class_uid column")
 	case missingClass > 0:
-		l.add(loc, SeverityError, CodeClass, "%d rows without class_uid", missingClass)
+		l.add(loc, lakerelay.SeverityError, CodeClass, "%d rows without class_uid", missingClass)
 	}
 	if len(classes) > 1 {
-		l.add(loc, SeverityError, CodeClass, "%d classes in one file %v; Security Lake wants one class per source", len(classes), classes)
+		l.add(loc, lakerelay.SeverityError, CodeClass, "%d classes in one file %v; Security Lake wants one class per source", len(classes), classes)
 	}
 	for c := range classes {
 		if l.rep.Class == 0 {
 			l.rep.Class = int(c)
 		} else if int(c) != l.rep.Class {
-			l.add(loc, SeverityError, CodeClass, "class_uid %d, but the location's first file has %d", c, l.rep.Class)
+			l.add(loc, lakerelay.SeverityError, CodeClass, "class_uid %d, but the location's first file has %d", c, l.rep.Class)
 		}
 		break
 	}
 	if rows.timeMissing {
-		l.add(loc, SeverityError, CodePartition, "no time column")
+		l.add(loc, lakerelay.SeverityError, CodePartition, "no time column")
 		return
 	}
 	var wrong, unsorted int
@@ -277,10 +261,10 @@ func (l *linter) checkRows(loc string, part Partition, partOK bool, rows metaCol
 		}
 	}
 	if wrong > 0 {
-		l.add(loc, SeverityError, CodePartition, "%d rows disagree with the partition; first is row %d: %s", wrong, first, firstWhy)
+		l.add(loc, lakerelay.SeverityError, CodePartition, "%d rows disagree with the partition; first is row %d: %s", wrong, first, firstWhy)
 	}
 	if unsorted > 0 {
-		l.add(loc, SeverityWarning, CodeSort, "%d rows are earlier than the row before them; Security Lake wants rows ordered by time", unsorted)
+		l.add(loc, lakerelay.SeverityWarning, CodeSort, "%d rows are earlier than the row before them; Security Lake wants rows ordered by time", unsorted)
 	}
 }
 

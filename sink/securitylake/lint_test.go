@@ -3,6 +3,7 @@ package securitylake
 import (
 	"bytes"
 	"context"
+	"github.com/lakerelay/lakerelay"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,38 +73,38 @@ func TestLintFindsProblems(t *testing.T) {
 		path string
 		data func(t *testing.T) []byte
 		want string
-		sev  Severity
+		sev  lakerelay.Severity
 	}{
-		{"not parquet", okPath + "x.json", func(*testing.T) []byte { return []byte("{}") }, CodeLayout, SeverityError},
+		{"not parquet", okPath + "x.json", func(*testing.T) []byte { return []byte("{}") }, CodeLayout, lakerelay.SeverityError},
 		{"bad layout", "region=us-east-1/eventDay=20251201/x.parquet", func(t *testing.T) []byte {
 			return parquetFile(t, testSchema(), zstd, good)
-		}, CodeLayout, SeverityError},
+		}, CodeLayout, lakerelay.SeverityError},
 		{"lower-case keys", "region=us-east-1/accountid=111122223333/eventday=20251201/x.parquet", func(t *testing.T) []byte {
 			return parquetFile(t, testSchema(), zstd, good)
-		}, CodeLayout, SeverityError},
+		}, CodeLayout, lakerelay.SeverityError},
 		{"truncated", okPath + "x.parquet", func(t *testing.T) []byte {
 			b := parquetFile(t, testSchema(), zstd, good)
 			return b[:len(b)/2]
-		}, CodeUnreadable, SeverityError},
+		}, CodeUnreadable, lakerelay.SeverityError},
 		{"snappy", okPath + "x.parquet", func(t *testing.T) []byte {
 			return parquetFile(t, testSchema(), parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy)), good)
-		}, CodeCodec, SeverityError},
+		}, CodeCodec, lakerelay.SeverityError},
 		{"wrong day", "region=us-east-1/accountId=111122223333/eventDay=20251130/x.parquet", func(t *testing.T) []byte {
 			return parquetFile(t, testSchema(), zstd, good)
-		}, CodePartition, SeverityError},
+		}, CodePartition, lakerelay.SeverityError},
 		{"wrong account", "region=us-east-1/accountId=444455556666/eventDay=20251201/x.parquet", func(t *testing.T) []byte {
 			return parquetFile(t, testSchema(), zstd, good)
-		}, CodePartition, SeverityError},
+		}, CodePartition, lakerelay.SeverityError},
 		{"two classes", okPath + "x.parquet", func(t *testing.T) []byte {
 			return parquetFile(t, testSchema(), zstd, good, strings.Replace(good, "6003", "3002", 1))
-		}, CodeClass, SeverityError},
+		}, CodeClass, lakerelay.SeverityError},
 		{"unsorted", okPath + "x.parquet", func(t *testing.T) []byte {
 			return parquetFile(t, testSchema(), zstd, good, strings.Replace(good, "1764626400000", "1764626300000", 1))
-		}, CodeSort, SeverityWarning},
+		}, CodeSort, lakerelay.SeverityWarning},
 		{"other schema", okPath + "x.parquet", func(t *testing.T) []byte {
 			s := arrow.NewSchema(append(testSchema().Fields(), arrow.Field{Name: "zzz", Type: arrow.BinaryTypes.String, Nullable: true}), nil)
 			return parquetFile(t, s, zstd, good)
-		}, CodeSchema, SeverityError},
+		}, CodeSchema, lakerelay.SeverityError},
 		// Written by arrow-go v18.5.0 (this package's writer before v18.9.0):
 		// min > max statistics for a chunk of empty lists, which DuckDB
 		// rejects. Newer writers no longer produce such files; Lint still
@@ -112,11 +113,11 @@ func TestLintFindsProblems(t *testing.T) {
 			b, err := os.ReadFile("testdata/empty-list-statistics.parquet")
 			require.NoError(t, err)
 			return b
-		}, CodeStatistics, SeverityError},
+		}, CodeStatistics, lakerelay.SeverityError},
 		{"nanosecond timestamps", okPath + "x.parquet", func(t *testing.T) []byte {
 			s := arrow.NewSchema(append(testSchema().Fields(), arrow.Field{Name: "zzz", Type: arrow.FixedWidthTypes.Timestamp_ns, Nullable: true}), nil)
 			return parquetFile(t, s, zstd, good)
-		}, CodeTimestamp, SeverityError},
+		}, CodeTimestamp, lakerelay.SeverityError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,7 +138,7 @@ func TestLintFindsProblems(t *testing.T) {
 			require.NotEmpty(t, rep.Findings)
 			var hit *Finding
 			for i, f := range rep.Findings {
-				assert.Equal(t, p, f.Location, "findings name the offending file: %v", f)
+				assert.Equal(t, p, f.Path, "findings name the offending file: %v", f)
 				if f.Code == tt.want {
 					hit = &rep.Findings[i]
 				}
