@@ -98,3 +98,29 @@ func FuzzTemplate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSecurityLake checks the parser round trip: whatever parses
+// formats back to a partition that parses to the same values and is a safe
+// key prefix.
+func FuzzParseSecurityLake(f *testing.F) {
+	f.Add("region=us-east-1/accountId=111122223333/eventDay=20251201/")
+	f.Add("region=eu-west-1/accountId=external_x/eventDay=20240229")
+	f.Add("region=../accountId=1/eventDay=x/")
+	f.Fuzz(func(t *testing.T, p string) {
+		pp, err := ParseSecurityLake(p)
+		if err != nil {
+			var ke *KeyError
+			if !errors.As(err, &ke) {
+				t.Fatalf("ParseSecurityLake(%q): %v is not a *KeyError", p, err)
+			}
+			return
+		}
+		again, err := ParseSecurityLake(pp.String())
+		if err != nil || again != pp {
+			t.Fatalf("round trip of %q: %v %v", p, again, err)
+		}
+		if err := ValidateKey(pp.String()); err != nil {
+			t.Fatalf("%q: %v", pp.String(), err)
+		}
+	})
+}

@@ -173,3 +173,29 @@ func TestObjectName(t *testing.T) {
 		t.Fatalf("name %q does not start with the current UTC time: %v", name, err)
 	}
 }
+
+func TestParseSecurityLake(t *testing.T) {
+	day := time.Date(2025, 12, 1, 23, 59, 0, 0, time.UTC)
+	p, err := SecurityLake("us-east-1", "111122223333", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseSecurityLake(p)
+	if err != nil || got != (SecurityLakePartition{Region: "us-east-1", AccountID: "111122223333", EventDay: "20251201"}) || got.String() != p {
+		t.Fatalf("ParseSecurityLake(%q) = %+v, %v", p, got, err)
+	}
+	for _, tt := range []struct{ in, field string }{
+		{"region=us-east-1/accountId=111122223333", "partition"},
+		{"region=us-east-1/account=111122223333/eventDay=20251201/", "partition"},
+		{"region=../accountId=111122223333/eventDay=20251201/", "region"},
+		{"region=us-east-1/accountId=12/eventDay=20251201/", "accountId"},
+		{"region=us-east-1/accountId=111122223333/eventDay=20251301/", "eventDay"},
+		{"region=us-east-1/accountId=111122223333/eventDay=2025121/", "eventDay"},
+	} {
+		_, err := ParseSecurityLake(tt.in)
+		var ke *KeyError
+		if !errors.As(err, &ke) || ke.Field != tt.field {
+			t.Errorf("ParseSecurityLake(%q) = %v, want a *KeyError for %s", tt.in, err, tt.field)
+		}
+	}
+}

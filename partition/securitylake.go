@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,49 @@ func SecurityLake(region, accountID string, t time.Time) (string, error) {
 	}
 	day := t.UTC().Format("20060102")
 	return "region=" + region + "/accountId=" + accountID + "/eventDay=" + day + "/", nil
+}
+
+// SecurityLakePartition is a parsed Security Lake partition; see
+// [ParseSecurityLake].
+type SecurityLakePartition struct {
+	Region    string
+	AccountID string
+	EventDay  string // yyyyMMdd
+}
+
+// ParseSecurityLake parses a partition as [SecurityLake] formats it,
+// "region=<r>/accountId=<a>/eventDay=<yyyyMMdd>/" (the trailing slash is
+// optional), and validates each value. The error is a *[KeyError] naming the
+// field ("partition" for the layout itself).
+func ParseSecurityLake(p string) (SecurityLakePartition, error) {
+	var out SecurityLakePartition
+	const layout = "not region=<region>/accountId=<account>/eventDay=<yyyyMMdd>/"
+	parts := strings.Split(strings.TrimSuffix(p, "/"), "/")
+	if len(parts) != 3 {
+		return out, keyError("partition", p, layout)
+	}
+	var ok [3]bool
+	out.Region, ok[0] = strings.CutPrefix(parts[0], "region=")
+	out.AccountID, ok[1] = strings.CutPrefix(parts[1], "accountId=")
+	out.EventDay, ok[2] = strings.CutPrefix(parts[2], "eventDay=")
+	if !ok[0] || !ok[1] || !ok[2] {
+		return out, keyError("partition", p, layout)
+	}
+	if err := ValidateRegion(out.Region); err != nil {
+		return out, err
+	}
+	if err := ValidateAccount(out.AccountID); err != nil {
+		return out, err
+	}
+	if _, err := time.Parse("20060102", out.EventDay); err != nil || len(out.EventDay) != 8 {
+		return out, keyError("eventDay", out.EventDay, "not a yyyyMMdd date")
+	}
+	return out, nil
+}
+
+// String formats the partition as [SecurityLake] does.
+func (p SecurityLakePartition) String() string {
+	return "region=" + p.Region + "/accountId=" + p.AccountID + "/eventDay=" + p.EventDay + "/"
 }
 
 // ValidateRegion reports whether region has the form of an AWS region: two to

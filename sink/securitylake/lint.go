@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/partition"
 	"github.com/lakerelay/lakerelay/sink"
 )
 
@@ -111,7 +112,7 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 		return
 	}
 	l.rep.Files++
-	part, err := ParsePartition(dir)
+	part, err := partition.ParseSecurityLake(dir)
 	partOK := err == nil
 	if partOK {
 		l.parts[part.String()] = true
@@ -193,7 +194,7 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 	l.checkRows(loc, part, partOK, rows)
 }
 
-func (l *linter) checkRows(loc string, part Partition, partOK bool, rows metaColumns) {
+func (l *linter) checkRows(loc string, part partition.SecurityLakePartition, partOK bool, rows metaColumns) {
 	classes := map[int64]int{}
 	missingClass := 0
 	for _, c := range rows.class {

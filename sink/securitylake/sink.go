@@ -360,7 +360,7 @@ func (s *Sink) partitionOf(m meta) (string, error) {
 
 // fits reports whether a record with m belongs in partition pp, whose day
 // spans [dayStart, dayEnd) in epoch milliseconds.
-func (s *Sink) fits(m meta, pp Partition, dayStart, dayEnd int64) error {
+func (s *Sink) fits(m meta, pp partition.SecurityLakePartition, dayStart, dayEnd int64) error {
 	region, account := m.region, m.account
 	if region == "" {
 		region = s.o.Region
@@ -386,7 +386,7 @@ func (s *Sink) fits(m meta, pp Partition, dayStart, dayEnd int64) error {
 // are left out and quarantined after the object is stored; when every record
 // is left out, no object is written.
 func (s *Sink) WriteBatch(ctx context.Context, p string, records []lakerelay.Record) error {
-	pp, err := ParsePartition(p)
+	pp, err := partition.ParseSecurityLake(p)
 	if err != nil {
 		return lakerelay.Permanent(fmt.Errorf("securitylake: partition %q: %w", p, err))
 	}
@@ -745,43 +745,4 @@ func ClassUID(event []byte) (int, error) {
 		return 0, fmt.Errorf("%w: %w", lakerelay.ErrInvalidRecord, err)
 	}
 	return int(m.classUID), nil
-}
-
-// Partition is a parsed Security Lake partition.
-type Partition struct {
-	Region    string
-	AccountID string
-	EventDay  string // yyyyMMdd
-}
-
-// ParsePartition parses "region=<r>/accountId=<a>/eventDay=<yyyyMMdd>/"
-// (the trailing slash is optional) and validates each value.
-func ParsePartition(p string) (Partition, error) {
-	var out Partition
-	parts := strings.Split(strings.TrimSuffix(p, "/"), "/")
-	if len(parts) != 3 {
-		return out, errors.New("want region=<region>/accountId=<account>/eventDay=<yyyyMMdd>/")
-	}
-	var ok [3]bool
-	out.Region, ok[0] = strings.CutPrefix(parts[0], "region=")
-	out.AccountID, ok[1] = strings.CutPrefix(parts[1], "accountId=")
-	out.EventDay, ok[2] = strings.CutPrefix(parts[2], "eventDay=")
-	if !ok[0] || !ok[1] || !ok[2] {
-		return out, errors.New("want region=<region>/accountId=<account>/eventDay=<yyyyMMdd>/")
-	}
-	if err := partition.ValidateRegion(out.Region); err != nil {
-		return out, err
-	}
-	if err := partition.ValidateAccount(out.AccountID); err != nil {
-		return out, err
-	}
-	if _, err := time.Parse("20060102", out.EventDay); err != nil || len(out.EventDay) != 8 {
-		return out, fmt.Errorf("eventDay %q: not a yyyyMMdd date", out.EventDay)
-	}
-	return out, nil
-}
-
-// String formats the partition as Security Lake lays it out.
-func (p Partition) String() string {
-	return "region=" + p.Region + "/accountId=" + p.AccountID + "/eventDay=" + p.EventDay + "/"
 }
