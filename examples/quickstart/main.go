@@ -94,8 +94,7 @@ func pipeline(ctx context.Context, queueURL, bucket, location string, class int,
 		fmt.Fprintf(stderr, "quarantined %s: %v\n", r.Origin, reason) // origin and reason only, never contents
 		return nil
 	}
-	lake, err := securitylake.New(store, location, func(o *securitylake.Options) {
-		o.Class = class
+	lake, err := securitylake.New(store, location, class, func(o *securitylake.Options) {
 		o.Quarantine = quarantine
 		o.OnWrite = func(w securitylake.Written) {
 			sum.Objects++

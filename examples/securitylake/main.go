@@ -564,8 +564,7 @@ func (r *runner) open(ctx context.Context, rt *route) error {
 			return err
 		}
 	}
-	s, err := securitylake.New(st, rt.location, func(o *securitylake.Options) {
-		o.Class = rt.class
+	s, err := securitylake.New(st, rt.location, rt.class, func(o *securitylake.Options) {
 		o.Schema = schema
 		o.Region, o.AccountID = r.cfg.region, r.cfg.accountID
 		o.Quarantine = r.quarantine

@@ -59,7 +59,7 @@ func TestBatcherAcksAfterStore(t *testing.T) {
 	store, err := sink.NewS3(m.S3(t), bucket)
 	require.NoError(t, err)
 	q := &quarantineLog{}
-	s, err := New(store, "s3://"+bucket+"/ext/b/", func(o *Options) { o.Class, o.Quarantine = 6003, q.put })
+	s, err := New(store, "s3://"+bucket+"/ext/b/", 6003, func(o *Options) { o.Quarantine = q.put })
 	require.NoError(t, err)
 	b, err := batch.New(s, BatchOptions, func(o *batch.Options) { o.MaxRecords = 100 })
 	require.NoError(t, err)
@@ -105,7 +105,7 @@ func TestBatcherNacksWhenStoreFails(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store, bucket := tt.store(t)
-			s, err := New(store, "s3://"+bucket+"/ext/f/", func(o *Options) { o.Class = 6003 })
+			s, err := New(store, "s3://"+bucket+"/ext/f/", 6003)
 			require.NoError(t, err)
 			var results []batch.FlushResult
 			var mu sync.Mutex

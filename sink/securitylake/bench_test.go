@@ -87,8 +87,8 @@ type benchPaths struct {
 
 func newBenchPaths(b *testing.B, schema *arrow.Schema) *benchPaths {
 	recs, nd, size := benchData(b, benchRecords)
-	s, err := New(&discardStore{}, "s3://discard/ext/bench/", func(o *Options) {
-		o.Class, o.Schema = 6003, schema
+	s, err := New(&discardStore{}, "s3://discard/ext/bench/", 6003, func(o *Options) {
+		o.Schema = schema
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -11,8 +11,8 @@
 // A [Sink] is a [lakerelay.Sink] and a [lakerelay.Partitioner]; put a
 // [batch.Batcher] in front of it, configured with [BatchOptions]:
 //
-//	s, _ := securitylake.New(store, "s3://aws-security-data-lake-us-east-1-x/ext/myapp/1.0/",
-//		func(o *securitylake.Options) { o.Class = 6003; o.Quarantine = q })
+//	s, _ := securitylake.New(store, "s3://aws-security-data-lake-us-east-1-x/ext/myapp/1.0/", 6003,
+//		func(o *securitylake.Options) { o.Quarantine = q })
 //	b, _ := batch.New(s, securitylake.BatchOptions)
 //	for each record r:
 //		p, err := s.Partition(r)   // err: quarantine r
@@ -70,7 +70,7 @@
 // # Errors
 //
 // [Sink.Partition] rejects an event that is not a JSON object, lacks
-// class_uid or time, is of another class than [Options.Class] (wrapping
+// class_uid or time, is of another class than the sink's (wrapping
 // [ErrClass]), or has no usable region or account; the error is a
 // [*RecordError] wrapping [lakerelay.ErrInvalidRecord] and naming the
 // record's origin. WriteBatch checks every event again, fully, and hands

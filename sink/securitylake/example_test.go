@@ -19,8 +19,8 @@ func Example() {
 	defer os.RemoveAll(dir)
 	store, _ := sink.NewDir(dir)
 
-	s, err := securitylake.New(store, dir, func(o *securitylake.Options) {
-		o.Class = 6003 // API Activity; the schema is the built-in OCSF 1.1.0 one
+	// 6003: API Activity; the schema is the built-in OCSF 1.1.0 one.
+	s, err := securitylake.New(store, dir, 6003, func(o *securitylake.Options) {
 		o.Quarantine = func(r lakerelay.Record, reason error) error {
 			fmt.Println("quarantined:", r.Origin, reason) // events that do not fit the schema
 			return nil

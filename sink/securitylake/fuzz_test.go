@@ -71,7 +71,7 @@ func FuzzConvert(f *testing.F) {
 // partition it returns is a valid Security Lake partition.
 func FuzzPartition(f *testing.F) {
 	fuzzSeeds(f)
-	s, err := New(&discardStore{}, "s3://discard/ext/f/", func(o *Options) { o.Class, o.Schema = 6003, testSchema() })
+	s, err := New(&discardStore{}, "s3://discard/ext/f/", 6003, func(o *Options) { o.Schema = testSchema() })
 	if err != nil {
 		f.Fatal(err)
 	}

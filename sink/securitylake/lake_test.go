@@ -135,7 +135,7 @@ func newDirSink(t *testing.T, dir string, opts ...func(*Options)) *Sink {
 	t.Helper()
 	store, err := sink.NewDir(dir)
 	require.NoError(t, err)
-	s, err := New(store, dir, append([]func(*Options){func(o *Options) { o.Class = 6003 }}, opts...)...)
+	s, err := New(store, dir, 6003, opts...)
 	require.NoError(t, err)
 	return s
 }
@@ -196,7 +196,7 @@ func TestWriteMinIOReadByDuckDB(t *testing.T) {
 	store, err := sink.NewS3(client, bucket)
 	require.NoError(t, err)
 	location := "s3://" + bucket + "/ext/lakerelay-test/1.0/"
-	s, err := New(store, location, func(o *Options) { o.Class = 6003 })
+	s, err := New(store, location, 6003)
 	require.NoError(t, err)
 	events := genEvents(scaled(2000), 12)
 	writeAll(t, s, events, 700)

@@ -164,7 +164,7 @@ func TestLintMinIO(t *testing.T) {
 	store, err := sink.NewS3(m.S3(t), bucket)
 	require.NoError(t, err)
 	loc := "s3://" + bucket + "/ext/lint/"
-	s, err := New(store, loc, func(o *Options) { o.Class = 6003 })
+	s, err := New(store, loc, 6003)
 	require.NoError(t, err)
 	events := genEvents(scaled(300), 22)
 	writeAll(t, s, events, 1000)

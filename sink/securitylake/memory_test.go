@@ -90,8 +90,7 @@ func (h *heapSampler) done() (live, objects uint64) {
 func pipeline(t testing.TB, size int64, limits func(*batch.Options)) (peak, heap uint64, records, objects int64) {
 	store := &discardStore{}
 	var objs atomic.Int64
-	s, err := New(store, "s3://discard/ext/mem/", func(o *Options) {
-		o.Class = 6003
+	s, err := New(store, "s3://discard/ext/mem/", 6003, func(o *Options) {
 		o.OnWrite = func(Written) { objs.Add(1) }
 	})
 	require.NoError(t, err)

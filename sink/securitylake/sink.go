@@ -57,14 +57,11 @@ const (
 	writeBatchSize = 256
 )
 
-// Options configure a [Sink]. Class is required; the zero value of every
-// other field means its default.
+// Options configure a [Sink]. The zero value of every field means its
+// default.
 type Options struct {
-	// Class is the OCSF class_uid this sink accepts (Security Lake wants
-	// one class per custom source). Required.
-	Class int
 	// Schema is the Arrow schema of the Parquet files; default
-	// ocsf.ArrowSchema(Class), the built-in OCSF definition. Others come
+	// ocsf.ArrowSchema(class), the built-in OCSF definition. Others come
 	// from ocsf.LoadSchema(...).ArrowSchema or ocsf.ParseTagSchema. It
 	// should have a top-level utf8 "unmapped" column: fields of a record
 	// that the schema has no column for are kept there as JSON. Without one
@@ -118,9 +115,6 @@ type Written struct {
 // Validate reports every problem with o, joined.
 func (o *Options) Validate() error {
 	var errs []error
-	if o.Class <= 0 {
-		errs = append(errs, errors.New("securitylake: Options.Class is required (an OCSF class_uid)"))
-	}
 	if o.Region != "" {
 		if err := partition.ValidateRegion(o.Region); err != nil {
 			errs = append(errs, fmt.Errorf("securitylake: Options.Region: %w", err))
@@ -146,6 +140,7 @@ func (o *Options) Validate() error {
 type Sink struct {
 	store  sink.Store
 	prefix string // key prefix of the source location, "" or ending in "/"
+	class  int
 	o      Options
 	props  *parquet.WriterProperties
 	aprops pqarrow.ArrowWriterProperties
@@ -162,8 +157,13 @@ var (
 // ("s3://bucket/ext/<source>/" or with a version segment,
 // "s3://bucket/ext/<source>/1.0/"). For a store that is not an S3 bucket,
 // location is a directory path inside the store's root (the root itself for
-// partitions directly under it).
-func New(store sink.Store, location string, opts ...func(*Options)) (*Sink, error) {
+// partitions directly under it). class is the OCSF class_uid the sink
+// accepts (Security Lake wants one class per custom source), for example
+// 6003 (API Activity).
+func New(store sink.Store, location string, class int, opts ...func(*Options)) (*Sink, error) {
+	if class <= 0 {
+		return nil, fmt.Errorf("securitylake: class %d: want an OCSF class_uid, for example 6003", class)
+	}
 	if store == nil {
 		return nil, errors.New("securitylake: nil store")
 	}
@@ -184,9 +184,9 @@ func New(store sink.Store, location string, opts ...func(*Options)) (*Sink, erro
 		o.ChunkBytes = DefaultChunkBytes
 	}
 	if o.Schema == nil {
-		schema, err := ocsf.ArrowSchema(o.Class)
+		schema, err := ocsf.ArrowSchema(class)
 		if err != nil {
-			return nil, fmt.Errorf("securitylake: no schema for class %d (set Options.Schema): %w", o.Class, err)
+			return nil, fmt.Errorf("securitylake: no schema for class %d (set Options.Schema): %w", class, err)
 		}
 		o.Schema = schema
 	}
@@ -199,7 +199,7 @@ func New(store sink.Store, location string, opts ...func(*Options)) (*Sink, erro
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{store: store, prefix: prefix, o: o}
+	s := &Sink{store: store, prefix: prefix, class: class, o: o}
 	s.pool.Put(c)
 	s.aprops = pqarrow.NewArrowWriterProperties(
 		pqarrow.WithAllocator(o.Allocator),
@@ -236,7 +236,7 @@ func compressionLevel(l int) int {
 }
 
 // Class returns the OCSF class_uid the sink accepts.
-func (s *Sink) Class() int { return s.o.Class }
+func (s *Sink) Class() int { return s.class }
 
 // Location returns where the source location lives in the store.
 func (s *Sink) Location() string { return s.store.Location(s.prefix) }
@@ -332,8 +332,8 @@ func (s *Sink) partitionOf(m meta) (string, error) {
 	if !m.hasClass {
 		return "", &FieldError{Path: "class_uid", Err: errors.New("missing")}
 	}
-	if m.classUID != int64(s.o.Class) {
-		return "", fmt.Errorf("%w: class_uid %d, this sink takes %d", ErrClass, m.classUID, s.o.Class)
+	if m.classUID != int64(s.class) {
+		return "", fmt.Errorf("%w: class_uid %d, this sink takes %d", ErrClass, m.classUID, s.class)
 	}
 	if !m.hasTime {
 		return "", &FieldError{Path: "time", Err: errors.New("missing")}
@@ -368,7 +368,7 @@ func (s *Sink) fits(m meta, pp partition.SecurityLakePartition, dayStart, dayEnd
 	if account == "" {
 		account = s.o.AccountID
 	}
-	if m.hasClass && m.classUID == int64(s.o.Class) && m.hasTime &&
+	if m.hasClass && m.classUID == int64(s.class) && m.hasTime &&
 		region == pp.Region && account == pp.AccountID && m.time >= dayStart && m.time < dayEnd {
 		return nil
 	}
