@@ -36,10 +36,11 @@
 // the Batcher within a shutdown deadline (RunOptions.ShutdownTimeout,
 // default 25 s) even after ctx ended, and returns the run's [Totals].
 //
-//	totals, err := batch.Run(ctx, src, b, sink, func(o *batch.RunOptions) {
+//	totals, err := batch.Run(ctx, src, b, partitioner, func(o *batch.RunOptions) {
 //		o.Quarantine = q // a *quarantine.Writer
 //	})
 //
+// # Delivery
 //
 // The batcher settles every record it took exactly once, never before the
 // outcome of the batch holding it is known:
