@@ -371,6 +371,19 @@ func TestBatchLimits(t *testing.T) {
 	}
 }
 
+// s3Writer is a Writer to prefix q of bucket through c, with few retries.
+func s3Writer(t *testing.T, c *s3.Client, bucket string) *Writer {
+	st, err := sink.NewS3(c, bucket, fastRetries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(st, "q", func(o *Options) { o.MaxAge = 10 * time.Millisecond })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 // TestStoreFailures: when the store cannot take the entries (S3 down,
 // access denied, disk full), the records are negatively acknowledged with an
 // *Error naming the location and the cause; nothing is reported
@@ -387,26 +400,10 @@ func TestStoreFailures(t *testing.T) {
 		where     string
 	}{
 		{"s3 down", func(t *testing.T) *Writer {
-			st, err := sink.NewS3(clientAt(m.Config(t), testenv.ClosedEndpoint(t)), bucket, fastRetries)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := New(st, "q", func(o *Options) { o.MaxAge = 10 * time.Millisecond })
-			if err != nil {
-				t.Fatal(err)
-			}
-			return w
+			return s3Writer(t, clientAt(m.Config(t), testenv.ClosedEndpoint(t)), bucket)
 		}, false, "s3://" + bucket + "/q/"},
 		{"access denied", func(t *testing.T) *Writer {
-			st, err := sink.NewS3(clientAt(m.RestrictedConfig(t, readOnly), m.Endpoint), bucket, fastRetries)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := New(st, "q", func(o *Options) { o.MaxAge = 10 * time.Millisecond })
-			if err != nil {
-				t.Fatal(err)
-			}
-			return w
+			return s3Writer(t, clientAt(m.RestrictedConfig(t, readOnly), m.Endpoint), bucket)
 		}, true, "s3://" + bucket + "/q/"},
 		{"disk full", func(t *testing.T) *Writer {
 			w, err := OpenFile("/dev/full", func(o *Options) { o.MaxAge = 10 * time.Millisecond })
