@@ -386,3 +386,20 @@ func TestSNSHost(t *testing.T) {
 		}
 	}
 }
+
+func TestJitter(t *testing.T) {
+	seen := map[time.Duration]bool{}
+	for range 1000 {
+		d := jitter(time.Second)
+		if d < 500*time.Millisecond || d >= time.Second {
+			t.Fatalf("jitter(1s) = %v, want [0.5s, 1s)", d)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 900 {
+		t.Fatalf("%d distinct waits in 1000: not jittered", len(seen))
+	}
+	if jitter(0) != 0 || jitter(1) != 1 {
+		t.Fatal("jitter of 0 or 1ns")
+	}
+}
