@@ -504,3 +504,34 @@ func TestRunOptionsInvalid(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 }
+
+// TestRunQuarantineDenied: a quarantine that fails for good (access denied)
+// stops the run with its error; the rejected record is nacked, never acked.
+func TestRunQuarantineDenied(t *testing.T) {
+	t.Parallel()
+	denied := lakerelay.Permanent(errors.New("quarantine: put s3://q/x: AccessDenied"))
+	l := newLedger()
+	src := &testSource{l: l, limit: 100000, end: io.EOF, part: func(i int) string {
+		if i == 5 {
+			return ""
+		}
+		return "ok"
+	}}
+	st := dirStore(t)
+	b := newBatcher(t, &storeSink{store: st}, nil)
+	tot, err := batch.Run(context.Background(), src, b, byField{}, func(o *batch.RunOptions) {
+		o.Quarantine = batch.QuarantineFunc(func(lakerelay.Record, error) error { return denied })
+	})
+	if !errors.Is(err, denied) {
+		t.Fatalf("Run = %v, want the quarantine's error", err)
+	}
+	n := src.handed()
+	if n >= 100000 {
+		t.Fatal("Run read on although the quarantine failed for good")
+	}
+	acked, nacked := l.check(t, n)
+	if _, ok := nacked[5]; !ok || tot.Quarantined != 0 || tot.In != int64(n) || tot.Delivered != int64(len(acked)) {
+		t.Fatalf("totals %+v, nacked %v", tot, nacked)
+	}
+	checkStored(t, st, acked, nil)
+}
