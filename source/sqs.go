@@ -151,11 +151,10 @@ type SQS struct {
 	closed chan struct{}
 	once   sync.Once
 	wg     sync.WaitGroup // workers, extender
-	bg     sync.WaitGroup // deletions started before Close returned
 
 	mu       sync.Mutex
 	inflight map[*message]struct{}
-	done     bool         // Close is waiting for, or has waited for, the deletions
+	done     bool         // the workers stopped (Close): settled messages are deleted at once
 	last     atomic.Int64 // unix nanos of the last received message (or start)
 	c        counters
 
@@ -282,9 +281,8 @@ func (s *SQS) Close() error {
 	s.mu.Lock()
 	s.done = true
 	s.mu.Unlock()
-	s.deleter.flush()
-	s.releaser.flush()
-	s.bg.Wait()
+	s.deleter.wait()
+	s.releaser.wait()
 	return nil
 }
 
@@ -631,25 +629,6 @@ func (s *SQS) finish(m *message, failed error) {
 		return
 	}
 	s.deleter.add(m)
-}
-
-// background runs f with a fresh 30s context in its own goroutine; Close
-// waits for those started before it finished waiting for the workers.
-func (s *SQS) background(f func(ctx context.Context)) {
-	s.mu.Lock()
-	tracked := !s.done
-	if tracked {
-		s.bg.Add(1)
-	}
-	s.mu.Unlock()
-	go func() {
-		if tracked {
-			defer s.bg.Done()
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		f(ctx)
-	}()
 }
 
 // queueVisibility reads the queue's visibility timeout.

@@ -33,64 +33,76 @@ type batchOp struct {
 }
 
 // settler groups messages for one batchOp into calls of up to 10 entries,
-// each waiting at most settleDelay for company.
+// each waiting at most settleDelay for company. Every call runs in its own
+// goroutine with a fresh 30 s context; wait waits for them.
 type settler struct {
 	s  *SQS
 	op batchOp
 
-	mu    sync.Mutex
-	queue []*message
-	timer *time.Timer
+	mu      sync.Mutex
+	queue   []*message
+	timer   *time.Timer
+	running int        // calls in progress
+	idle    *sync.Cond // on mu: running went to 0
 }
 
 // add queues m. Once the source is closed (done), calls are made at once.
 func (st *settler) add(m *message) {
 	st.mu.Lock()
+	defer st.mu.Unlock()
 	st.queue = append(st.queue, m)
-	var take []*message
-	if len(st.queue) >= maxBatchEntries || st.s.isDone() {
-		take = st.takeLocked()
-	} else if st.timer == nil {
+	switch {
+	case len(st.queue) >= maxBatchEntries || st.s.isDone():
+		st.launchLocked()
+	case st.timer == nil:
 		st.timer = time.AfterFunc(settleDelay, st.flush)
 	}
-	st.mu.Unlock()
-	if take != nil {
-		st.s.background(func(ctx context.Context) { st.run(ctx, take) })
-	}
 }
 
-// flush makes a call for whatever is queued.
+// flush makes calls for everything queued.
 func (st *settler) flush() {
 	st.mu.Lock()
-	take := st.takeLocked()
-	st.mu.Unlock()
-	if take != nil {
-		st.s.background(func(ctx context.Context) { st.run(ctx, take) })
-	}
+	defer st.mu.Unlock()
+	st.launchLocked()
 }
 
-func (st *settler) takeLocked() []*message {
+// launchLocked starts calls for everything queued, 10 messages per call.
+func (st *settler) launchLocked() {
 	if st.timer != nil {
 		st.timer.Stop()
 		st.timer = nil
 	}
-	if len(st.queue) == 0 {
-		return nil
+	for len(st.queue) > 0 {
+		n := min(len(st.queue), maxBatchEntries)
+		take := st.queue[:n:n]
+		st.queue = st.queue[n:]
+		st.running++
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			st.s.callBatch(ctx, st.op, take)
+			st.mu.Lock()
+			st.running--
+			if st.running == 0 && st.idle != nil {
+				st.idle.Broadcast()
+			}
+			st.mu.Unlock()
+		}()
 	}
-	n := min(len(st.queue), maxBatchEntries)
-	take := st.queue[:n:n]
-	st.queue = st.queue[n:]
-	if len(st.queue) > 0 {
-		st.timer = time.AfterFunc(0, st.flush)
-	}
-	return take
 }
 
-// run calls the op for msgs (at most 10), retrying the call on error and the
-// entries that failed without the sender's fault, up to batchAttempts times.
-// What still fails is reported per message; nothing is dropped silently.
-func (st *settler) run(ctx context.Context, msgs []*message) {
-	st.s.callBatch(ctx, st.op, msgs)
+// wait makes calls for everything queued and waits until no call is in
+// progress.
+func (st *settler) wait() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.launchLocked()
+	if st.idle == nil {
+		st.idle = sync.NewCond(&st.mu)
+	}
+	for st.running > 0 {
+		st.idle.Wait()
+	}
 }
 
 // callBatch runs op on msgs (at most 10) with retries; see settler.run.
