@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/partition"
 	"github.com/lakerelay/lakerelay/sink"
 )
 
@@ -227,12 +228,18 @@ func newWriter(b backend, opts []func(*Options)) (*Writer, error) {
 }
 
 // New returns a Writer that stores batches of entries as objects under
-// prefix ("" for the store's root) in store.
+// prefix ("" for the store's root) in store. The prefix is validated as
+// object key segments (see partition.ValidateKey).
 func New(store sink.Store, prefix string, opts ...func(*Options)) (*Writer, error) {
 	if store == nil {
 		return nil, errors.New("quarantine: New needs a store")
 	}
 	prefix = strings.Trim(prefix, "/")
+	if prefix != "" {
+		if err := partition.ValidateKey(prefix + "/"); err != nil {
+			return nil, fmt.Errorf("quarantine: prefix: %w", err)
+		}
+	}
 	return newWriter(&storeBackend{store: store, prefix: prefix}, opts)
 }
 

@@ -500,7 +500,7 @@ func TestOpen(t *testing.T) {
 	if n := len(entries(t, nil, filepath.Join(dir, "q.ndjson"))); n != 1 {
 		t.Fatalf("%d entries in the file", n)
 	}
-	for _, bad := range []string{"", "s3://", "s3:///x", "http://example.com/x"} {
+	for _, bad := range []string{"", "s3://", "s3:///x", "http://example.com/x", "s3://" + bucket + "/a/../b", "s3://" + bucket + "/a//b", "s3://" + bucket + "/a\x00b"} {
 		if _, err := Open(bad, m.S3(t)); err == nil {
 			t.Errorf("Open(%q) succeeded", bad)
 		}
