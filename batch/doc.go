@@ -27,6 +27,19 @@
 //	...
 //	err = b.Close(ctx) // flushes the rest
 //
+// # Pipeline
+//
+// [Run] is the loop every program needs, the io.Copy of this module: it
+// reads a [lakerelay.Source] until it ends or ctx ends, partitions each
+// record with a [lakerelay.Partitioner], adds it to a Batcher, hands what
+// cannot be batched to a [Quarantiner], settles what was not taken, closes
+// the Batcher within a shutdown deadline (RunOptions.ShutdownTimeout,
+// default 25 s) even after ctx ended, and returns the run's [Totals].
+//
+//	totals, err := batch.Run(ctx, src, b, partitioner, func(o *batch.RunOptions) {
+//		o.Quarantine = q // a *quarantine.Writer
+//	})
+//
 // # Delivery
 //
 // The batcher settles every record it took exactly once, never before the

@@ -86,5 +86,5 @@ func ExampleNewDir() {
 	// app/1.ndjson 0 application {"msg":"up"}
 	// quarantined record 1: "not json"
 	// app/1.ndjson 2 application {"msg":"down"}
-	// {Messages:0 Deleted:0 Objects:1 Records:2 Skipped:0 Quarantined:1 Errors:0 NotFound:0}
+	// {Messages:0 Deleted:0 Objects:1 Records:2 Skipped:0 Quarantined:1 Errors:0 NotFound:0 Redelivered:0 MaxReceived:0 Subscriptions:0}
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
+	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +59,27 @@ type SQSOptions struct {
 	// Quarantine is nil, the object fails and its message stays in the
 	// queue.
 	Quarantine lakerelay.Quarantine
+	// MaxReceiveCount, when positive, bounds how often a message is
+	// received, for queues without a redrive policy (a DLQ): a message
+	// received more often (by its ApproximateReceiveCount) is not read
+	// again; a record per object it names (or, for a body that cannot be
+	// decoded, the body itself) goes to Quarantine with a reason wrapping
+	// [ErrMaxReceiveCount], the record's Data being the message body, and
+	// the message is then deleted. If the quarantine fails the message
+	// stays. 0 means no limit (the queue's redrive policy decides). It
+	// requires Quarantine.
+	MaxReceiveCount int
+	// ConfirmSubscriptions lets the source confirm an SNS subscription
+	// when a SubscriptionConfirmation message arrives: it visits the
+	// message's SubscribeURL, only when it is an https URL on an
+	// sns.<region>.amazonaws.com host, then deletes the message. When false
+	// (the default) such a message is reported to OnError as a
+	// [*SubscriptionError] naming the URL to visit, and stays in the queue.
+	ConfirmSubscriptions bool
+	// HTTPClient visits SubscribeURLs; nil means http.DefaultClient.
+	HTTPClient *http.Client
+	// subscribeURLAllowed replaces the SNS host check (tests only).
+	subscribeURLAllowed func(*url.URL) bool
 	// OnError is told of every failure that leaves a message in the queue
 	// or loses a visibility extension: *ObjectError for objects (fetch,
 	// decode), *MessageError for message bodies and negative
@@ -77,6 +101,12 @@ func (o SQSOptions) Validate() error {
 	if o.VisibilityTimeout < 0 || o.VisibilityTimeout > MaxVisibility {
 		errs = append(errs, fmt.Errorf("source: VisibilityTimeout %v: want 0 to 12h", o.VisibilityTimeout))
 	}
+	if o.MaxReceiveCount < 0 {
+		errs = append(errs, fmt.Errorf("source: MaxReceiveCount %d: must not be negative", o.MaxReceiveCount))
+	}
+	if o.MaxReceiveCount > 0 && o.Quarantine == nil {
+		errs = append(errs, fmt.Errorf("source: MaxReceiveCount %d needs a Quarantine for the messages past it", o.MaxReceiveCount))
+	}
 	return errors.Join(errs...)
 }
 
@@ -87,6 +117,19 @@ func (o SQSOptions) Validate() error {
 // Each record's Ack must be called exactly once: the message is deleted only
 // when every object it names was read to the end and every record was
 // acknowledged with nil. See the package documentation, # Delivery.
+//
+// # SQS calls
+//
+// Each worker receives up to 10 messages per ReceiveMessage call (asking for
+// their SentTimestamp and ApproximateReceiveCount) and reads them in turn;
+// every received message's visibility is extended from the moment it is
+// received. Settled messages are deleted with DeleteMessageBatch, and
+// visibility is extended or released with ChangeMessageVisibilityBatch, up
+// to 10 messages per call; a message waits at most 50ms for others to share
+// a call. A batch entry that fails without the sender's fault is retried
+// (3 attempts); what still fails is reported to OnError as a
+// [*BatchEntryError] and its message stays in the queue: nothing is dropped
+// silently. Receive errors are retried with jittered exponential backoff.
 //
 // The workers start in NewSQS and stop in Close. An SQS is safe for
 // concurrent use.
@@ -108,14 +151,20 @@ type SQS struct {
 	closed chan struct{}
 	once   sync.Once
 	wg     sync.WaitGroup // workers, extender
-	bg     sync.WaitGroup // deletions started before Close returned
 
 	mu       sync.Mutex
 	inflight map[*message]struct{}
-	done     bool         // Close is waiting for, or has waited for, the deletions
+	done     bool         // the workers stopped (Close): settled messages are deleted at once
 	last     atomic.Int64 // unix nanos of the last received message (or start)
 	c        counters
+
+	deleter, releaser settler
 }
+
+// ErrMaxReceiveCount is wrapped by the reason a message's objects are
+// quarantined with once the message was received more than
+// SQSOptions.MaxReceiveCount times.
+var ErrMaxReceiveCount = errors.New("source: message received more than MaxReceiveCount times")
 
 // NewSQS starts a source reading the queue at queueURL and fetching objects
 // with s3c.
@@ -146,6 +195,10 @@ func NewSQS(s3c S3API, sqsc SQSAPI, queueURL string, opts ...func(*SQSOptions)) 
 		closed:   make(chan struct{}),
 		inflight: map[*message]struct{}{},
 	}
+	s.deleter = settler{s: s, op: batchOp{name: "delete", call: s.deleteBatch, ok: func(*message) { s.c.deleted.Add(1) }}}
+	s.releaser = settler{s: s, op: batchOp{name: "release on close", call: func(ctx context.Context, msgs []*message) (map[string]sqstypes.BatchResultErrorEntry, error) {
+		return s.changeVisibilityBatch(ctx, msgs, 0)
+	}}}
 	s.last.Store(time.Now().UnixNano())
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(o.Workers + 1)
@@ -228,7 +281,8 @@ func (s *SQS) Close() error {
 	s.mu.Lock()
 	s.done = true
 	s.mu.Unlock()
-	s.bg.Wait()
+	s.deleter.wait()
+	s.releaser.wait()
 	return nil
 }
 
@@ -241,6 +295,29 @@ func (s *SQS) InFlight() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.inflight)
+}
+
+// Lag returns how long the oldest message in flight has been in the queue:
+// now minus its SentTimestamp. It is 0 when no message is in flight.
+func (s *SQS) Lag() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var oldest time.Time
+	for m := range s.inflight {
+		if !m.sent.IsZero() && (oldest.IsZero() || m.sent.Before(oldest)) {
+			oldest = m.sent
+		}
+	}
+	if oldest.IsZero() {
+		return 0
+	}
+	return time.Since(oldest)
+}
+
+func (s *SQS) isDone() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.done
 }
 
 // Idle returns how long ago the last message was received (or the source
@@ -260,13 +337,11 @@ func (s *SQS) worker() {
 	defer s.wg.Done()
 	backoff := time.Duration(0)
 	for s.ctx.Err() == nil {
-		out, err := s.sqsc.ReceiveMessage(s.ctx, &sqs.ReceiveMessageInput{
-			QueueUrl:                    aws.String(s.queueURL),
-			MaxNumberOfMessages:         1,
-			WaitTimeSeconds:             int32(math.Ceil(s.opts.WaitTime.Seconds())),
-			VisibilityTimeout:           int32(s.vis / time.Second), // 0: the queue's
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount},
-		})
+		// A message's visibility timeout may start at any moment of the
+		// call (a server may hold it while the long poll waits for more), so
+		// its clock is taken as starting when the call did.
+		polled := time.Now()
+		out, err := s.sqsc.ReceiveMessage(s.ctx, s.receiveInput())
 		if err != nil {
 			if s.ctx.Err() != nil {
 				return
@@ -280,17 +355,44 @@ func (s *SQS) worker() {
 			s.report(fmt.Errorf("source: receive from %s: %w", s.queueURL, err))
 			backoff = min(max(2*backoff, 100*time.Millisecond), 10*time.Second)
 			select {
-			case <-time.After(backoff):
+			case <-time.After(jitter(backoff)):
 			case <-s.ctx.Done():
 				return
 			}
 			continue
 		}
 		backoff = 0
-		for _, m := range out.Messages {
-			s.handle(m)
+		// Every message received is in flight (its visibility extended)
+		// from now on, also while it waits for the ones before it.
+		msgs := make([]*message, len(out.Messages))
+		for i, sm := range out.Messages {
+			msgs[i] = s.track(sm, polled)
+		}
+		for i, sm := range out.Messages {
+			s.handle(msgs[i], []byte(aws.ToString(sm.Body)))
 		}
 	}
+}
+
+// receiveInput is the ReceiveMessage request of every poll: up to 10
+// messages, with their SentTimestamp and ApproximateReceiveCount.
+func (s *SQS) receiveInput() *sqs.ReceiveMessageInput {
+	in := &sqs.ReceiveMessageInput{
+		QueueUrl:            aws.String(s.queueURL),
+		MaxNumberOfMessages: maxBatchEntries,
+		WaitTimeSeconds:     int32(math.Ceil(s.opts.WaitTime.Seconds())),
+		VisibilityTimeout:   int32(s.vis / time.Second), // 0: the queue's
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{
+			sqstypes.MessageSystemAttributeNameApproximateReceiveCount, sqstypes.MessageSystemAttributeNameSentTimestamp},
+	}
+	// SQS-compatible servers that predate MessageSystemAttributeNames
+	// (local emulators among them) read only the older parameter; SQS
+	// accepts both.
+	//lint:ignore SA1019 kept alongside MessageSystemAttributeNames for servers that know only it
+	in.AttributeNames = []sqstypes.QueueAttributeName{
+		sqstypes.QueueAttributeName(sqstypes.MessageSystemAttributeNameApproximateReceiveCount),
+		sqstypes.QueueAttributeName(sqstypes.MessageSystemAttributeNameSentTimestamp)}
+	return in
 }
 
 // recordAck settles one record of a message exactly once.
@@ -316,6 +418,8 @@ type message struct {
 	receipt  string
 	received time.Time
 	extended time.Time
+	sent     time.Time // SentTimestamp, zero if unknown
+	receives int       // ApproximateReceiveCount, 0 if unknown
 
 	mu      sync.Mutex
 	pending int   // records not yet acknowledged, +1 while reading
@@ -353,24 +457,65 @@ func (m *message) isFailed() bool {
 	return m.failed != nil
 }
 
-func (s *SQS) handle(sm sqstypes.Message) {
+// track registers a received message as in flight.
+// polled is when the ReceiveMessage call started.
+func (s *SQS) track(sm sqstypes.Message, polled time.Time) *message {
 	s.c.messages.Add(1)
 	s.last.Store(time.Now().UnixNano())
-	m := &message{s: s, id: aws.ToString(sm.MessageId), receipt: aws.ToString(sm.ReceiptHandle), received: time.Now(), pending: 1}
-	m.extended = m.received
-	n, err := DecodeNotification([]byte(aws.ToString(sm.Body)))
+	m := &message{s: s, id: aws.ToString(sm.MessageId), receipt: aws.ToString(sm.ReceiptHandle), received: polled, extended: polled, pending: 1}
+	if ms, err := strconv.ParseInt(sm.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
+		m.sent = time.UnixMilli(ms)
+	}
+	if n, err := strconv.Atoi(sm.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)]); err == nil {
+		m.receives = n
+		if n > 1 {
+			s.c.redelivered.Add(1)
+		}
+	}
+	s.mu.Lock()
+	s.inflight[m] = struct{}{}
+	s.mu.Unlock()
+	return m
+}
+
+// forget ends tracking a message that is left in the queue without reading
+// it (its failure was reported).
+func (s *SQS) forget(m *message) {
+	s.mu.Lock()
+	delete(s.inflight, m)
+	s.mu.Unlock()
+}
+
+func (s *SQS) handle(m *message, body []byte) {
+	if s.ctx.Err() != nil {
+		m.done(s.ctx.Err()) // abandoned by Close: released at once
+		return
+	}
+	if c, ok := subscriptionConfirmation(body); ok {
+		if err := s.confirm(s.ctx, c); err != nil {
+			s.report(&MessageError{MessageID: m.id, Err: err})
+			s.forget(m)
+			return
+		}
+		s.c.subscriptions.Add(1)
+		m.done(nil) // confirmed: delete
+		return
+	}
+	n, err := DecodeNotification(body)
+	if s.opts.MaxReceiveCount > 0 && m.receives > s.opts.MaxReceiveCount {
+		s.setAside(m, body, n, err)
+		return
+	}
 	if err != nil {
 		// Left for redelivery and, after maxReceiveCount, the DLQ.
 		s.report(&MessageError{MessageID: m.id, Err: err})
+		s.forget(m)
 		return
 	}
 	s.c.skipped.Add(int64(n.Skipped))
 	if n.Test {
 		s.c.skipped.Add(1)
 	}
-	s.mu.Lock()
-	s.inflight[m] = struct{}{}
-	s.mu.Unlock()
 	var failed error
 	for _, ref := range n.Objects {
 		if !s.filter.selected(ref.Key) {
@@ -393,6 +538,37 @@ func (s *SQS) handle(sm sqstypes.Message) {
 		}
 	}
 	m.done(failed)
+}
+
+// setAside quarantines a message received more than MaxReceiveCount times,
+// one record per selected object it names (or its body alone when it names
+// none or cannot be decoded), then deletes it. If the quarantine fails the
+// message stays in the queue.
+func (s *SQS) setAside(m *message, body []byte, n Notification, decodeErr error) {
+	reason := &MessageError{MessageID: m.id, Err: fmt.Errorf("%w: received %d times, limit %d", ErrMaxReceiveCount, m.receives, s.opts.MaxReceiveCount)}
+	if decodeErr != nil {
+		reason.Err = fmt.Errorf("%w (body: %w)", reason.Err, decodeErr)
+	}
+	var recs []lakerelay.Record
+	for _, ref := range n.Objects {
+		if s.filter.selected(ref.Key) {
+			recs = append(recs, lakerelay.Record{Data: body, Origin: lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, VersionID: ref.VersionID,
+				Index: -1, Offset: -1, LogType: s.types.lookup(ref.Key)}})
+		}
+	}
+	if len(recs) == 0 {
+		recs = append(recs, lakerelay.Record{Data: body, Origin: lakerelay.Origin{Index: -1, Offset: -1}})
+	}
+	for _, r := range recs {
+		if err := s.opts.Quarantine(r, reason); err != nil {
+			s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("quarantine past MaxReceiveCount failed, message left in the queue: %w", err)})
+			s.forget(m)
+			return
+		}
+		s.c.quarantined.Add(1)
+	}
+	s.c.maxReceived.Add(1)
+	m.done(nil)
 }
 
 func (s *SQS) readObject(m *message, ref ObjectRef) error {
@@ -438,20 +614,12 @@ func (s *SQS) readObject(m *message, ref ObjectRef) error {
 // finish deletes a message all of whose records were acknowledged, or
 // leaves a failed one for redelivery.
 func (s *SQS) finish(m *message, failed error) {
-	s.mu.Lock()
-	delete(s.inflight, m)
-	s.mu.Unlock()
+	s.forget(m)
 	if failed != nil {
 		if errors.Is(failed, context.Canceled) && s.ctx.Err() != nil {
 			// Abandoned by Close: make it visible again at once, for other
 			// consumers, instead of after its visibility timeout.
-			s.background(func(ctx context.Context) {
-				_, err := s.sqsc.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-					QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.receipt), VisibilityTimeout: 0})
-				if err != nil {
-					s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("release on close: %w", err)})
-				}
-			})
+			s.releaser.add(m)
 			return
 		}
 		var oe *ObjectError
@@ -460,33 +628,7 @@ func (s *SQS) finish(m *message, failed error) {
 		}
 		return
 	}
-	s.background(func(ctx context.Context) {
-		_, err := s.sqsc.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.receipt)})
-		if err != nil {
-			s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("delete: %w", err)})
-			return
-		}
-		s.c.deleted.Add(1)
-	})
-}
-
-// background runs f with a fresh 30s context in its own goroutine; Close
-// waits for those started before it finished waiting for the workers.
-func (s *SQS) background(f func(ctx context.Context)) {
-	s.mu.Lock()
-	tracked := !s.done
-	if tracked {
-		s.bg.Add(1)
-	}
-	s.mu.Unlock()
-	go func() {
-		if tracked {
-			defer s.bg.Done()
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		f(ctx)
-	}()
+	s.deleter.add(m)
 }
 
 // queueVisibility reads the queue's visibility timeout.
@@ -537,13 +679,13 @@ func (s *SQS) extender() {
 				}
 			}
 			s.mu.Unlock()
-			for _, m := range due {
-				_, err := s.sqsc.ChangeMessageVisibility(s.ctx, &sqs.ChangeMessageVisibilityInput{
-					QueueUrl: aws.String(s.queueURL), ReceiptHandle: aws.String(m.receipt), VisibilityTimeout: int32(vis / time.Second),
-				})
-				if err != nil && s.ctx.Err() == nil {
-					s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("extend visibility: %w", err)})
-				}
+			extend := batchOp{name: "extend visibility", call: func(ctx context.Context, msgs []*message) (map[string]sqstypes.BatchResultErrorEntry, error) {
+				return s.changeVisibilityBatch(ctx, msgs, vis)
+			}}
+			for len(due) > 0 {
+				n := min(len(due), maxBatchEntries)
+				s.callBatch(s.ctx, extend, due[:n])
+				due = due[n:]
 			}
 		}
 	}

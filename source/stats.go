@@ -33,22 +33,34 @@ type Stats struct {
 	Errors int64 `json:"errors"`
 	// NotFound counts, among Errors, objects that did not exist.
 	NotFound int64 `json:"not_found"`
+	// Redelivered counts SQS messages received again
+	// (ApproximateReceiveCount > 1).
+	Redelivered int64 `json:"redelivered"`
+	// MaxReceived counts SQS messages set aside (quarantined, then deleted)
+	// past SQSOptions.MaxReceiveCount.
+	MaxReceived int64 `json:"max_received"`
+	// Subscriptions counts SNS subscriptions confirmed.
+	Subscriptions int64 `json:"subscriptions"`
 }
 
 type counters struct {
 	messages, deleted, objects, records, skipped, quarantined, errors, notFound atomic.Int64
+	redelivered, maxReceived, subscriptions                                     atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{
-		Messages:    c.messages.Load(),
-		Deleted:     c.deleted.Load(),
-		Objects:     c.objects.Load(),
-		Records:     c.records.Load(),
-		Skipped:     c.skipped.Load(),
-		Quarantined: c.quarantined.Load(),
-		Errors:      c.errors.Load(),
-		NotFound:    c.notFound.Load(),
+		Messages:      c.messages.Load(),
+		Deleted:       c.deleted.Load(),
+		Objects:       c.objects.Load(),
+		Records:       c.records.Load(),
+		Skipped:       c.skipped.Load(),
+		Quarantined:   c.quarantined.Load(),
+		Errors:        c.errors.Load(),
+		NotFound:      c.notFound.Load(),
+		Redelivered:   c.redelivered.Load(),
+		MaxReceived:   c.maxReceived.Load(),
+		Subscriptions: c.subscriptions.Load(),
 	}
 }
 

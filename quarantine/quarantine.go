@@ -1,0 +1,552 @@
+package quarantine
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/partition"
+	"github.com/lakerelay/lakerelay/sink"
+)
+
+// Defaults for [Options].
+const (
+	DefaultMaxEntries       = 1000
+	DefaultMaxBytes   int64 = 8 << 20
+	DefaultMaxAge           = time.Second
+)
+
+// Options configure a [Writer]. The zero value of a field means its
+// default.
+type Options struct {
+	// MaxEntries is the most entries written in one object (or one fsync).
+	MaxEntries int
+	// MaxBytes is the most entry bytes written in one object.
+	MaxBytes int64
+	// MaxAge is the longest an entry given to Writer.Quarantine waits for
+	// others before its batch is written. Writer.Put does not wait for it.
+	MaxAge time.Duration
+	// Now is the clock for entry times and object keys; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// Validate reports every problem with o.
+func (o Options) Validate() error {
+	var errs []error
+	if o.MaxEntries < 0 {
+		errs = append(errs, fmt.Errorf("quarantine: Options.MaxEntries: must be >= 0 (got %d)", o.MaxEntries))
+	}
+	if o.MaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("quarantine: Options.MaxBytes: must be >= 0 (got %d)", o.MaxBytes))
+	}
+	if o.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("quarantine: Options.MaxAge: must be >= 0 (got %s)", o.MaxAge))
+	}
+	return errors.Join(errs...)
+}
+
+// Entry is one line of a quarantine.
+type Entry struct {
+	// Time is when the record was quarantined (UTC, RFC 3339).
+	Time time.Time `json:"time"`
+	// Reason is why: the error the record was rejected with.
+	Reason string `json:"reason"`
+	Origin Origin `json:"origin"`
+	// Data is the record: itself if it is a JSON object or array
+	// (compacted), else a JSON string.
+	// It is empty when DataBase64 is set.
+	Data json.RawMessage `json:"data,omitempty"`
+	// DataBase64 holds a record that is not valid UTF-8, byte for byte.
+	DataBase64 []byte `json:"data_base64,omitempty"`
+}
+
+// Origin is where a quarantined record came from; see [lakerelay.Origin].
+type Origin struct {
+	Bucket    string `json:"bucket"`
+	Key       string `json:"key"`
+	VersionID string `json:"version_id,omitempty"`
+	Index     int64  `json:"index"`
+	Offset    int64  `json:"offset"`
+	LogType   string `json:"log_type"`
+}
+
+// Record returns the record's bytes as they were quarantined.
+func (e Entry) Record() ([]byte, error) {
+	if e.DataBase64 != nil {
+		return e.DataBase64, nil
+	}
+	if len(e.Data) > 0 && e.Data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(e.Data, &s); err != nil {
+			return nil, err
+		}
+		return []byte(s), nil
+	}
+	return e.Data, nil
+}
+
+// appendEntry appends the entry of r, ending in "\n", to dst.
+func appendEntry(dst []byte, now time.Time, r lakerelay.Record, reason error) []byte {
+	e := Entry{Time: now.UTC(), Origin: Origin{Bucket: r.Origin.Bucket, Key: r.Origin.Key, VersionID: r.Origin.VersionID,
+		Index: r.Origin.Index, Offset: r.Origin.Offset, LogType: r.Origin.LogType}}
+	if reason != nil {
+		e.Reason = reason.Error()
+	}
+	var compact bytes.Buffer
+	switch {
+	case !utf8.Valid(r.Data):
+		e.DataBase64 = r.Data
+		if e.DataBase64 == nil {
+			e.DataBase64 = []byte{}
+		}
+	case isDocument(r.Data) && json.Compact(&compact, r.Data) == nil:
+		e.Data = compact.Bytes()
+	default:
+		e.Data, _ = json.Marshal(string(r.Data)) // valid UTF-8: cannot fail
+	}
+	// Without HTML escaping, documents are kept as they came (compacted).
+	buf := bytes.NewBuffer(dst)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil { // unreachable: every field marshals
+		fmt.Fprintf(buf, "{\"time\":%q,\"reason\":\"quarantine: cannot encode entry\"}\n", e.Time.Format(time.RFC3339Nano))
+	}
+	return buf.Bytes()
+}
+
+// isDocument reports whether data is a JSON object or array. Only those are
+// kept as raw JSON: a JSON scalar such as "x" is kept as a string like any
+// other text, so that Entry.Record can tell the two apart.
+func isDocument(data []byte) bool {
+	d := bytes.TrimLeft(data, " \t\r\n")
+	return len(d) > 0 && (d[0] == '{' || d[0] == '[') && json.Valid(data)
+}
+
+// Error reports that entries could not be made durable. The records they
+// were for are not quarantined: Writer.Quarantine settles them with it, so
+// their source keeps them redeliverable.
+type Error struct {
+	// Location is where the entries were to go: "s3://bucket/key", a
+	// directory path or a file path.
+	Location string
+	// Entries is how many entries the failed write held.
+	Entries int
+	Err     error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("quarantine: write %d entries to %s: %v", e.Entries, e.Location, e.Err)
+}
+
+// Unwrap returns the cause (a *sink.StoreError, an *os.PathError, a ctx
+// error or lakerelay.ErrClosed).
+func (e *Error) Unwrap() error { return e.Err }
+
+// backend makes a batch of entries durable.
+type backend interface {
+	write(ctx context.Context, now time.Time, lines []byte, n int) (location string, err error)
+	location() string
+	close() error
+}
+
+// pending is an entry waiting to be written.
+type pending struct {
+	line []byte
+	done func(error)
+}
+
+// Writer writes quarantine entries. See the package documentation for the
+// format and the guarantees.
+type Writer struct {
+	b    backend
+	opts Options
+
+	ctx    context.Context // of the writes; canceled when Close gives up
+	cancel context.CancelFunc
+	kick   chan struct{}
+	exited chan struct{}
+
+	mu       sync.Mutex
+	queue    []pending
+	bytes    int64
+	timer    *time.Timer
+	first    time.Time // when the oldest queued entry was queued
+	closed   bool
+	urgent   bool
+	queued   uint64        // entries ever queued
+	written  uint64        // entries ever settled (durable or failed)
+	progress chan struct{} // closed and replaced whenever written moves
+	stats    Stats
+}
+
+// Stats counts what a Writer did.
+type Stats struct {
+	// Entries is the number of entries made durable.
+	Entries int64 `json:"entries"`
+	// Writes is the number of objects stored (or fsyncs).
+	Writes int64 `json:"writes"`
+	// Failed is the number of entries that could not be made durable.
+	Failed int64 `json:"failed"`
+}
+
+func newWriter(b backend, opts []func(*Options)) (*Writer, error) {
+	var o Options
+	for _, f := range opts {
+		f(&o)
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.MaxEntries == 0 {
+		o.MaxEntries = DefaultMaxEntries
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxAge == 0 {
+		o.MaxAge = DefaultMaxAge
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	w := &Writer{b: b, opts: o, kick: make(chan struct{}, 1), exited: make(chan struct{}), progress: make(chan struct{})}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	go w.run()
+	return w, nil
+}
+
+// New returns a Writer that stores batches of entries as objects under
+// prefix ("" for the store's root) in store. The prefix is validated as
+// object key segments (see partition.ValidateKey).
+func New(store sink.Store, prefix string, opts ...func(*Options)) (*Writer, error) {
+	if store == nil {
+		return nil, errors.New("quarantine: New needs a store")
+	}
+	prefix = strings.Trim(prefix, "/")
+	if prefix != "" {
+		if err := partition.ValidateKey(prefix + "/"); err != nil {
+			return nil, fmt.Errorf("quarantine: prefix: %w", err)
+		}
+	}
+	return newWriter(&storeBackend{store: store, prefix: prefix}, opts)
+}
+
+// OpenFile returns a Writer that appends entries to the file at path,
+// creating it (mode 0o600) and its directory if needed, and fsyncs the file
+// after every batch before any record of it is reported durable.
+func OpenFile(path string, opts ...func(*Options)) (*Writer, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("quarantine: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: %w", err)
+	}
+	w, err := newWriter(&fileBackend{f: f, path: path}, opts)
+	if err != nil {
+		f.Close()
+	}
+	return w, err
+}
+
+// Open returns a Writer for location, as a --quarantine flag gives it:
+//
+//   - "s3://bucket/prefix": objects under prefix in bucket, through s3c
+//     (which must not be nil then);
+//   - an existing directory, or a path ending in "/": objects in that
+//     directory (created if needed), see [sink.NewDir];
+//   - any other path: one append-only file, see [OpenFile].
+func Open(location string, s3c sink.S3API, opts ...func(*Options)) (*Writer, error) {
+	if rest, ok := strings.CutPrefix(location, "s3://"); ok {
+		bucket, prefix, _ := strings.Cut(rest, "/")
+		if bucket == "" {
+			return nil, fmt.Errorf("quarantine: location %q: no bucket", location)
+		}
+		if s3c == nil {
+			return nil, fmt.Errorf("quarantine: location %q needs an S3 client", location)
+		}
+		st, err := sink.NewS3(s3c, bucket)
+		if err != nil {
+			return nil, fmt.Errorf("quarantine: location %q: %w", location, err)
+		}
+		return New(st, prefix, opts...)
+	}
+	if location == "" {
+		return nil, errors.New("quarantine: empty location")
+	}
+	if strings.Contains(location, "://") {
+		return nil, fmt.Errorf("quarantine: location %q: want s3://bucket/prefix or a local path", location)
+	}
+	if fi, err := os.Stat(location); err == nil && fi.IsDir() || strings.HasSuffix(location, "/") || strings.HasSuffix(location, string(os.PathSeparator)) {
+		if err := os.MkdirAll(location, 0o750); err != nil {
+			return nil, fmt.Errorf("quarantine: %w", err)
+		}
+		st, err := sink.NewDir(location)
+		if err != nil {
+			return nil, fmt.Errorf("quarantine: location %q: %w", location, err)
+		}
+		return New(st, "", opts...)
+	}
+	return OpenFile(location, opts...)
+}
+
+// Location names where entries go: s3://bucket/prefix, a directory or a
+// file path.
+func (w *Writer) Location() string { return w.b.location() }
+
+// Stats returns the counters so far.
+func (w *Writer) Stats() Stats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
+}
+
+// Quarantine takes r over and settles it exactly once: with nil once its
+// entry (reason and origin, never changed) is durable, or with an [*Error]
+// if the write failed or the Writer was closed, so that its source keeps it
+// redeliverable. It does not block: entries are written in batches (see
+// [Options]). Use it where records arrive quickly; the batch package's Run
+// does.
+func (w *Writer) Quarantine(r lakerelay.Record, reason error) {
+	w.add(appendEntry(nil, w.opts.Now(), r, reason), r.Settle, false)
+}
+
+// Put writes the entry of r and returns nil once it is durable, or an
+// [*Error]. It does not settle r; it has the signature of a
+// [lakerelay.Quarantine], so w.Put can be given to sources and sinks that
+// take one. It does not wait for MaxAge: its entry and those queued with it
+// are written at once (concurrent calls share a write).
+func (w *Writer) Put(r lakerelay.Record, reason error) error {
+	done := make(chan error, 1)
+	w.add(appendEntry(nil, w.opts.Now(), r, reason), func(err error) { done <- err }, true)
+	return <-done
+}
+
+var _ lakerelay.Quarantine = (*Writer)(nil).Put
+
+func (w *Writer) add(line []byte, done func(error), urgent bool) {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		done(&Error{Location: w.b.location(), Entries: 1, Err: lakerelay.ErrClosed})
+		return
+	}
+	if len(w.queue) == 0 {
+		w.first = time.Now()
+	}
+	w.queue = append(w.queue, pending{line: line, done: done})
+	w.bytes += int64(len(line))
+	w.queued++
+	kick := urgent || len(w.queue) >= w.opts.MaxEntries || w.bytes >= w.opts.MaxBytes
+	if urgent {
+		w.urgent = true
+	}
+	if !kick && w.timer == nil {
+		w.timer = time.AfterFunc(w.opts.MaxAge, w.wake)
+	}
+	w.mu.Unlock()
+	if kick {
+		w.wake()
+	}
+}
+
+func (w *Writer) wake() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run writes batches until Close.
+func (w *Writer) run() {
+	defer close(w.exited)
+	for range w.kick {
+		for {
+			w.mu.Lock()
+			if w.timer != nil {
+				w.timer.Stop()
+				w.timer = nil
+			}
+			full := len(w.queue) >= w.opts.MaxEntries || w.bytes >= w.opts.MaxBytes
+			wait := w.opts.MaxAge - time.Since(w.first)
+			if len(w.queue) == 0 || !(full || w.urgent || w.closed || wait <= 0) {
+				if len(w.queue) > 0 {
+					w.timer = time.AfterFunc(wait, w.wake)
+				}
+				closed := w.closed && len(w.queue) == 0
+				w.mu.Unlock()
+				if closed {
+					return
+				}
+				break
+			}
+			batch, size := w.take()
+			w.mu.Unlock()
+			w.write(batch, size)
+		}
+	}
+}
+
+// take removes up to MaxEntries / MaxBytes of entries from the queue.
+func (w *Writer) take() ([]pending, int64) {
+	n, size := 0, int64(0)
+	for n < len(w.queue) && n < w.opts.MaxEntries && (n == 0 || size+int64(len(w.queue[n].line)) <= w.opts.MaxBytes) {
+		size += int64(len(w.queue[n].line))
+		n++
+	}
+	batch := w.queue[:n:n]
+	w.queue = w.queue[n:]
+	w.bytes -= size
+	w.first = time.Now() // what is left waits at most MaxAge more
+	if len(w.queue) == 0 {
+		w.urgent = false
+	}
+	return batch, size
+}
+
+func (w *Writer) write(batch []pending, size int64) {
+	buf := make([]byte, 0, size)
+	for _, p := range batch {
+		buf = append(buf, p.line...)
+	}
+	loc, err := w.b.write(w.ctx, w.opts.Now(), buf, len(batch))
+	if err != nil {
+		err = &Error{Location: loc, Entries: len(batch), Err: err}
+	}
+	w.mu.Lock()
+	if err != nil {
+		w.stats.Failed += int64(len(batch))
+	} else {
+		w.stats.Entries += int64(len(batch))
+		w.stats.Writes++
+	}
+	w.mu.Unlock()
+	for _, p := range batch {
+		p.done(err)
+	}
+	w.mu.Lock()
+	w.written += uint64(len(batch))
+	close(w.progress)
+	w.progress = make(chan struct{})
+	w.mu.Unlock()
+}
+
+// Flush writes every entry queued so far and waits until each is settled
+// (durable or failed). It returns ctx's error if ctx ends first; the
+// entries are still written.
+func (w *Writer) Flush(ctx context.Context) error {
+	w.mu.Lock()
+	target := w.queued
+	w.urgent = w.urgent || len(w.queue) > 0
+	w.mu.Unlock()
+	w.wake()
+	for {
+		w.mu.Lock()
+		done, progress := w.written >= target, w.progress
+		w.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-progress:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Close writes every queued entry, stops the Writer and closes its file.
+// Later calls to Quarantine and Put fail with an *Error wrapping
+// lakerelay.ErrClosed. If ctx ends first, the write in progress is canceled
+// and every entry not yet durable is settled with an error (its record stays
+// redeliverable). Close is idempotent.
+func (w *Writer) Close(ctx context.Context) error {
+	w.mu.Lock()
+	first := !w.closed
+	w.closed = true
+	w.mu.Unlock()
+	w.wake()
+	var err error
+	select {
+	case <-w.exited:
+	case <-ctx.Done():
+		w.cancel()
+		<-w.exited
+		err = ctx.Err()
+	}
+	w.cancel()
+	if first {
+		if cerr := w.b.close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("quarantine: close %s: %w", w.b.location(), cerr))
+		}
+	}
+	return err
+}
+
+// storeBackend writes a batch as one object.
+type storeBackend struct {
+	store  sink.Store
+	prefix string
+}
+
+func (s *storeBackend) key(now time.Time) string {
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	now = now.UTC()
+	k := now.Format("2006/01/02/20060102T150405.000000000Z") + "-" + hex.EncodeToString(id[:]) + ".ndjson"
+	if s.prefix != "" {
+		k = s.prefix + "/" + k
+	}
+	return k
+}
+
+func (s *storeBackend) write(ctx context.Context, now time.Time, lines []byte, _ int) (string, error) {
+	key := s.key(now)
+	return s.store.Location(key), s.store.Put(ctx, key, bytes.NewReader(lines), sink.PutOptions{ContentType: "application/x-ndjson"})
+}
+
+func (s *storeBackend) location() string { return strings.TrimSuffix(s.store.Location(s.prefix), "/") }
+func (s *storeBackend) close() error     { return nil }
+
+// fileBackend appends a batch to one file and fsyncs it.
+type fileBackend struct {
+	f    *os.File
+	path string
+	mu   sync.Mutex
+}
+
+func (b *fileBackend) write(_ context.Context, _ time.Time, lines []byte, _ int) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fi, err := b.f.Stat()
+	if err != nil {
+		return b.path, err
+	}
+	before := fi.Size()
+	if _, err = b.f.Write(lines); err == nil {
+		err = b.f.Sync()
+	}
+	if err != nil {
+		// Leave no partial line for the next append to run into.
+		if terr := b.f.Truncate(before); terr != nil {
+			err = errors.Join(err, fmt.Errorf("truncate after failed write: %w", terr))
+		}
+		return b.path, err
+	}
+	return b.path, nil
+}
+
+func (b *fileBackend) location() string { return b.path }
+func (b *fileBackend) close() error     { return b.f.Close() }
