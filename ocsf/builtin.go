@@ -29,6 +29,10 @@ type builtinClass struct {
 
 // The classes of the built-in OCSF 1.1.0 definitions.
 var builtinClasses110 = []builtinClass{
+	{ClassProcessActivity, "process_activity", "Process Activity", CategorySystem, "System Activity",
+		reflect.TypeOf(ProcessActivity{}),
+		map[string]string{"0": "Unknown", "1": "Launch", "2": "Terminate", "3": "Open", "4": "Inject",
+			"5": "Set User ID", "99": "Other"}, nil},
 	{ClassDetectionFinding, "detection_finding", "Detection Finding", CategoryFindings, "Findings",
 		reflect.TypeOf(DetectionFinding{}),
 		map[string]string{"0": "Unknown", "1": "Create", "2": "Update", "3": "Close", "99": "Other"}, nil},
@@ -148,8 +152,8 @@ var (
 func BuiltinVersions() []string { return []string{"1.1.0"} }
 
 // Builtin returns the built-in definitions of an OCSF version (see
-// [BuiltinVersions]). They cover the base event and the classes Detection
-// Finding (2004), Account Change (3001), Authentication (3002), Network
+// [BuiltinVersions]). They cover the base event and the classes Process
+// Activity (1007), Detection Finding (2004), Account Change (3001), Authentication (3002), Network
 // Activity (4001) and API Activity (6003) with the objects of the Go types
 // of this package — a subset of each class's attributes, the ones in use by
 // security products and the mappers here. Attributes outside the subset

@@ -7,6 +7,7 @@ const Version = "1.1.0"
 // Class uids of the built-in classes (class_uid = category_uid*1000 + uid
 // within the category).
 const (
+	ClassProcessActivity  = 1007
 	ClassDetectionFinding = 2004
 	ClassAccountChange    = 3001
 	ClassAuthentication   = 3002
@@ -89,6 +90,15 @@ const (
 	AccountChangeLock             int32 = 9
 	AccountChangeMFAFactorEnable  int32 = 10
 	AccountChangeMFAFactorDisable int32 = 11
+)
+
+// Process Activity (1007) activities.
+const (
+	ProcessActivityLaunch    int32 = 1
+	ProcessActivityTerminate int32 = 2
+	ProcessActivityOpen      int32 = 3
+	ProcessActivityInject    int32 = 4
+	ProcessActivitySetUserID int32 = 5
 )
 
 // Detection Finding (2004) activities.

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// This file holds the Go types of the OCSF 1.1.0 base event, the five
+// This file holds the Go types of the OCSF 1.1.0 base event, the six
 // built-in classes and their objects. They are the single source of the
 // built-in definitions: [Builtin] derives its schema (attribute names, OCSF
 // types, requirements, profiles, enums) from these types and their tags, so
@@ -74,6 +74,16 @@ type APIActivity struct {
 	HTTPRequest *HTTPRequest      `json:"http_request,omitempty"`
 	Resources   []ResourceDetails `json:"resources,omitempty" ocsf:",rec"`
 	SrcEndpoint *NetworkEndpoint  `json:"src_endpoint,omitempty" ocsf:",req"`
+}
+
+// ProcessActivity is class 1007: processes launched, terminated, opened or
+// injected into on a device (for example an EDR's process events).
+type ProcessActivity struct {
+	BaseEvent
+	Actor    *Actor   `json:"actor,omitempty" ocsf:",req"`
+	Device   *Device  `json:"device,omitempty" ocsf:",req"`
+	ExitCode *int32   `json:"exit_code,omitempty"`
+	Process  *Process `json:"process,omitempty" ocsf:",req"`
 }
 
 // Authentication is class 3002: logon and logoff attempts and their outcome.
