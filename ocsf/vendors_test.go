@@ -20,6 +20,8 @@ var vendorMappers = map[string]func([]byte) ([]byte, error){
 	"teleport":    MapTeleport,
 }
 
+// vendorCorpus returns the events of testdata/<vendor>, one JSON document
+// a file, by file name without .json.
 func vendorCorpus(t testing.TB, vendor string) map[string][]byte {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join("testdata", vendor, "*.json"))
@@ -37,6 +39,33 @@ func vendorCorpus(t testing.TB, vendor string) map[string][]byte {
 	return out
 }
 
+// checkGolden compares an event with testdata/<dir>/<name>.json, pretty
+// printed; with -update it writes the file first.
+func checkGolden(t *testing.T, dir, name string, got []byte) {
+	t.Helper()
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, got, "", "  "); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	pretty.WriteByte('\n')
+	golden := filepath.Join("testdata", dir, name+".json")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, pretty.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ocsf -run Golden -update to create it)", err)
+	}
+	if !bytes.Equal(pretty.Bytes(), want) {
+		t.Errorf("mapping of %s differs from %s (run with -update after checking the diff):\n%s", name, golden, pretty.String())
+	}
+}
+
 // TestMapVendorsGolden maps every corpus event, compares the result with
 // its golden file and validates it against the built-in definitions and
 // the official 1.1.0 export: no error findings.
@@ -49,27 +78,7 @@ func TestMapVendorsGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var pretty bytes.Buffer
-				if err := json.Indent(&pretty, got, "", "  "); err != nil {
-					t.Fatalf("output is not JSON: %v", err)
-				}
-				pretty.WriteByte('\n')
-				golden := filepath.Join("testdata", vendor+"-ocsf", name+".json")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, pretty.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./ocsf -run Golden -update to create it)", err)
-				}
-				if !bytes.Equal(pretty.Bytes(), want) {
-					t.Errorf("mapping of %s differs from %s (run with -update after checking the diff):\n%s", name, golden, pretty.String())
-				}
+				checkGolden(t, vendor+"-ocsf", name, got)
 				for what, s := range map[string]*Schema{"built-in": mustBuiltin(t), "official": off} {
 					findings, err := s.Validate(got)
 					if err != nil {
