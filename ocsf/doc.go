@@ -3,8 +3,9 @@
 // validation of raw JSON events, Arrow schemas for writing OCSF as Parquet
 // that Athena and DuckDB read, a parser for the tag format some products use
 // to configure Parquet schemas, and mappers to OCSF for AWS CloudTrail
-// ([MapCloudTrail]), CrowdStrike Falcon Data Replicator ([MapCrowdStrike])
-// and Teleport audit events ([MapTeleport]).
+// ([MapCloudTrail]), CrowdStrike Falcon Data Replicator ([MapCrowdStrike]),
+// Teleport audit events ([MapTeleport]) and Proofpoint TAP message events
+// ([MapProofpoint]).
 //
 // The package is pure: it does no I/O beyond reading the io.Reader handed to
 // [LoadSchema] and uses no AWS client.
@@ -13,7 +14,7 @@
 //
 // [Version] (1.1.0, Amazon Security Lake's default) is the version of the
 // built-in definitions ([Builtin]), which cover Process Activity (1007),
-// Detection Finding (2004),
+// Detection Finding (2004), Email Activity (4009),
 // Account Change (3001), Authentication (3002), Network Activity (4001) and
 // API Activity (6003): the attributes of the Go types in this package, a
 // curated subset of each class. Built-ins are keyed by version

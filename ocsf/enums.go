@@ -12,6 +12,7 @@ const (
 	ClassAccountChange    = 3001
 	ClassAuthentication   = 3002
 	ClassNetworkActivity  = 4001
+	ClassEmailActivity    = 4009
 	ClassAPIActivity      = 6003
 )
 
@@ -118,6 +119,13 @@ const (
 	NetworkActivityTraffic int32 = 6
 )
 
+// Email Activity (4009) activities.
+const (
+	EmailActivitySend    int32 = 1
+	EmailActivityReceive int32 = 2
+	EmailActivityScan    int32 = 3
+)
+
 // TypeUID returns class_uid*100 + activity_id, the OCSF type_uid.
 func TypeUID(classUID int, activityID int32) int64 {
 	return int64(classUID)*100 + int64(activityID)
@@ -153,7 +161,8 @@ var builtinEnums = map[string]map[string]string{
 		"5": "Local Socket", "6": "Named Pipe", "7": "Symbolic Link", "99": "Other"},
 	"hash_algorithm": {"0": "Unknown", "1": "MD5", "2": "SHA-1", "3": "SHA-256", "4": "SHA-512", "5": "CTPH", "6": "TLSH",
 		"7": "quickXorHash", "99": "Other"},
-	"direction": {"0": "Unknown", "1": "Inbound", "2": "Outbound", "3": "Lateral", "99": "Other"},
+	"direction":       {"0": "Unknown", "1": "Inbound", "2": "Outbound", "3": "Lateral", "99": "Other"},
+	"email_direction": {"0": "Unknown", "1": "Inbound", "2": "Outbound", "3": "Internal", "99": "Other"},
 	"boundary": {"0": "Unknown", "1": "Localhost", "2": "Internal", "3": "External", "4": "Same VPC",
 		"5": "Internet/VPC Gateway", "6": "Virtual Private Gateway", "7": "Intra-region VPC", "8": "Inter-region VPC",
 		"9": "Local Gateway", "10": "Gateway VPC", "11": "Internet Gateway", "99": "Other"},

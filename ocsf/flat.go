@@ -110,6 +110,41 @@ func (e *flatEvent) bool(name string) (b, ok bool) {
 	return b, ok
 }
 
+// strs takes a field holding an array of strings, or one string; nil
+// when absent, null or empty.
+func (e *flatEvent) strs(name string) []string {
+	v, ok := e.m[name]
+	if !ok {
+		return nil
+	}
+	delete(e.m, name)
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case string:
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				e.fail(name, "an array of strings")
+				return nil
+			}
+			out = append(out, s)
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
+	e.fail(name, "an array of strings")
+	return nil
+}
+
 // epochSeconds takes a time given as decimal seconds since the epoch
 // ("1700000000.123"), as CrowdStrike writes ProcessStartTime.
 func (e *flatEvent) epochSeconds(name string) Timestamp {

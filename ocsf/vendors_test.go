@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 var vendorMappers = map[string]func([]byte) ([]byte, error){
 	"crowdstrike": MapCrowdStrike,
 	"teleport":    MapTeleport,
+	"proofpoint":  MapProofpoint,
 }
 
 // vendorCorpus returns the events of testdata/<vendor>, one JSON document
@@ -121,6 +123,15 @@ func checkVendorNothingLost(t *testing.T, rec, out []byte) {
 			}
 			continue
 		}
+		var list []string
+		if json.Unmarshal(v, &list) == nil {
+			for _, s := range list {
+				if !bytes.Contains(out, []byte(strconv.Quote(s))) {
+					t.Errorf("field %s: %s neither mapped nor in unmapped", k, s)
+				}
+			}
+			continue
+		}
 		var s string
 		if json.Unmarshal(v, &s) != nil {
 			s = string(v)
@@ -151,6 +162,8 @@ func TestMapVendorsClasses(t *testing.T) {
 		{"teleport", "user_login_failure", ClassAuthentication, AuthenticationLogon, StatusFailure},
 		{"teleport", "session_start", ClassAuthentication, AuthenticationLogon, StatusSuccess},
 		{"teleport", "session_end", ClassAuthentication, AuthenticationLogoff, StatusSuccess},
+		{"proofpoint", "message_delivered", ClassEmailActivity, EmailActivityScan, StatusSuccess},
+		{"proofpoint", "message_blocked", ClassEmailActivity, EmailActivityScan, StatusSuccess},
 	}
 	n := 0
 	for vendor := range vendorMappers {
@@ -172,6 +185,7 @@ func TestMapVendorsClasses(t *testing.T) {
 			var ev struct {
 				BaseEvent
 				ConnectionInfo *NetworkConnectionInfo `json:"connection_info"`
+				DispositionID  int32                  `json:"disposition_id"`
 				SrcEndpoint    *NetworkEndpoint       `json:"src_endpoint"`
 				DstEndpoint    *NetworkEndpoint       `json:"dst_endpoint"`
 			}
@@ -180,6 +194,15 @@ func TestMapVendorsClasses(t *testing.T) {
 			}
 			if int(ev.ClassUID) != c.class || ev.ActivityID != c.activity || ev.StatusID != c.status || ev.TypeUID != TypeUID(c.class, c.activity) {
 				t.Errorf("class %d activity %d status %d type %d, want %d %d %d", ev.ClassUID, ev.ActivityID, ev.StatusID, ev.TypeUID, c.class, c.activity, c.status)
+			}
+			if c.vendor == "proofpoint" {
+				want := int32(1) // Allowed
+				if c.name == "message_blocked" {
+					want = 2 // Blocked
+				}
+				if ev.DispositionID != want {
+					t.Errorf("disposition_id %d, want %d", ev.DispositionID, want)
+				}
 			}
 			if ev.ConnectionInfo != nil {
 				// Inbound: the remote peer is the source.
@@ -224,6 +247,12 @@ func TestMapVendorsInvalid(t *testing.T) {
 		{"teleport", "no time", `{"event":"user.login","user":"a"}`, "time"},
 		{"teleport", "no user", `{"event":"user.login","time":"2023-11-15T09:14:26Z"}`, "user"},
 		{"teleport", "success type", `{"event":"user.login","time":"2023-11-15T09:14:26Z","user":"a","success":"yes"}`, "success"},
+		{"proofpoint", "click", `{"clickTime":"2023-11-15T09:30:44.000Z","url":"http://x.example/"}`, "click events"},
+		{"proofpoint", "no time", `{"GUID":"g","sender":"a@b.example","recipient":["c@d.example"]}`, "messageTime"},
+		{"proofpoint", "no recipient", `{"messageTime":"2023-11-15T09:11:38Z","sender":"a@b.example"}`, "recipient"},
+		{"proofpoint", "bad address", `{"messageTime":"2023-11-15T09:11:38Z","sender":"a@b.example","toAddresses":["not an address"]}`, "toAddresses[0]"},
+		{"proofpoint", "recipient type", `{"messageTime":"2023-11-15T09:11:38Z","sender":"a@b.example","recipient":[1]}`, "recipient"},
+		{"proofpoint", "bad ip", `{"messageTime":"2023-11-15T09:11:38Z","sender":"a@b.example","recipient":["c@d.example"],"senderIP":"x"}`, "senderIP"},
 		{"teleport", "bad session_start", `{"event":"session.end","time":"2023-11-15T09:14:26Z","user":"a","session_start":"x"}`, "session_start"},
 	}
 	for _, c := range cases {
@@ -239,23 +268,26 @@ func TestMapVendorsInvalid(t *testing.T) {
 	}
 }
 
+// vendorIndex numbers the vendors for FuzzMapVendors.
+func vendorIndex(vendor string) uint8 {
+	return map[string]uint8{"crowdstrike": 0, "teleport": 1, "proofpoint": 2}[vendor]
+}
+
 // FuzzMapVendors: the vendor mappers never panic, fail only with
 // ErrInvalidRecord, and what they emit validates against the built-in
 // definitions.
 func FuzzMapVendors(f *testing.F) {
 	for vendor := range vendorMappers {
 		for _, rec := range vendorCorpus(f, vendor) {
-			f.Add(vendor == "teleport", rec)
+			f.Add(vendorIndex(vendor), rec)
 		}
 	}
-	f.Add(false, []byte(`{"event_simpleName":"NetworkReceiveAcceptIP4","timestamp":1,"aid":"a","LocalAddressIP4":"::1","RemoteAddressIP4":"10.0.0.1"}`))
-	f.Add(true, []byte(`{"event":"session.start","time":"2023-11-15T09:14:26Z","user":"a","server_addr":"[::1]:22","server_hostname":"-x"}`))
+	f.Add(uint8(0), []byte(`{"event_simpleName":"NetworkReceiveAcceptIP4","timestamp":1,"aid":"a","LocalAddressIP4":"::1","RemoteAddressIP4":"10.0.0.1"}`))
+	f.Add(uint8(1), []byte(`{"event":"session.start","time":"2023-11-15T09:14:26Z","user":"a","server_addr":"[::1]:22","server_hostname":"-x"}`))
 	s := mustBuiltin(f)
-	f.Fuzz(func(t *testing.T, teleport bool, rec []byte) {
-		mapper := MapCrowdStrike
-		if teleport {
-			mapper = MapTeleport
-		}
+	f.Add(uint8(2), []byte(`{"messageTime":"2023-11-15T09:11:38Z","sender":"a@b.example","recipient":"c@d.example","quarantineFolder":"x","policyRoutes":["outbound"]}`))
+	f.Fuzz(func(t *testing.T, which uint8, rec []byte) {
+		mapper := []func([]byte) ([]byte, error){MapCrowdStrike, MapTeleport, MapProofpoint}[which%3]
 		out, err := mapper(rec)
 		if err != nil {
 			if !errors.Is(err, lakerelay.ErrInvalidRecord) {
