@@ -5,7 +5,7 @@
 // Usage:
 //
 //	go run ./examples/securitylake [--input PATH]... | [--queue-url URL]
-//	  [--mapper cloudtrail|crowdstrike|teleport|none] [--class NAME|UID] [--schema FILE] [--ocsf-version 1.1.0]
+//	  [--mapper cloudtrail|crowdstrike|teleport|proofpoint|none] [--class NAME|UID] [--schema FILE] [--ocsf-version 1.1.0]
 //	  [--source-location s3://BUCKET/PREFIX/ | --out-dir DIR] [--region R] [--account-id ID]
 //	  [--batch-records N] [--batch-bytes N] [--batch-age DURATION] [--quarantine FILE]
 //	  [--exit-when-idle DURATION] [--lint LOCATION] [--role-arn ARN] [--external-id ID] [--path-style]
@@ -34,8 +34,11 @@
 //	                   FDR's own notices are read too), mapped with
 //	                   ocsf.MapCrowdStrike to Process Activity and Network
 //	                   Activity; teleport: Teleport audit events (JSON lines),
-//	                   mapped with ocsf.MapTeleport to Authentication; events
-//	                   of other types are quarantined with the reason; none:
+//	                   mapped with ocsf.MapTeleport to Authentication;
+//	                   proofpoint: Proofpoint TAP SIEM API responses, whose
+//	                   message events ocsf.MapProofpoint maps to Email
+//	                   Activity; events of other types (FDR DNS events,
+//	                   TAP clicks, ...) are quarantined with the reason; none:
 //	                   the input already is OCSF JSON (one event per line)
 //
 // Output:
@@ -221,7 +224,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fl.SetOutput(stderr)
 	fl.Var(&c.inputs, "input", "file or directory to read (repeatable; gzip/zstd detected)")
 	fl.StringVar(&c.queueURL, "queue-url", "", "SQS queue of S3 event notifications to read")
-	fl.StringVar(&c.mapper, "mapper", "cloudtrail", "cloudtrail|crowdstrike|teleport: map that source's logs to OCSF; none: input is OCSF JSON")
+	fl.StringVar(&c.mapper, "mapper", "cloudtrail", "cloudtrail|crowdstrike|teleport|proofpoint: map that source's logs to OCSF; none: input is OCSF JSON")
 	fl.StringVar(&c.class, "class", "", "the OCSF class to accept (name or uid)")
 	fl.StringVar(&c.schemaFile, "schema", "", "Parquet schema: official OCSF schema export or tag-format schema")
 	fl.StringVar(&c.ocsfVersion, "ocsf-version", ocsf.Version, "OCSF version")
@@ -252,7 +255,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		errs = append(errs, "--input and --queue-url are exclusive")
 	}
 	if _, ok := mappers[c.mapper]; !ok && c.mapper != "none" {
-		errs = append(errs, fmt.Sprintf("--mapper %q: want cloudtrail, crowdstrike, teleport or none", c.mapper))
+		errs = append(errs, fmt.Sprintf("--mapper %q: want cloudtrail, crowdstrike, teleport, proofpoint or none", c.mapper))
 	}
 	if c.mapper != "cloudtrail" && len(c.inputs) == 0 && c.queueURL == "" {
 		errs = append(errs, fmt.Sprintf("--mapper %s needs --input or --queue-url (the bundled sample is CloudTrail)", c.mapper))
@@ -443,6 +446,7 @@ var mappers = map[string]struct {
 	"cloudtrail":  {ocsf.MapCloudTrail, nil},
 	"crowdstrike": {ocsf.MapCrowdStrike, &source.PresetCrowdStrikeFDR},
 	"teleport":    {ocsf.MapTeleport, &source.PresetTeleport},
+	"proofpoint":  {ocsf.MapProofpoint, &source.PresetProofpointTAP},
 }
 
 // sampleClasses are the classes the CloudTrail mapper emits: the class

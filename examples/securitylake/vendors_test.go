@@ -101,10 +101,35 @@ func TestVendorMapperUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"--mapper", "teleport"}, // the bundled sample is CloudTrail
 		{"--mapper", "crowdstrike", "--input", "x", "--ocsf-version", "1.3.0", "--schema", "s.json"},
-		{"--mapper", "proofpoint", "--input", "x"},
+		{"--mapper", "syslog", "--input", "x"},
 	} {
 		res := runProg(t, dir, nil, args...)
 		assert.Equal(t, 2, res.code, "%v: %s", args, res.stderr)
 		assert.Contains(t, fmt.Sprint(res.summary["error"]), "--mapper", args)
 	}
+}
+
+// TestProofpointMapper: a TAP SIEM API response goes in whole; its message
+// events land as Email Activity, its click events are quarantined with the
+// reason.
+func TestProofpointMapper(t *testing.T) {
+	dir := t.TempDir()
+	in, err := filepath.Abs(filepath.Join("..", "..", "source", "testdata", "presets", "proofpoint-tap-siem.json"))
+	require.NoError(t, err)
+	q := filepath.Join(dir, "q.ndjson")
+	res := runProg(t, dir, nil, "--mapper", "proofpoint", "--input", in, "--region", "us-east-1", "--account-id", "123456789012", "--quarantine", q)
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Equal(t, 4, num(res.summary["records"]), "records read")
+	assert.Equal(t, 2, num(res.summary["quarantined"]), "the two clicks")
+	assert.Equal(t, 0, num(res.summary["errors"]))
+
+	glob := filepath.Join(dir, defaultOutDir, "email_activity") + "/**/*.parquet"
+	rows := testenv.DuckDB(t, "SELECT email.subject AS subject, CAST(disposition_id AS VARCHAR) AS d, src_endpoint.ip AS ip FROM read_parquet('"+glob+"') ORDER BY time")
+	assert.Equal(t, []map[string]any{
+		{"subject": "Please find a totally safe invoice attached.", "d": "1", "ip": "192.0.2.255"},
+		{"subject": "Password expires today", "d": "2", "ip": "198.51.100.77"},
+	}, rows)
+	qdata, err := os.ReadFile(q)
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(qdata), "click events"))
 }
