@@ -64,7 +64,9 @@
 // # Errors
 //
 // [MapCloudTrail] returns errors wrapping lakerelay.ErrInvalidRecord for
-// records it can never map (invalid JSON, missing eventTime/eventName). Class
+// records it can never map (invalid JSON, missing eventTime/eventName); so do
+// [MapCrowdStrike], [MapTeleport] and [MapProofpoint], also for event types
+// they have no mapping for, naming the field or the type. Class
 // lookups fail with [ErrUnknownClass]. [ParseTagSchema] names the offending
 // tag and field path.
 //

@@ -304,3 +304,28 @@ func FuzzMapVendors(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMapVendors maps each vendor's corpus once per iteration.
+func BenchmarkMapVendors(b *testing.B) {
+	for _, vendor := range []string{"crowdstrike", "teleport", "proofpoint"} {
+		b.Run(vendor, func(b *testing.B) {
+			var recs [][]byte
+			var size int64
+			for _, r := range vendorCorpus(b, vendor) {
+				recs = append(recs, r)
+				size += int64(len(r))
+			}
+			mapper := vendorMappers[vendor]
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, r := range recs {
+					if _, err := mapper(r); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N*len(recs))/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
