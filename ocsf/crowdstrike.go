@@ -32,15 +32,7 @@ import (
 // file and registry events, ...): such records are quarantined by callers,
 // never silently dropped.
 func MapCrowdStrike(raw []byte) ([]byte, error) {
-	e, err := parseFlat("crowdstrike", raw)
-	if err != nil {
-		return nil, err
-	}
-	ev, err := mapCrowdStrike(e)
-	if err != nil {
-		return nil, err
-	}
-	return encode("crowdstrike", ev)
+	return mapFlat("crowdstrike", raw, mapCrowdStrike)
 }
 
 // CrowdStrikeClasses are the classes [MapCrowdStrike] emits.

@@ -193,6 +193,20 @@ func splitHostPort(s string) (string, int32, bool) {
 
 func validIP(s string) bool { _, err := netip.ParseAddr(s); return err == nil }
 
+// mapFlat parses raw as a flat vendor event, maps it with m and encodes
+// the result.
+func mapFlat(source string, raw []byte, m func(*flatEvent) (any, error)) ([]byte, error) {
+	e, err := parseFlat(source, raw)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := m(e)
+	if err != nil {
+		return nil, err
+	}
+	return encode(source, ev)
+}
+
 // encode writes an event as compact JSON without HTML escaping.
 func encode(source string, ev any) ([]byte, error) {
 	var buf bytes.Buffer

@@ -24,15 +24,7 @@ import (
 // (clicksPermitted, clicksBlocked: no OCSF 1.1.0 class fits them as well;
 // they are quarantined by callers, not dropped).
 func MapProofpoint(raw []byte) ([]byte, error) {
-	e, err := parseFlat("proofpoint", raw)
-	if err != nil {
-		return nil, err
-	}
-	ev, err := mapProofpoint(e)
-	if err != nil {
-		return nil, err
-	}
-	return encode("proofpoint", ev)
+	return mapFlat("proofpoint", raw, func(e *flatEvent) (any, error) { return mapProofpoint(e) })
 }
 
 // ProofpointClasses are the classes [MapProofpoint] emits.

@@ -26,15 +26,7 @@ import (
 // lacks event, time or user, has a field of the wrong type, or is an event
 // type with no mapping here.
 func MapTeleport(raw []byte) ([]byte, error) {
-	e, err := parseFlat("teleport", raw)
-	if err != nil {
-		return nil, err
-	}
-	ev, err := mapTeleport(e)
-	if err != nil {
-		return nil, err
-	}
-	return encode("teleport", ev)
+	return mapFlat("teleport", raw, func(e *flatEvent) (any, error) { return mapTeleport(e) })
 }
 
 // TeleportClasses are the classes [MapTeleport] emits.
