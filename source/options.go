@@ -92,7 +92,7 @@ func (o DecodeOptions) Validate() error {
 		switch o.StreamType {
 		case "", Auto, NDJSON, JSON:
 		default:
-			errs = append(errs, fmt.Errorf("source: ExpandField %q %q: not possible with StreamType %q", o.ExpandField, o.ExpandFields, o.StreamType))
+			errs = append(errs, fmt.Errorf("source: fields to expand (ExpandField %q, ExpandFields %q): not possible with StreamType %q", o.ExpandField, o.ExpandFields, o.StreamType))
 		}
 	}
 	for i, f := range o.ExpandFields {

@@ -181,3 +181,18 @@ func TestPresetNamed(t *testing.T) {
 		t.Errorf("unknown preset: %v", err)
 	}
 }
+
+func TestExpandFieldsValidate(t *testing.T) {
+	for _, o := range []DecodeOptions{
+		{StreamType: Lines, ExpandFields: []string{"a"}},
+		{StreamType: JSONArray, ExpandFields: []string{"a"}},
+		{StreamType: JSON, ExpandFields: []string{"a", ""}},
+	} {
+		if err := o.Validate(); err == nil {
+			t.Errorf("%+v: no error", o)
+		}
+	}
+	if err := (DecodeOptions{StreamType: NDJSON, ExpandField: "x", ExpandFields: []string{"a"}}).Validate(); err != nil {
+		t.Error(err)
+	}
+}
