@@ -69,8 +69,14 @@ type Origin struct {
 	// decompressed object, or -1 when unknown.
 	Offset int64
 	// LogType is the log type the source assigned (for example from a key
-	// prefix mapping); empty when none applies.
+	// prefix mapping or a source preset, in msg_class style such as
+	// "generic_s3_crowdstrike_log"); empty when none applies.
 	LogType string
+	// Vendor and Category name the product vendor ("CrowdStrike") and the
+	// kind of data ("endpoint") of the log source, as a source preset sets
+	// them; empty when none applies. Like LogType they are labels for
+	// routing and keys, never read from the record itself.
+	Vendor, Category string
 	// CloudWatch is set for records taken from CloudWatch Logs subscription
 	// data.
 	CloudWatch *CloudWatchOrigin

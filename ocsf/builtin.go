@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,30 +26,42 @@ type builtinClass struct {
 	typ          reflect.Type
 	activities   map[string]string
 	atLeastOne   []string
+	// optional names base-event attributes that this class, unlike the
+	// base event, leaves optional in the official export (Email Activity's
+	// activity_id in 1.1.0).
+	optional []string
 }
 
 // The classes of the built-in OCSF 1.1.0 definitions.
 var builtinClasses110 = []builtinClass{
+	{ClassProcessActivity, "process_activity", "Process Activity", CategorySystem, "System Activity",
+		reflect.TypeOf(ProcessActivity{}),
+		map[string]string{"0": "Unknown", "1": "Launch", "2": "Terminate", "3": "Open", "4": "Inject",
+			"5": "Set User ID", "99": "Other"}, nil, nil},
 	{ClassDetectionFinding, "detection_finding", "Detection Finding", CategoryFindings, "Findings",
 		reflect.TypeOf(DetectionFinding{}),
-		map[string]string{"0": "Unknown", "1": "Create", "2": "Update", "3": "Close", "99": "Other"}, nil},
+		map[string]string{"0": "Unknown", "1": "Create", "2": "Update", "3": "Close", "99": "Other"}, nil, nil},
 	{ClassAccountChange, "account_change", "Account Change", CategoryIAM, "Identity & Access Management",
 		reflect.TypeOf(AccountChange{}),
 		map[string]string{"0": "Unknown", "1": "Create", "2": "Enable", "3": "Password Change", "4": "Password Reset",
 			"5": "Disable", "6": "Delete", "7": "Attach Policy", "8": "Detach Policy", "9": "Lock",
-			"10": "MFA Factor Enable", "11": "MFA Factor Disable", "99": "Other"}, nil},
+			"10": "MFA Factor Enable", "11": "MFA Factor Disable", "99": "Other"}, nil, nil},
 	{ClassAuthentication, "authentication", "Authentication", CategoryIAM, "Identity & Access Management",
 		reflect.TypeOf(Authentication{}),
 		map[string]string{"0": "Unknown", "1": "Logon", "2": "Logoff", "3": "Authentication Ticket",
 			"4": "Service Ticket Request", "5": "Service Ticket Renew", "99": "Other"},
-		[]string{"service", "dst_endpoint"}},
+		[]string{"service", "dst_endpoint"}, nil},
 	{ClassNetworkActivity, "network_activity", "Network Activity", CategoryNetwork, "Network Activity",
 		reflect.TypeOf(NetworkActivity{}),
 		map[string]string{"0": "Unknown", "1": "Open", "2": "Close", "3": "Reset", "4": "Fail", "5": "Refuse",
-			"6": "Traffic", "99": "Other"}, nil},
+			"6": "Traffic", "99": "Other"}, nil, nil},
+	{ClassEmailActivity, "email_activity", "Email Activity", CategoryNetwork, "Network Activity",
+		reflect.TypeOf(EmailActivity{}),
+		map[string]string{"0": "Unknown", "1": "Send", "2": "Receive", "3": "Scan", "99": "Other"}, nil,
+		[]string{"activity_id"}},
 	{ClassAPIActivity, "api_activity", "API Activity", CategoryApplication, "Application Activity",
 		reflect.TypeOf(APIActivity{}),
-		map[string]string{"0": "Unknown", "1": "Create", "2": "Read", "3": "Update", "4": "Delete", "99": "Other"}, nil},
+		map[string]string{"0": "Unknown", "1": "Create", "2": "Read", "3": "Update", "4": "Delete", "99": "Other"}, nil, nil},
 }
 
 // builtinObject names a Go type as an OCSF object.
@@ -59,6 +72,7 @@ type builtinObject struct {
 
 var builtinObjects110 = map[reflect.Type]builtinObject{
 	reflect.TypeOf(Metadata{}):              {"metadata", nil},
+	reflect.TypeOf(Email{}):                 {"email", nil},
 	reflect.TypeOf(Product{}):               {"product", []string{"name", "uid"}},
 	reflect.TypeOf(Feature{}):               {"feature", []string{"name", "uid"}},
 	reflect.TypeOf(Cloud{}):                 {"cloud", nil},
@@ -148,9 +162,10 @@ var (
 func BuiltinVersions() []string { return []string{"1.1.0"} }
 
 // Builtin returns the built-in definitions of an OCSF version (see
-// [BuiltinVersions]). They cover the base event and the classes Detection
-// Finding (2004), Account Change (3001), Authentication (3002), Network
-// Activity (4001) and API Activity (6003) with the objects of the Go types
+// [BuiltinVersions]). They cover the base event and the classes Process
+// Activity (1007), Detection Finding (2004), Account Change (3001),
+// Authentication (3002), Network Activity (4001), Email Activity (4009) and
+// API Activity (6003) with the objects of the Go types
 // of this package — a subset of each class's attributes, the ones in use by
 // security products and the mappers here. Attributes outside the subset
 // still reach the Arrow data through the unmapped column. For every other
@@ -229,6 +244,9 @@ func buildSchema(version string, classes []builtinClass, objects map[reflect.Typ
 			return nil, fmt.Errorf("ocsf: built-in class %s: %w", c.name, err)
 		}
 		for _, a := range attrs {
+			if slices.Contains(c.optional, a.name) {
+				a.req = optional
+			}
 			switch a.name {
 			case "class_uid":
 				a.enum = map[string]string{strconv.Itoa(c.uid): c.caption}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,22 +14,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // corpus returns the CloudTrail records of testdata/cloudtrail by name.
-func corpus(t testing.TB) map[string][]byte {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "cloudtrail", "*.json"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no CloudTrail corpus: %v", err)
-	}
-	out := map[string][]byte{}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[strings.TrimSuffix(filepath.Base(p), ".json")] = bytes.TrimSpace(b)
-	}
-	return out
-}
+func corpus(t testing.TB) map[string][]byte { return vendorCorpus(t, "cloudtrail") }
 
 func TestMapCloudTrailGolden(t *testing.T) {
 	for name, rec := range corpus(t) {
@@ -40,27 +23,7 @@ func TestMapCloudTrailGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, got, "", "  "); err != nil {
-				t.Fatalf("output is not JSON: %v", err)
-			}
-			pretty.WriteByte('\n')
-			golden := filepath.Join("testdata", "cloudtrail-ocsf", name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, pretty.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./ocsf -run Golden -update to create it)", err)
-			}
-			if !bytes.Equal(pretty.Bytes(), want) {
-				t.Errorf("mapping of %s differs from %s (run with -update after checking the diff):\n%s", name, golden, pretty.String())
-			}
+			checkGolden(t, "cloudtrail-ocsf", name, got)
 		})
 	}
 }

@@ -2,7 +2,10 @@
 // for the base event and the classes this module emits, enum constants,
 // validation of raw JSON events, Arrow schemas for writing OCSF as Parquet
 // that Athena and DuckDB read, a parser for the tag format some products use
-// to configure Parquet schemas, and a CloudTrail → OCSF mapper.
+// to configure Parquet schemas, and mappers to OCSF for AWS CloudTrail
+// ([MapCloudTrail]), CrowdStrike Falcon Data Replicator ([MapCrowdStrike]),
+// Teleport audit events ([MapTeleport]) and Proofpoint TAP message events
+// ([MapProofpoint]).
 //
 // The package is pure: it does no I/O beyond reading the io.Reader handed to
 // [LoadSchema] and uses no AWS client.
@@ -10,7 +13,8 @@
 // # Versions and definitions
 //
 // [Version] (1.1.0, Amazon Security Lake's default) is the version of the
-// built-in definitions ([Builtin]), which cover Detection Finding (2004),
+// built-in definitions ([Builtin]), which cover Process Activity (1007),
+// Detection Finding (2004), Email Activity (4009),
 // Account Change (3001), Authentication (3002), Network Activity (4001) and
 // API Activity (6003): the attributes of the Go types in this package, a
 // curated subset of each class. Built-ins are keyed by version
@@ -60,7 +64,9 @@
 // # Errors
 //
 // [MapCloudTrail] returns errors wrapping lakerelay.ErrInvalidRecord for
-// records it can never map (invalid JSON, missing eventTime/eventName). Class
+// records it can never map (invalid JSON, missing eventTime/eventName); so do
+// [MapCrowdStrike], [MapTeleport] and [MapProofpoint], also for event types
+// they have no mapping for, naming the field or the type. Class
 // lookups fail with [ErrUnknownClass]. [ParseTagSchema] names the offending
 // tag and field path.
 //

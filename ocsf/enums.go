@@ -7,10 +7,12 @@ const Version = "1.1.0"
 // Class uids of the built-in classes (class_uid = category_uid*1000 + uid
 // within the category).
 const (
+	ClassProcessActivity  = 1007
 	ClassDetectionFinding = 2004
 	ClassAccountChange    = 3001
 	ClassAuthentication   = 3002
 	ClassNetworkActivity  = 4001
+	ClassEmailActivity    = 4009
 	ClassAPIActivity      = 6003
 )
 
@@ -91,6 +93,15 @@ const (
 	AccountChangeMFAFactorDisable int32 = 11
 )
 
+// Process Activity (1007) activities.
+const (
+	ProcessActivityLaunch    int32 = 1
+	ProcessActivityTerminate int32 = 2
+	ProcessActivityOpen      int32 = 3
+	ProcessActivityInject    int32 = 4
+	ProcessActivitySetUserID int32 = 5
+)
+
 // Detection Finding (2004) activities.
 const (
 	DetectionFindingCreate int32 = 1
@@ -106,6 +117,13 @@ const (
 	NetworkActivityFail    int32 = 4
 	NetworkActivityRefuse  int32 = 5
 	NetworkActivityTraffic int32 = 6
+)
+
+// Email Activity (4009) activities.
+const (
+	EmailActivitySend    int32 = 1
+	EmailActivityReceive int32 = 2
+	EmailActivityScan    int32 = 3
 )
 
 // TypeUID returns class_uid*100 + activity_id, the OCSF type_uid.
@@ -143,7 +161,8 @@ var builtinEnums = map[string]map[string]string{
 		"5": "Local Socket", "6": "Named Pipe", "7": "Symbolic Link", "99": "Other"},
 	"hash_algorithm": {"0": "Unknown", "1": "MD5", "2": "SHA-1", "3": "SHA-256", "4": "SHA-512", "5": "CTPH", "6": "TLSH",
 		"7": "quickXorHash", "99": "Other"},
-	"direction": {"0": "Unknown", "1": "Inbound", "2": "Outbound", "3": "Lateral", "99": "Other"},
+	"direction":       {"0": "Unknown", "1": "Inbound", "2": "Outbound", "3": "Lateral", "99": "Other"},
+	"email_direction": {"0": "Unknown", "1": "Inbound", "2": "Outbound", "3": "Internal", "99": "Other"},
 	"boundary": {"0": "Unknown", "1": "Localhost", "2": "Internal", "3": "External", "4": "Same VPC",
 		"5": "Internet/VPC Gateway", "6": "Virtual Private Gateway", "7": "Intra-region VPC", "8": "Inter-region VPC",
 		"9": "Local Gateway", "10": "Gateway VPC", "11": "Internet Gateway", "99": "Other"},

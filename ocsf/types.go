@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// This file holds the Go types of the OCSF 1.1.0 base event, the five
+// This file holds the Go types of the OCSF 1.1.0 base event, the seven
 // built-in classes and their objects. They are the single source of the
 // built-in definitions: [Builtin] derives its schema (attribute names, OCSF
 // types, requirements, profiles, enums) from these types and their tags, so
@@ -74,6 +74,16 @@ type APIActivity struct {
 	HTTPRequest *HTTPRequest      `json:"http_request,omitempty"`
 	Resources   []ResourceDetails `json:"resources,omitempty" ocsf:",rec"`
 	SrcEndpoint *NetworkEndpoint  `json:"src_endpoint,omitempty" ocsf:",req"`
+}
+
+// ProcessActivity is class 1007: processes launched, terminated, opened or
+// injected into on a device (for example an EDR's process events).
+type ProcessActivity struct {
+	BaseEvent
+	Actor    *Actor   `json:"actor,omitempty" ocsf:",req"`
+	Device   *Device  `json:"device,omitempty" ocsf:",req"`
+	ExitCode *int32   `json:"exit_code,omitempty"`
+	Process  *Process `json:"process,omitempty" ocsf:",req"`
 }
 
 // Authentication is class 3002: logon and logoff attempts and their outcome.
@@ -154,6 +164,38 @@ type NetworkActivity struct {
 	TLS            *TLS                   `json:"tls,omitempty"`
 	Traffic        *NetworkTraffic        `json:"traffic,omitempty"`
 	URL            *URL                   `json:"url,omitempty"`
+}
+
+// EmailActivity is class 4009: email sent, received or scanned (for example
+// by an email security gateway), with what was done with it.
+type EmailActivity struct {
+	BaseEvent
+	Action        string           `json:"action,omitempty" ocsf:",profile=security_control"`
+	ActionID      int32            `json:"action_id,omitempty" ocsf:",req,profile=security_control,enum=action"`
+	Direction     string           `json:"direction,omitempty"`
+	DirectionID   int32            `json:"direction_id" ocsf:",req,enum=email_direction"`
+	Disposition   string           `json:"disposition,omitempty" ocsf:",profile=security_control"`
+	DispositionID int32            `json:"disposition_id,omitempty" ocsf:",rec,profile=security_control,enum=disposition"`
+	DstEndpoint   *NetworkEndpoint `json:"dst_endpoint,omitempty"`
+	Email         *Email           `json:"email,omitempty" ocsf:",req"`
+	SrcEndpoint   *NetworkEndpoint `json:"src_endpoint,omitempty"`
+}
+
+// Email is an email message: its addresses, subject, ids and size.
+type Email struct {
+	CC             []string `json:"cc,omitempty" ocsf:"email_t"`
+	DeliveredTo    string   `json:"delivered_to,omitempty" ocsf:"email_t"`
+	From           string   `json:"from" ocsf:"email_t,req"`
+	MessageUID     string   `json:"message_uid,omitempty" ocsf:",rec"`
+	RawHeader      string   `json:"raw_header,omitempty"`
+	ReplyTo        string   `json:"reply_to,omitempty" ocsf:"email_t,rec"`
+	Size           int64    `json:"size,omitempty" ocsf:",rec"`
+	SMTPFrom       string   `json:"smtp_from,omitempty" ocsf:"email_t,rec"`
+	SMTPTo         []string `json:"smtp_to,omitempty" ocsf:"email_t,rec"`
+	Subject        string   `json:"subject,omitempty"`
+	To             []string `json:"to" ocsf:"email_t,req"`
+	UID            string   `json:"uid,omitempty" ocsf:",rec"`
+	XOriginatingIP []string `json:"x_originating_ip,omitempty" ocsf:"ip_t"`
 }
 
 // Metadata describes the event: product, schema version, profiles, ids.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -56,10 +57,12 @@ type decoder struct {
 	err     error // sticky: io.EOF or a fatal *ObjectError
 
 	mode   StreamType
-	expand string
+	expand string   // the (first) field to expand
+	more   []string // further fields to expand (ExpandFields)
+	seen   []string // expand: the fields expanded in the current document
 	state  int
 	inDoc  bool // expand: the array belongs to a document
-	found  bool // expand: the field was found in the current document
+	found  bool // expand: a field was found in the current document
 	index  int64
 	queue  []decoded // cloudwatch: events of the current document
 	// skipped counts CloudWatch Logs control messages.
@@ -155,7 +158,10 @@ func (d *decoder) start() error {
 		limit = max(limit, maxCloudWatchFactor*d.opts.MaxRecordSize+1)
 	}
 	d.s = scanner{r: &limitReader{r: r, n: d.opts.MaxObjectSize}, buf: make([]byte, min(int64(initialBuffer), limit)), max: int(limit)}
-	d.mode, d.expand = d.opts.StreamType, d.opts.ExpandField
+	d.mode, d.expand, d.more = d.opts.StreamType, d.opts.ExpandField, d.opts.ExpandFields
+	if d.expand == "" && len(d.more) > 0 {
+		d.expand, d.more = d.more[0], d.more[1:]
+	}
 	if d.expand != "" && d.mode != Auto {
 		d.mode = "expand"
 	}
@@ -609,7 +615,7 @@ func (d *decoder) nextStructured() (decoded, error) {
 				d.state = stArrayFirst
 			case d.mode == "expand" && c == '{':
 				s.pos++
-				d.found = false
+				d.found, d.seen = false, d.seen[:0]
 				d.state = stKeyFirst
 			default:
 				if d.mode == JSONArray {
@@ -670,11 +676,14 @@ func (d *decoder) nextStructured() (decoded, error) {
 			}
 			keyStart := s.start
 			raw := s.buf[keyStart+1 : keyEnd-1]
-			match := string(raw) == d.expand
-			if !match && bytes.IndexByte(raw, '\\') >= 0 {
+			key := string(raw)
+			if bytes.IndexByte(raw, '\\') >= 0 {
 				var k string
-				match = json.Unmarshal(s.buf[keyStart:keyEnd], &k) == nil && k == d.expand
+				if json.Unmarshal(s.buf[keyStart:keyEnd], &k) == nil {
+					key = k
+				}
 			}
+			match := d.isExpand(key) && !slices.Contains(d.seen, key)
 			s.pos = keyEnd
 			if _, err := d.skipWSIn("':'"); err != nil {
 				return decoded{}, err
@@ -686,12 +695,13 @@ func (d *decoder) nextStructured() (decoded, error) {
 			if _, err := d.skipWSIn("a value"); err != nil {
 				return decoded{}, err
 			}
-			if match && !d.found {
+			if match {
 				if s.buf[s.pos] != '[' {
-					return d.fail(d.offset(s.pos), invalidf("field %q is not an array", d.expand))
+					return d.fail(d.offset(s.pos), invalidf("field %q is not an array", key))
 				}
 				s.pos++
 				d.found, d.inDoc = true, true
+				d.seen = append(d.seen, key)
 				d.state = stArrayFirst
 				continue
 			}
@@ -726,11 +736,25 @@ func (d *decoder) nextStructured() (decoded, error) {
 
 func (d *decoder) docEnd() error {
 	if !d.found {
-		_, err := d.fail(d.offset(d.s.pos), invalidf("document has no field %q", d.expand))
+		_, err := d.fail(d.offset(d.s.pos), invalidf("document has no field %s", d.expandNames()))
 		return err
 	}
 	d.state = stTop
 	return nil
+}
+
+// isExpand reports whether key names a field to expand.
+func (d *decoder) isExpand(key string) bool {
+	return key == d.expand || slices.Contains(d.more, key)
+}
+
+// expandNames lists the fields to expand for error messages.
+func (d *decoder) expandNames() string {
+	names := fmt.Sprintf("%q", d.expand)
+	for _, m := range d.more {
+		names += fmt.Sprintf(" or %q", m)
+	}
+	return names
 }
 
 type cloudWatchDoc struct {

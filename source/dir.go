@@ -21,6 +21,8 @@ type DirOptions struct {
 	// the root (for a single file: its base name) to a log type; the
 	// longest matching prefix wins.
 	LogTypes map[string]string
+	// Tags label every record's origin, as for [SQSOptions].
+	Tags Tags
 	// IncludePrefixes and ExcludePrefixes select files by the same relative
 	// path: a file is read when it matches an include prefix (or there are
 	// none) and no exclude prefix. Others are counted as skipped.
@@ -140,7 +142,7 @@ func (d *Dir) Read(ctx context.Context) (lakerelay.Record, error) {
 				return lakerelay.Record{}, &ObjectError{Key: f.path, Offset: -1, Index: -1, Err: err}
 			}
 			d.curF = fh
-			d.cur = newObjectStream(fh, d.opts.Decode, lakerelay.Origin{Key: f.path, LogType: d.types.lookup(f.rel)}, d.opts.Quarantine, &d.c)
+			d.cur = newObjectStream(fh, d.opts.Decode, tagged(lakerelay.Origin{Key: f.path, LogType: d.types.lookup(f.rel)}, d.opts.Tags), d.opts.Quarantine, &d.c)
 		}
 		rec, err := d.cur.next()
 		switch {

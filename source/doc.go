@@ -13,8 +13,17 @@
 // Data Firehose writes it; [Auto] chooses from the first bytes. JSON records
 // are validated and compacted (pretty-printed input becomes one line).
 // [DecodeNotification] decodes SQS message bodies: S3 event notifications,
-// the same inside SNS envelopes, EventBridge events, CloudTrail's SNS notice
-// and s3:TestEvent.
+// the same inside SNS envelopes, EventBridge events, CloudTrail's SNS notice,
+// CrowdStrike Falcon Data Replicator's notice and s3:TestEvent.
+//
+// # Presets
+//
+// A [Preset] says how to read one vendor's logs: stream type, fields to
+// expand and the tags every record carries in its origin (log type in
+// msg_class style such as "generic_s3_crowdstrike_log", vendor, category).
+// [Presets] lists AWS CloudTrail, CrowdStrike Falcon Data Replicator,
+// Proofpoint TAP, Teleport and generic JSON; apply one with its SQS, List or
+// Dir method (source.NewSQS(s3c, sqsc, url, source.PresetCrowdStrikeFDR.SQS)).
 //
 // # Delivery
 //

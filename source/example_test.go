@@ -88,3 +88,41 @@ func ExampleNewDir() {
 	// app/1.ndjson 2 application {"msg":"down"}
 	// {Messages:0 Deleted:0 Objects:1 Records:2 Skipped:0 Quarantined:1 Errors:0 NotFound:0 Redelivered:0 MaxReceived:0 Subscriptions:0}
 }
+
+func ExamplePreset() {
+	dir, err := os.MkdirTemp("", "tap-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	// A Proofpoint TAP SIEM API response as a collector wrote it to S3.
+	os.WriteFile(filepath.Join(dir, "siem.json"), []byte(`{"queryEndTime":"2023-11-15T10:00:00Z",
+	  "messagesDelivered":[{"GUID":"m1"}],"messagesBlocked":[],
+	  "clicksPermitted":[{"GUID":"c1"}],"clicksBlocked":[{"GUID":"c2"}]}`), 0o644)
+
+	p, err := source.PresetNamed("proofpoint")
+	if err != nil {
+		panic(err)
+	}
+	// With SQS: source.NewSQS(s3c, sqsc, queueURL, p.SQS).
+	d, err := source.NewDir(dir, p.Dir)
+	if err != nil {
+		panic(err)
+	}
+	defer d.Close()
+	for {
+		rec, err := d.Read(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			panic(err)
+		}
+		o := rec.Origin
+		fmt.Println(o.LogType, o.Vendor, o.Category, string(rec.Data))
+	}
+	// Output:
+	// generic_s3_proofpoint_log Proofpoint email {"GUID":"m1"}
+	// generic_s3_proofpoint_log Proofpoint email {"GUID":"c1"}
+	// generic_s3_proofpoint_log Proofpoint email {"GUID":"c2"}
+}

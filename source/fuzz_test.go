@@ -166,6 +166,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add([]byte(s), uint8(0), true)
 	}
+	f.Add([]byte(`{"b":[2],"a":[1,{"a":[3]}],"Records":[4],"a":[5]}`+"\n"+`{"x":1}`), uint8(1), true)
 	// Compressed streams without their magic number: behind the magic the
 	// corrupt-stream check sees them whole, truncated, or with a bad byte.
 	for _, s := range seeds[:3] {
@@ -181,6 +182,9 @@ func FuzzDecode(f *testing.F) {
 		opts := DecodeOptions{StreamType: StreamTypes[int(st)%len(StreamTypes)], MaxRecordSize: 256, MaxObjectSize: fuzzMaxObject}
 		if expand {
 			opts.StreamType, opts.ExpandField = NDJSON, "Records"
+			if st%2 == 1 { // several fields, as Proofpoint TAP's
+				opts.ExpandFields = []string{"a", "b"}
+			}
 		}
 		want, werr := decodeAll(t, bytes.NewReader(in), opts)
 		old := initialBuffer

@@ -27,6 +27,8 @@ type ListOptions struct {
 	IncludePrefixes, ExcludePrefixes []string
 	// LogTypes maps key prefixes to log types, as for [SQSOptions].
 	LogTypes map[string]string
+	// Tags label every record's origin, as for [SQSOptions].
+	Tags Tags
 	// Quarantine receives invalid records. When nil, Read returns them as
 	// errors.
 	Quarantine lakerelay.Quarantine
@@ -141,7 +143,7 @@ func (l *List) Read(ctx context.Context) (lakerelay.Record, error) {
 			return lakerelay.Record{}, err
 		}
 		l.body = out.Body
-		origin := lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, LogType: l.types.lookup(ref.Key)}
+		origin := tagged(lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, LogType: l.types.lookup(ref.Key)}, l.opts.Tags)
 		l.cur = newObjectStream(out.Body, l.opts.Decode, origin, l.opts.Quarantine, &l.c)
 	}
 }

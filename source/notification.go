@@ -15,6 +15,9 @@ const (
 	FormatEventBridge = "eventbridge" // EventBridge event from aws.s3
 	FormatCloudTrail  = "cloudtrail"  // CloudTrail's own notice ({"s3Bucket":..,"s3ObjectKey":[..]})
 	FormatTest        = "test"        // s3:TestEvent or CloudTrail's validation message
+	// FormatFDR is CrowdStrike Falcon Data Replicator's own notice
+	// ({"bucket":..,"pathPrefix":..,"files":[{"path":..,"size":..,"checksum":..}]}).
+	FormatFDR = "crowdstrike-fdr"
 	// FormatSNSPrefix is prepended to the format of a notification that came
 	// inside an SNS envelope, for example "sns+s3".
 	FormatSNSPrefix = "sns+"
@@ -41,13 +44,17 @@ type ObjectRef struct {
 	VersionID string
 	Size      int64 // as announced; 0 when unknown
 	EventName string
+	// Checksum is the checksum the notice gave (CrowdStrike FDR: the MD5 of
+	// the object, in hex), informational; empty when none.
+	Checksum string
 }
 
 // DecodeNotification decodes an SQS message body: an S3 event notification
 // (event version 2.x, any number of Records; keys are URL-decoded, '+' being
 // a space), the same inside an SNS envelope (or delivered raw), an
-// EventBridge "Object Created" event, CloudTrail's SNS notice, or an
-// s3:TestEvent (plain or wrapped). Anything else is an error wrapping
+// EventBridge "Object Created" event, CloudTrail's SNS notice, CrowdStrike
+// Falcon Data Replicator's notice (each of files[].path is a key in bucket;
+// see [FormatFDR]), or an s3:TestEvent (plain or wrapped). Anything else is an error wrapping
 // [ErrInvalidNotification]. It does no I/O and never panics.
 func DecodeNotification(body []byte) (Notification, error) {
 	n, err := decodeNotification(body, 0)
@@ -77,6 +84,18 @@ type notificationProbe struct {
 	// CloudTrail notice
 	S3Bucket    string          `json:"s3Bucket"`
 	S3ObjectKey json.RawMessage `json:"s3ObjectKey"`
+
+	// CrowdStrike FDR notice
+	Bucket     *string         `json:"bucket"`
+	PathPrefix string          `json:"pathPrefix"`
+	Files      json.RawMessage `json:"files"`
+}
+
+// fdrFile is one entry of an FDR notice's files.
+type fdrFile struct {
+	Path     *string `json:"path"`
+	Size     int64   `json:"size"`
+	Checksum string  `json:"checksum"`
 }
 
 type s3EventRecord struct {
@@ -148,8 +167,10 @@ func decodeNotification(body []byte, depth int) (Notification, error) {
 		return decodeEventBridge(p.DetailType, p.Detail)
 	case p.S3Bucket != "" || p.S3ObjectKey != nil:
 		return decodeCloudTrailNotice(p.S3Bucket, p.S3ObjectKey)
+	case p.Files != nil || p.Bucket != nil && p.PathPrefix != "":
+		return decodeFDR(p.Bucket, p.PathPrefix, p.Files)
 	}
-	return Notification{}, fmt.Errorf("not an S3 event, SNS notification, EventBridge S3 event, CloudTrail notice or s3:TestEvent")
+	return Notification{}, fmt.Errorf("not an S3 event, SNS notification, EventBridge S3 event, CloudTrail notice, CrowdStrike FDR notice or s3:TestEvent")
 }
 
 func decodeS3Event(raw json.RawMessage) (Notification, error) {
@@ -216,6 +237,43 @@ func decodeCloudTrailNotice(bucket string, raw json.RawMessage) (Notification, e
 		ref := ObjectRef{Bucket: bucket, Key: k}
 		if err := validRef(ref); err != nil {
 			return Notification{}, fmt.Errorf("s3ObjectKey[%d]: %v", i, err)
+		}
+		n.Objects = append(n.Objects, ref)
+	}
+	return n, nil
+}
+
+// decodeFDR decodes CrowdStrike Falcon Data Replicator's notice: every
+// file is an object of bucket. A path outside pathPrefix (when one is
+// given) is an error: the notice would name data it does not announce.
+func decodeFDR(bucket *string, prefix string, raw json.RawMessage) (Notification, error) {
+	if bucket == nil {
+		return Notification{}, fmt.Errorf("crowdstrike fdr notice: no bucket")
+	}
+	if raw == nil {
+		return Notification{}, fmt.Errorf("crowdstrike fdr notice: no files")
+	}
+	var files []fdrFile
+	if err := json.Unmarshal(raw, &files); err != nil {
+		return Notification{}, fmt.Errorf("crowdstrike fdr notice files: %v", err)
+	}
+	if len(files) == 0 {
+		return Notification{}, fmt.Errorf("crowdstrike fdr notice files: empty")
+	}
+	n := Notification{Format: FormatFDR}
+	for i, f := range files {
+		if f.Path == nil {
+			return Notification{}, fmt.Errorf("crowdstrike fdr notice files[%d].path: missing", i)
+		}
+		if f.Size < 0 {
+			return Notification{}, fmt.Errorf("crowdstrike fdr notice files[%d].size %d: negative", i, f.Size)
+		}
+		if prefix != "" && !strings.HasPrefix(*f.Path, prefix) {
+			return Notification{}, fmt.Errorf("crowdstrike fdr notice files[%d].path %q: outside pathPrefix %q", i, *f.Path, prefix)
+		}
+		ref := ObjectRef{Bucket: *bucket, Key: *f.Path, Size: f.Size, Checksum: f.Checksum}
+		if err := validRef(ref); err != nil {
+			return Notification{}, fmt.Errorf("crowdstrike fdr notice files[%d]: %v", i, err)
 		}
 		n.Objects = append(n.Objects, ref)
 	}

@@ -3,6 +3,8 @@ package source
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -26,6 +28,16 @@ func eventBridge(detailType, bucket, key string) string {
 	return `{"version":"0","id":"17793124-05d4-b198-2fde-7ededc63b103","detail-type":"` + detailType + `","source":"aws.s3","account":"111122223333","time":"2021-11-12T00:00:00Z","region":"ca-central-1","resources":["arn:aws:s3:::` + bucket +
 		`"],"detail":{"version":"0","bucket":{"name":"` + bucket + `"},"object":{"key":"` + key + `","size":5,"etag":"b1946ac92492d2347c6235b4d2611184","sequencer":"617f08299329d189"},"request-id":"N4N7GDK58NMKJ12R","requester":"123456789012","source-ip-address":"1.2.3.4","reason":"PutObject"}}`
 }
+
+// fdrNotice is CrowdStrike Falcon Data Replicator's notice, as documented
+// by CrowdStrike (the FDR SQS message body).
+var fdrNotice = func() string {
+	b, err := os.ReadFile(filepath.Join("testdata", "presets", "fdr-notification.json"))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 const testEvent = `{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2014-10-13T15:57:02.089Z","Bucket":"bucketname","RequestId":"5582815E1AEA5ADF","HostId":"8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}`
 
@@ -53,6 +65,9 @@ func TestDecodeNotification(t *testing.T) {
 		{"cloudtrail", `{"s3Bucket":"trail-bkt","s3ObjectKey":["k1"]}`, "cloudtrail", []string{"trail-bkt/k1"}, 0, false},
 		{"legacy-bucket-name", `{"s3Bucket":"Legacy_Bucket","s3ObjectKey":["k1"]}`, "cloudtrail", []string{"Legacy_Bucket/k1"}, 0, false},
 		{"test", testEvent, "test", nil, 0, true},
+		{"crowdstrike-fdr", fdrNotice, "crowdstrike-fdr", []string{"cs-prod-cannon-example/data/f0714ca5-3689-448d-b5cc-582a6f7a56b1/part-00000.gz",
+			"cs-prod-cannon-example/data/f0714ca5-3689-448d-b5cc-582a6f7a56b1/part-00001.gz"}, 0, false},
+		{"crowdstrike-fdr/no-prefix", `{"bucket":"bkt","files":[{"path":"a b+c.gz"}]}`, "crowdstrike-fdr", []string{"bkt/a b+c.gz"}, 0, false},
 		{"test/whitespace", "\n " + testEvent + "\n", "test", nil, 0, true},
 	}
 	for _, tt := range tests {
@@ -105,6 +120,16 @@ func TestDecodeNotificationErrors(t *testing.T) {
 		"eventbridge-bad":   `{"source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"bkt"},"object":{}}}`,
 		"cloudtrail-empty":  `{"s3Bucket":"bkt","s3ObjectKey":[]}`,
 		"cloudtrail-string": `{"s3Bucket":"bkt","s3ObjectKey":"k"}`,
+		"fdr-no-bucket":     `{"pathPrefix":"data/x","files":[{"path":"data/x/a.gz"}]}`,
+		"fdr-no-files":      `{"bucket":"bkt","pathPrefix":"data/x"}`,
+		"fdr-files-empty":   `{"bucket":"bkt","pathPrefix":"data/x","files":[]}`,
+		"fdr-files-object":  `{"bucket":"bkt","files":{"path":"a"}}`,
+		"fdr-no-path":       `{"bucket":"bkt","files":[{"size":1}]}`,
+		"fdr-path-type":     `{"bucket":"bkt","files":[{"path":7}]}`,
+		"fdr-outside":       `{"bucket":"bkt","pathPrefix":"data/x","files":[{"path":"data/y/a.gz"}]}`,
+		"fdr-negative-size": `{"bucket":"bkt","files":[{"path":"a","size":-1}]}`,
+		"fdr-bad-bucket":    `{"bucket":"b/k","files":[{"path":"a"}]}`,
+		"fdr-dotdot":        `{"bucket":"bkt","files":[{"path":"a/../b"}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := DecodeNotification([]byte(body))
@@ -119,6 +144,7 @@ func FuzzDecodeNotification(f *testing.F) {
 	for _, s := range []string{
 		s3Event(s3Record("ObjectCreated:Put", "bkt", "a+b%2B")), snsWrap(s3Event(s3Record("ObjectCreated:Put", "bkt", "k"))),
 		eventBridge("Object Created", "bkt", "k"), testEvent, snsWrap(testEvent), `{"s3Bucket":"bkt","s3ObjectKey":["k"]}`, "CloudTrail validation message.",
+		fdrNotice, `{"bucket":"bkt","files":[{"path":"k","size":1,"checksum":"x"}]}`, `{"bucket":"bkt","pathPrefix":"p","files":[{"path":"p/../k"}]}`,
 	} {
 		f.Add([]byte(s))
 	}

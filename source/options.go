@@ -64,6 +64,12 @@ type DecodeOptions struct {
 	// memory. Every other field of the document must fit in MaxRecordSize.
 	// It applies to the Auto, NDJSON and JSON stream types.
 	ExpandField string
+	// ExpandFields names further fields to expand like ExpandField (with
+	// it, or alone): every one of them a document holds is expanded, in
+	// document order, and a document must hold at least one. Proofpoint
+	// TAP's SIEM API responses, for example, hold four arrays of events.
+	// A field named twice in one document is expanded the first time only.
+	ExpandFields []string
 	// MaxRecordSize bounds one record in bytes; 0 means
 	// DefaultMaxRecordSize. A larger record fails its object with an error
 	// wrapping lakerelay.ErrTooLarge.
@@ -82,11 +88,16 @@ func (o DecodeOptions) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("source: StreamType %q: want one of %v", o.StreamType, StreamTypes))
 	}
-	if o.ExpandField != "" {
+	if o.ExpandField != "" || len(o.ExpandFields) > 0 {
 		switch o.StreamType {
 		case "", Auto, NDJSON, JSON:
 		default:
-			errs = append(errs, fmt.Errorf("source: ExpandField %q: not possible with StreamType %q", o.ExpandField, o.StreamType))
+			errs = append(errs, fmt.Errorf("source: fields to expand (ExpandField %q, ExpandFields %q): not possible with StreamType %q", o.ExpandField, o.ExpandFields, o.StreamType))
+		}
+	}
+	for i, f := range o.ExpandFields {
+		if f == "" {
+			errs = append(errs, fmt.Errorf("source: ExpandFields[%d]: empty", i))
 		}
 	}
 	if o.MaxRecordSize < 0 {

@@ -54,6 +54,9 @@ type SQSOptions struct {
 	// LogTypes maps key prefixes to the log type set in each record's
 	// origin; the longest matching prefix wins.
 	LogTypes map[string]string
+	// Tags label every record's origin (a LogTypes match overrides
+	// LogType); a [Preset] sets them.
+	Tags Tags
 	// Quarantine receives invalid records with the reason. When it returns
 	// nil the record counts as settled; when it returns an error, or when
 	// Quarantine is nil, the object fails and its message stays in the
@@ -577,7 +580,7 @@ func (s *SQS) readObject(m *message, ref ObjectRef) error {
 		return err
 	}
 	defer out.Body.Close()
-	origin := lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, VersionID: ref.VersionID, LogType: s.types.lookup(ref.Key)}
+	origin := tagged(lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, VersionID: ref.VersionID, LogType: s.types.lookup(ref.Key)}, s.opts.Tags)
 	st := newObjectStream(out.Body, s.opts.Decode, origin, s.opts.Quarantine, &s.c)
 	defer st.close()
 	var acks []recordAck // allocated in chunks: one allocation serves 256 records

@@ -5,6 +5,7 @@
 // Usage:
 //
 //	go run ./examples/collect --queue-url URL | --bucket B [--prefix P] | --dir PATH
+//	  [--preset cloudtrail|crowdstrike|proofpoint|teleport|generic-json]
 //	  [--stream-type auto|lines|ndjson|json|json-array|cloudwatch-logs] [--expand-field NAME]
 //	  [--include-prefix P]... [--exclude-prefix P]... [--log-type PREFIX=NAME]...
 //	  [--workers N] [--with-origin] [--quarantine FILE] [--exit-when-idle DURATION]
@@ -17,7 +18,14 @@
 // plain, detected by content. --stream-type (default auto) says how an object
 // is split into records; --expand-field NAME makes every element of the
 // array in field NAME one record (auto does that for CloudTrail's
-// "Records"). --include-prefix and --exclude-prefix select keys (for --dir:
+// "Records"). --preset NAME reads one vendor's logs (see source.Presets):
+// it sets the stream type and fields to expand (an explicit --stream-type or
+// --expand-field wins) and tags every record with the preset's log type,
+// vendor and category: cloudtrail (JSON documents, "Records" expanded),
+// crowdstrike (Falcon Data Replicator: gzip NDJSON, announced by FDR's own
+// SQS notice, which --queue-url reads like any other), proofpoint (TAP SIEM
+// API responses, their four event arrays expanded), teleport (audit events,
+// JSON lines), generic-json (auto). --include-prefix and --exclude-prefix select keys (for --dir:
 // paths relative to it); --log-type PREFIX=NAME tags records from keys with
 // that prefix. --workers (default 4) is the number of SQS messages processed
 // at once.
@@ -27,10 +35,10 @@
 // a CloudWatch Logs message that is itself JSON comes out as that JSON value,
 // otherwise as a string. With --with-origin each line is
 //
-//	{"bucket":..,"key":..,"index":N,"log_type":..,"data":<record>}
+//	{"bucket":..,"key":..,"index":N,"log_type":..,"vendor":..,"category":..,"data":<record>}
 //
-// where index is the record's 0-based position in its object and log_type is
-// omitted when none applies; CloudWatch Logs records add
+// where index is the record's 0-based position in its object and log_type,
+// vendor and category are omitted when none applies; CloudWatch Logs records add
 // "cloudwatch":{"owner":..,"log_group":..,"log_stream":..,"id":..,"timestamp":..}.
 //
 // Records are acknowledged once written to standard output: an SQS message is
@@ -96,6 +104,7 @@ type config struct {
 	decode                        source.DecodeOptions
 	include, exclude              multi
 	logTypes                      map[string]string
+	tags                          source.Tags
 	workers                       int
 	withOrigin                    bool
 	quarantine                    string
@@ -110,8 +119,9 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("collect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var streamType string
+	var streamType, preset string
 	var logTypes multi
+	fs.StringVar(&preset, "preset", "", "read one vendor's logs: cloudtrail|crowdstrike|proofpoint|teleport|generic-json")
 	fs.StringVar(&c.queueURL, "queue-url", "", "SQS queue `URL` receiving S3 event notifications")
 	fs.StringVar(&c.bucket, "bucket", "", "read every object of `bucket` (backfill)")
 	fs.StringVar(&c.prefix, "prefix", "", "with --bucket: only keys beginning with `P`")
@@ -155,6 +165,23 @@ func parse(args []string, stderr io.Writer) (config, error) {
 		errs = append(errs, fmt.Errorf("--workers %d: must be at least 1", c.workers))
 	}
 	c.decode.StreamType = source.StreamType(streamType)
+	if preset != "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if p, err := source.PresetNamed(preset); err != nil {
+			errs = append(errs, fmt.Errorf("--preset: %v", err))
+		} else {
+			var o source.DirOptions
+			p.Dir(&o)
+			if !set["stream-type"] {
+				c.decode.StreamType = o.Decode.StreamType
+			}
+			if !set["expand-field"] {
+				c.decode.ExpandFields = o.Decode.ExpandFields
+			}
+			c.tags = o.Tags
+		}
+	}
 	if err := c.decode.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -233,7 +260,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case c.dir != "":
 		src, err = source.NewDir(c.dir, func(o *source.DirOptions) {
-			o.Decode, o.LogTypes, o.Quarantine = c.decode, c.logTypes, quarantine
+			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, quarantine, c.tags
 			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
 		})
 	default:
@@ -245,14 +272,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		s3c := s3.NewFromConfig(cfg, awsenv.S3Options(cfg, c.pathStyle))
 		if c.bucket != "" {
 			src, err = source.NewList(s3c, c.bucket, c.prefix, func(o *source.ListOptions) {
-				o.Decode, o.LogTypes, o.Quarantine = c.decode, c.logTypes, quarantine
+				o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, quarantine, c.tags
 				o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
 			})
 			break
 		}
 		sqsSrc, err = source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, func(o *source.SQSOptions) {
 			o.Workers = c.workers
-			o.Decode, o.LogTypes, o.Quarantine = c.decode, c.logTypes, quarantine
+			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, quarantine, c.tags
 			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
 			o.OnError = func(err error) {
 				if !isObjectError(err) && lakerelay.IsPermanent(err) {
@@ -405,9 +432,11 @@ func render(dst []byte, r lakerelay.Record, withOrigin bool) []byte {
 	dst = append(dst, `,"key":`...)
 	dst = appendString(dst, o.Key)
 	dst = fmt.Appendf(dst, `,"index":%d`, o.Index)
-	if o.LogType != "" {
-		dst = append(dst, `,"log_type":`...)
-		dst = appendString(dst, o.LogType)
+	for _, f := range []struct{ name, v string }{{"log_type", o.LogType}, {"vendor", o.Vendor}, {"category", o.Category}} {
+		if f.v != "" {
+			dst = append(dst, `,"`+f.name+`":`...)
+			dst = appendString(dst, f.v)
+		}
 	}
 	if o.CloudWatch != nil {
 		cw, _ := json.Marshal(o.CloudWatch)

@@ -192,6 +192,7 @@ func TestCollectUsage(t *testing.T) {
 		"expand-lines":     {"--dir", ".", "--stream-type", "lines", "--expand-field", "Records"},
 		"bad-role":         {"--bucket", "b", "--role-arn", "nope"},
 		"workers":          {"--queue-url", "http://x", "--workers", "0"},
+		"bad-preset":       {"--dir", ".", "--preset", "splunk"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := runCollect(t, os.Environ(), args...)
@@ -294,6 +295,67 @@ func TestCollectQueue(t *testing.T) {
 	left := e.remaining(t, 14*time.Second)
 	if len(left) != 1 || !strings.Contains(left[0], "app/missing.gz") {
 		t.Fatalf("messages left %q\n%s", left, r.stderr)
+	}
+}
+
+// TestCollectPreset reads CrowdStrike FDR data announced by FDR's own SQS
+// notice with --preset crowdstrike: every event comes out whole with the
+// preset's tags, and the notice is deleted.
+func TestCollectPreset(t *testing.T) {
+	e := newAWSEnv(t)
+	paths, err := filepath.Glob(filepath.Join("..", "..", "ocsf", "testdata", "crowdstrike", "*.json"))
+	if err != nil || len(paths) < 2 {
+		t.Fatalf("fixtures: %v %v", paths, err)
+	}
+	var events []string
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, strings.TrimSpace(string(b)))
+	}
+	key := "data/f0714ca5-3689-448d-b5cc-582a6f7a56b1/part-00000.gz"
+	e.put(t, key, gzipped(t, strings.Join(events, "\n")+"\n"))
+	notice := `{"cid":"1234567890abcdef1234567890abcdef","timestamp":1700038900123,"fileCount":1,"totalSize":1,"bucket":"` + e.bucket +
+		`","pathPrefix":"data/f0714ca5-3689-448d-b5cc-582a6f7a56b1","files":[{"path":"` + key + `","size":1,"checksum":"69fe068d0d7b3fe6a0e5d84ab3dc2df8"}]}`
+	if _, err := e.sqsc.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: &e.queue.URL, MessageBody: &notice}); err != nil {
+		t.Fatal(err)
+	}
+
+	r := runCollect(t, e.env, "--queue-url", e.queue.URL, "--preset", "crowdstrike", "--with-origin", "--exit-when-idle", "3s")
+	if r.code != 0 || r.summary["records"] != int64(len(events)) || r.summary["errors"] != 0 {
+		t.Fatalf("exit %d summary %v\n%s", r.code, r.summary, r.stderr)
+	}
+	lines := r.lines()
+	if len(lines) != len(events) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(events), r.stdout)
+	}
+	for i, l := range lines {
+		var got struct {
+			Key, LogType, Vendor, Category string
+			Index                          int
+			Data                           json.RawMessage
+		}
+		if err := json.Unmarshal([]byte(l), &struct {
+			Key      *string          `json:"key"`
+			Index    *int             `json:"index"`
+			LogType  *string          `json:"log_type"`
+			Vendor   *string          `json:"vendor"`
+			Category *string          `json:"category"`
+			Data     *json.RawMessage `json:"data"`
+		}{&got.Key, &got.Index, &got.LogType, &got.Vendor, &got.Category, &got.Data}); err != nil {
+			t.Fatal(err)
+		}
+		if got.Key != key || got.Index != i || got.LogType != "generic_s3_crowdstrike_log" || got.Vendor != "CrowdStrike" || got.Category != "endpoint" {
+			t.Errorf("line %d: %s", i, l)
+		}
+		if string(got.Data) != events[i] {
+			t.Errorf("line %d data %s, want %s", i, got.Data, events[i])
+		}
+	}
+	if left := e.remaining(t, 7*time.Second); len(left) != 0 {
+		t.Errorf("messages left %q", left)
 	}
 }
 

@@ -5,7 +5,7 @@
 // Usage:
 //
 //	go run ./examples/securitylake [--input PATH]... | [--queue-url URL]
-//	  [--mapper cloudtrail|none] [--class NAME|UID] [--schema FILE] [--ocsf-version 1.1.0]
+//	  [--mapper cloudtrail|crowdstrike|teleport|proofpoint|none] [--class NAME|UID] [--schema FILE] [--ocsf-version 1.1.0]
 //	  [--source-location s3://BUCKET/PREFIX/ | --out-dir DIR] [--region R] [--account-id ID]
 //	  [--batch-records N] [--batch-bytes N] [--batch-age DURATION] [--quarantine FILE]
 //	  [--exit-when-idle DURATION] [--lint LOCATION] [--role-arn ARN] [--external-id ID] [--path-style]
@@ -29,8 +29,17 @@
 //	                   records are written or quarantined
 //	--exit-when-idle D with --queue-url: stop after D without a record
 //	--mapper M         cloudtrail (default): the input is CloudTrail logs,
-//	                   mapped with ocsf.MapCloudTrail; none: the input already
-//	                   is OCSF JSON (one event per line)
+//	                   mapped with ocsf.MapCloudTrail; crowdstrike: CrowdStrike
+//	                   Falcon Data Replicator events (NDJSON; with --queue-url
+//	                   FDR's own notices are read too), mapped with
+//	                   ocsf.MapCrowdStrike to Process Activity and Network
+//	                   Activity; teleport: Teleport audit events (JSON lines),
+//	                   mapped with ocsf.MapTeleport to Authentication;
+//	                   proofpoint: Proofpoint TAP SIEM API responses, whose
+//	                   message events ocsf.MapProofpoint maps to Email
+//	                   Activity; events of other types (FDR DNS events,
+//	                   TAP clicks, ...) are quarantined with the reason; none:
+//	                   the input already is OCSF JSON (one event per line)
 //
 // Output:
 //
@@ -215,7 +224,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fl.SetOutput(stderr)
 	fl.Var(&c.inputs, "input", "file or directory to read (repeatable; gzip/zstd detected)")
 	fl.StringVar(&c.queueURL, "queue-url", "", "SQS queue of S3 event notifications to read")
-	fl.StringVar(&c.mapper, "mapper", "cloudtrail", "cloudtrail: map CloudTrail logs to OCSF; none: input is OCSF JSON")
+	fl.StringVar(&c.mapper, "mapper", "cloudtrail", "cloudtrail|crowdstrike|teleport|proofpoint: map that source's logs to OCSF; none: input is OCSF JSON")
 	fl.StringVar(&c.class, "class", "", "the OCSF class to accept (name or uid)")
 	fl.StringVar(&c.schemaFile, "schema", "", "Parquet schema: official OCSF schema export or tag-format schema")
 	fl.StringVar(&c.ocsfVersion, "ocsf-version", ocsf.Version, "OCSF version")
@@ -245,11 +254,11 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if len(c.inputs) > 0 && c.queueURL != "" {
 		errs = append(errs, "--input and --queue-url are exclusive")
 	}
-	if c.mapper != "cloudtrail" && c.mapper != "none" {
-		errs = append(errs, fmt.Sprintf("--mapper %q: want cloudtrail or none", c.mapper))
+	if _, ok := mappers[c.mapper]; !ok && c.mapper != "none" {
+		errs = append(errs, fmt.Sprintf("--mapper %q: want cloudtrail, crowdstrike, teleport, proofpoint or none", c.mapper))
 	}
-	if c.mapper == "none" && len(c.inputs) == 0 && c.queueURL == "" {
-		errs = append(errs, "--mapper none needs --input or --queue-url (the bundled sample is CloudTrail)")
+	if c.mapper != "cloudtrail" && len(c.inputs) == 0 && c.queueURL == "" {
+		errs = append(errs, fmt.Sprintf("--mapper %s needs --input or --queue-url (the bundled sample is CloudTrail)", c.mapper))
 	}
 	if len(c.locations) > 0 && c.outDir != "" {
 		errs = append(errs, "--source-location and --out-dir are exclusive")
@@ -270,8 +279,8 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		if c.schemaFile == "" {
 			errs = append(errs, fmt.Sprintf("--ocsf-version %s: only %s is built in; give --schema with the official %s export", c.ocsfVersion, ocsf.Version, c.ocsfVersion))
 		}
-		if c.mapper == "cloudtrail" {
-			errs = append(errs, fmt.Sprintf("--ocsf-version %s: the cloudtrail mapper emits OCSF %s; use --mapper none", c.ocsfVersion, ocsf.Version))
+		if c.mapper != "none" {
+			errs = append(errs, fmt.Sprintf("--ocsf-version %s: the %s mapper emits OCSF %s; use --mapper none", c.ocsfVersion, c.mapper, ocsf.Version))
 		}
 	}
 	if len(errs) > 0 {
@@ -426,6 +435,18 @@ func newRunner(ctx context.Context, cfg *config, stdout, stderr io.Writer, sum *
 		r.routes[r.class] = rt
 	}
 	return r, nil
+}
+
+// mappers are the --mapper values that map input to OCSF, each with the
+// source preset that reads its input (the stream type and record tags).
+var mappers = map[string]struct {
+	mapper func([]byte) ([]byte, error)
+	preset *source.Preset
+}{
+	"cloudtrail":  {ocsf.MapCloudTrail, nil},
+	"crowdstrike": {ocsf.MapCrowdStrike, &source.PresetCrowdStrikeFDR},
+	"teleport":    {ocsf.MapTeleport, &source.PresetTeleport},
+	"proofpoint":  {ocsf.MapProofpoint, &source.PresetProofpointTAP},
 }
 
 // sampleClasses are the classes the CloudTrail mapper emits: the class
@@ -669,6 +690,7 @@ func (r *runner) source(ctx context.Context) (lakerelay.Source, error) {
 	if r.cfg.mapper == "none" {
 		decode.StreamType = source.NDJSON
 	}
+	preset := mappers[r.cfg.mapper].preset // nil: decode as above
 	switch {
 	case r.cfg.queueURL != "":
 		cfg, err := r.loadAWS(ctx)
@@ -678,6 +700,9 @@ func (r *runner) source(ctx context.Context) (lakerelay.Source, error) {
 		sqsc := sqs.NewFromConfig(cfg)
 		return source.NewSQS(r.s3c, sqsc, r.cfg.queueURL, func(o *source.SQSOptions) {
 			o.Decode = decode
+			if preset != nil {
+				preset.SQS(o)
+			}
 			o.Quarantine = r.quarantine
 			o.OnError = func(err error) {
 				r.errorsN.Add(1)
@@ -689,6 +714,9 @@ func (r *runner) source(ctx context.Context) (lakerelay.Source, error) {
 		for _, p := range r.cfg.inputs {
 			d, err := source.NewDir(p, func(o *source.DirOptions) {
 				o.Decode = decode
+				if preset != nil {
+					preset.Dir(o)
+				}
 				o.Quarantine = r.quarantine
 			})
 			if err != nil {
@@ -792,9 +820,9 @@ func (r *runner) deliver(ctx context.Context) (err error) {
 // delivered are quarantined.
 func (r *runner) handle(ctx context.Context, rec lakerelay.Record) {
 	var data []byte
-	if r.cfg.mapper == "cloudtrail" {
+	if m, ok := mappers[r.cfg.mapper]; ok {
 		var err error
-		if data, err = ocsf.MapCloudTrail(rec.Data); err != nil {
+		if data, err = m.mapper(rec.Data); err != nil {
 			r.reject(rec, err)
 			return
 		}
