@@ -15,8 +15,8 @@
 //	iampolicy check [--policy FILE]... [--resource-policy FILE]
 //	  (--request FILE | --action A --resource ARN [--principal ARN] [--context KEY=VALUE]...)
 //	iampolicy lint --policy FILE --kind identity|trust|queue|topic|bucket|kms [--job J] [flags as generate]
-//	iampolicy probe [--bucket B] [--prefix P] [--queue-url URL] [--role-arn ARN] [--external-id ID]
-//	  [--region R] [--path-style]
+//	iampolicy probe [--job export|securitylake|collect] [--bucket B] [--prefix P] [--object-key K] [--acl ACL]
+//	  [--queue-url URL] [--role-arn ARN] [--external-id ID] [--region R] [--path-style]
 //
 // generate prints the least-privilege policy of --kind for --job on stdout.
 // --principal is the trusted principal for --kind trust (a vendor's account
@@ -81,10 +81,15 @@
 // probe tests live access (package iamcheck/probe) with the standard AWS
 // credential chain (environment, shared config, SSO, IMDS;
 // AWS_ENDPOINT_URL_S3/_SQS/_STS are honoured): sts:GetCallerIdentity, sts:AssumeRole when --role-arn is given
-// (with --external-id), s3:HeadBucket, a PutObject of a small test object
-// named lakerelay-probe-* under --prefix (left in place) and a GetObject of
-// it, sqs:GetQueueAttributes and sqs:ReceiveMessage (a message seen is made
-// visible again at once). It prints a table on stderr and one JSON result
+// (with --external-id), s3:HeadBucket, then the checks that fit --job: for
+// export and securitylake (the default is export) a PutObject of a small
+// test object named lakerelay-probe-* under --prefix cut before any
+// Security Lake partition segment (region=…, left in place), carrying --acl,
+// and a GetObject of it; for collect (a read-only role passes) HeadObject
+// and GetObject of --object-key (an existing object under --prefix) and
+// kms:Decrypt when it is SSE-KMS; then sqs:GetQueueAttributes,
+// sqs:ReceiveMessage and sqs:ChangeMessageVisibility (a message seen is
+// made visible again at once). It prints a table on stderr and one JSON result
 // per line on stdout; each failure is classified (bad_config,
 // bad_credentials, missing_permission naming the action, not_found,
 // throttled, unreachable) with what to check. Path-style addressing is used
@@ -587,9 +592,12 @@ func (c *cli) lint(args []string) int {
 
 func (c *cli) probe(ctx context.Context, args []string) int {
 	var o probe.Options
-	var region string
+	var region, job string
 	var pathStyle bool
 	fs := newFlagSet("probe", c.stderr)
+	fs.StringVar(&job, "job", "export", "export, securitylake (write a test object) or collect (read --object-key; no write)")
+	fs.StringVar(&o.ObjectKey, "object-key", "", "collect: an existing object under --prefix to read")
+	fs.StringVar(&o.ACL, "acl", "", "export, securitylake: canned ACL of the test write (bucket-owner-full-control)")
 	fs.StringVar(&o.Bucket, "bucket", "", "bucket to check")
 	fs.StringVar(&o.Prefix, "prefix", "", "prefix for the test object")
 	fs.StringVar(&o.QueueURL, "queue-url", "", "SQS queue URL to check")
@@ -603,6 +611,23 @@ func (c *cli) probe(ctx context.Context, args []string) int {
 	if o.Bucket == "" && o.QueueURL == "" && o.RoleARN == "" {
 		return c.fail(exitUsage, "give at least one of --bucket, --queue-url, --role-arn")
 	}
+	kind, err := iamcheck.ParseJobKind(job)
+	if err != nil {
+		return c.fail(exitUsage, "--job: %v", err)
+	}
+	o.Job = kind
+	switch {
+	case kind == iamcheck.JobCollect && o.ACL != "":
+		return c.fail(exitUsage, "--acl applies to the jobs that write (export, securitylake)")
+	case kind != iamcheck.JobCollect && o.ObjectKey != "":
+		return c.fail(exitUsage, "--object-key applies to --job collect")
+	case kind == iamcheck.JobCollect && o.Bucket != "" && o.ObjectKey == "":
+		return c.fail(exitUsage, "--job collect with --bucket needs --object-key: the collector probe reads an existing object and writes nothing")
+	}
+	if err := (iamcheck.JobConfig{Job: kind, Bucket: "probe", ObjectACL: o.ACL}).Validate(); o.ACL != "" && err != nil {
+		return c.fail(exitUsage, "--acl %q: want private, bucket-owner-read or bucket-owner-full-control", o.ACL)
+	}
+	c.summary["job"] = job
 	if err := (awsenv.Options{Region: region, RoleARN: o.RoleARN, ExternalID: o.ExternalID}).Validate(); err != nil {
 		return c.fail(exitUsage, "%v", err)
 	}
