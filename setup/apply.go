@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -172,7 +173,7 @@ func step(ctx context.Context, client SQSAPI, name string, want map[string]strin
 			s.Action, s.Attributes = ActionUpdate, diff
 			if apply {
 				if _, err := client.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: u.QueueUrl, Attributes: diff}); err != nil {
-					return s, "", fmt.Errorf("setup: update attributes %v of queue %s: %w", keys(diff), name, err)
+					return s, "", fmt.Errorf("setup: update attributes %v of queue %s: %w", slices.Sorted(maps.Keys(diff)), name, err)
 				}
 			}
 		}
@@ -201,26 +202,10 @@ func sameAttribute(have, want string) bool {
 // normalize makes numbers and numeric strings compare equal
 // ("maxReceiveCount": 5 and "5").
 func normalize(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalize(e)
+	return mapLeaves(v, func(leaf any) any {
+		if f, ok := leaf.(float64); ok {
+			return strconv.FormatFloat(f, 'f', -1, 64)
 		}
-	case []any:
-		for i, e := range x {
-			x[i] = normalize(e)
-		}
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	return v
-}
-
-func keys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+		return leaf
+	})
 }

@@ -16,9 +16,12 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-func localJob(s *testenv.SQS, name string) iamcheck.JobConfig {
+// localJob is a collect job whose queue, named prefix plus a unique
+// suffix, lives on the local server.
+func localJob(s *testenv.SQS, prefix string) (iamcheck.JobConfig, string) {
+	name := prefix + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
 	return iamcheck.JobConfig{Job: iamcheck.JobCollect, Bucket: "cloudtrail-logs", Prefix: "AWSLogs/",
-		QueueARN: "arn:aws:sqs:" + s.Region + ":" + s.AccountID + ":" + name, SourceAccount: s.AccountID}
+		QueueARN: "arn:aws:sqs:" + s.Region + ":" + s.AccountID + ":" + name, SourceAccount: s.AccountID}, name
 }
 
 // TestApplyRedrivesPoisonMessages creates the queues with Apply, then
@@ -28,8 +31,7 @@ func TestApplyRedrivesPoisonMessages(t *testing.T) {
 	s := testenv.StartSQS(t)
 	c := s.Client(t)
 	ctx := context.Background()
-	name := "setup-" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
-	job := localJob(s, name)
+	job, name := localJob(s, "setup-")
 	opts := Options{MaxReceiveCount: 3, VisibilityTimeout: time.Second}
 
 	plan, err := NewPlan(ctx, c, job, opts)
@@ -115,8 +117,7 @@ func TestApplyUpdatesDrift(t *testing.T) {
 	s := testenv.StartSQS(t)
 	c := s.Client(t)
 	ctx := context.Background()
-	name := "drift-" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
-	job := localJob(s, name)
+	job, name := localJob(s, "drift-")
 	if _, err := Apply(ctx, c, job, Options{}); err != nil {
 		t.Fatal(err)
 	}

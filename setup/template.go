@@ -347,23 +347,35 @@ func plain(v any) (any, error) {
 // integers turns JSON numbers into int64 (or float64), so that YAML writes
 // 1209600, not "1209600" or 1.2096e+06.
 func integers(v any) any {
+	return mapLeaves(v, func(leaf any) any {
+		n, ok := leaf.(json.Number)
+		if !ok {
+			return leaf
+		}
+		if i, err := n.Int64(); err == nil {
+			return i
+		}
+		f, _ := n.Float64()
+		return f
+	})
+}
+
+// mapLeaves replaces, in place, every value of decoded JSON that is not an
+// object or an array with f of it.
+func mapLeaves(v any, f func(any) any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			x[k] = integers(e)
+			x[k] = mapLeaves(e, f)
 		}
+		return x
 	case []any:
 		for i, e := range x {
-			x[i] = integers(e)
+			x[i] = mapLeaves(e, f)
 		}
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
+		return x
 	}
-	return v
+	return f(v)
 }
 
 type obj = map[string]any

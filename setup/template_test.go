@@ -402,3 +402,33 @@ func TestTerraformEscapesTemplateSequences(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// FuzzRender: whatever the names, Render either refuses the job with an
+// error or writes templates that parse, in every format.
+func FuzzRender(f *testing.F) {
+	f.Add("cloudtrail-logs", "AWSLogs/", "ct-events", "tenant-42")
+	f.Add("b", "${x}", "q.fifo", "")
+	f.Add("bucket.with.dots", "a%{b}/c", "q", "ext\"id")
+	f.Fuzz(func(t *testing.T, bucket, prefix, queue, externalID string) {
+		j := jobs["collect-direct"]
+		j.Bucket, j.Prefix, j.QueueARN, j.ExternalID = bucket, prefix, "arn:aws:sqs:us-east-1:"+acct+":"+queue, externalID
+		for _, format := range []Format{FormatCloudFormation, FormatCloudFormationYAML, FormatTerraform} {
+			out, err := Render(j, format, Options{})
+			if err != nil {
+				continue
+			}
+			var doc map[string]any
+			if format == FormatCloudFormationYAML {
+				err = yaml.Unmarshal(out, &doc)
+			} else {
+				err = json.Unmarshal(out, &doc)
+			}
+			if err != nil || doc == nil {
+				t.Fatalf("%s template does not parse: %v\n%s", format, err, out)
+			}
+			if format == FormatTerraform && strings.Contains(strings.ReplaceAll(string(out), "$${", ""), "${"+externalID) && externalID != "" {
+				t.Fatalf("unescaped interpolation of %q", externalID)
+			}
+		}
+	})
+}

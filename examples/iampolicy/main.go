@@ -107,9 +107,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -284,7 +285,12 @@ func (c *cli) generate(args []string) int {
 		return c.fail(exitUsage, "--job: %v", err)
 	}
 	c.summary["job"], c.summary["kind"] = f.job, f.kind
-	out, err := iamcheck.Generate(f.config(kind), kind)
+	return c.emit(iamcheck.Generate(f.config(kind), kind))
+}
+
+// emit writes generated output, or fails with its error as bad usage (the
+// generators reject only their input).
+func (c *cli) emit(out []byte, err error) int {
 	if err != nil {
 		return c.fail(exitUsage, "%v", err)
 	}
@@ -314,15 +320,7 @@ func (c *cli) template(f jobFlags, t templateFlags) int {
 		return c.fail(exitUsage, "--format %s needs --role-arn (the role to create) and --principal (who assumes it)", t.format)
 	}
 	c.summary["job"], c.summary["format"] = f.job, t.format
-	out, err := setup.Render(f.config(""), format, t.opts)
-	if err != nil {
-		return c.fail(exitUsage, "%v", err)
-	}
-	if _, err := c.stdout.Write(out); err != nil {
-		return c.fail(exitFail, "write: %v", err)
-	}
-	c.summary["bytes"] = len(out)
-	return c.finish(exitOK)
+	return c.emit(setup.Render(f.config(""), format, t.opts))
 }
 
 // setupQueues is "setup plan" and "setup apply".
@@ -399,18 +397,9 @@ func describeStep(action string, s setup.Step) string {
 	case setup.ActionCreate:
 		return map[bool]string{false: "would be created", true: "created"}[done]
 	case setup.ActionUpdate:
-		return map[bool]string{false: "would be updated: ", true: "updated: "}[done] + strings.Join(sortedKeys(s.Attributes), ", ")
+		return map[bool]string{false: "would be updated: ", true: "updated: "}[done] + strings.Join(slices.Sorted(maps.Keys(s.Attributes)), ", ")
 	}
 	return "exists as wanted"
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func readPolicy(path string) (*iamcheck.Policy, []iamcheck.Finding, error) {

@@ -181,3 +181,36 @@ func TestDecryptKey(t *testing.T) {
 		}
 	}
 }
+
+// FuzzWritePrefix: the writer's test prefix never holds a partition
+// segment, is a folder ("" or ending in "/") and keeps the input's leading
+// segments.
+func FuzzWritePrefix(f *testing.F) {
+	for _, s := range []string{"", "raw", "ext/src/region=us-east-1/accountId=1/eventDay=2", "/a//b/", "REGION=x", "a/eventday=1/b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got := WritePrefix(in)
+		if got != "" && !strings.HasSuffix(got, "/") {
+			t.Fatalf("WritePrefix(%q) = %q, not a folder", in, got)
+		}
+		for _, seg := range strings.Split(strings.TrimSuffix(got, "/"), "/") {
+			l := strings.ToLower(seg)
+			if strings.HasPrefix(l, "region=") || strings.HasPrefix(l, "accountid=") || strings.HasPrefix(l, "eventday=") {
+				t.Fatalf("WritePrefix(%q) = %q keeps a partition segment", in, got)
+			}
+			if got != "" && seg == "" {
+				t.Fatalf("WritePrefix(%q) = %q has an empty segment", in, got)
+			}
+		}
+		var segs []string
+		for _, seg := range strings.Split(in, "/") {
+			if seg != "" {
+				segs = append(segs, seg)
+			}
+		}
+		if got != "" && !strings.HasPrefix(strings.Join(segs, "/")+"/", got) {
+			t.Fatalf("WritePrefix(%q) = %q is not the input's leading segments", in, got)
+		}
+	})
+}
