@@ -87,17 +87,7 @@ func run(ctx context.Context, client SQSAPI, job iamcheck.JobConfig, opts Option
 	if job.Job != iamcheck.JobCollect {
 		return nil, fmt.Errorf("%w: Job: setup creates queues for the collect job, not %q", iamcheck.ErrInvalidJob, job.Job)
 	}
-	// The role is not created here; satisfy newResources with placeholders
-	// only when the job names none.
-	probeJob := job
-	if probeJob.RoleARN == "" {
-		probeJob.RoleARN = "arn:aws:iam::" + iamcheck.PlaceholderAccount + ":role/lakerelay"
-	}
-	if probeJob.TrustedPrincipal == "" {
-		probeJob.TrustedPrincipal = iamcheck.PlaceholderAccount
-		probeJob.ExternalID = "placeholder"
-	}
-	r, err := newResources(probeJob, opts)
+	r, err := newResources(job, opts, false)
 	if err != nil {
 		return nil, err
 	}

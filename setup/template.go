@@ -106,7 +106,10 @@ func arnName(arn string) string {
 	return r[strings.LastIndex(r, "/")+1:]
 }
 
-func newResources(j iamcheck.JobConfig, o Options) (*resources, error) {
+// newResources validates the job and generates its policies; withRole says
+// the role is created too (Render), so RoleARN and TrustedPrincipal are
+// required and the identity and trust policies generated.
+func newResources(j iamcheck.JobConfig, o Options, withRole bool) (*resources, error) {
 	if err := errors.Join(j.Validate(), o.Validate()); err != nil {
 		return nil, err
 	}
@@ -114,10 +117,10 @@ func newResources(j iamcheck.JobConfig, o Options) (*resources, error) {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: %s: %s", iamcheck.ErrInvalidJob, field, fmt.Sprintf(format, args...)))
 	}
-	if j.RoleARN == "" || !strings.Contains(j.RoleARN, ":role/") {
+	if withRole && (j.RoleARN == "" || !strings.Contains(j.RoleARN, ":role/")) {
 		bad("RoleARN", "setup creates the job's role: name it (arn:aws:iam::ACCOUNT:role/NAME)")
 	}
-	if j.TrustedPrincipal == "" {
+	if withRole && j.TrustedPrincipal == "" {
 		bad("TrustedPrincipal", "setup writes the role's trust policy: name who assumes the role")
 	}
 	r := &resources{job: j, opts: o}
@@ -148,9 +151,11 @@ func newResources(j iamcheck.JobConfig, o Options) (*resources, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	res := j.RoleARN[strings.Index(j.RoleARN, ":role/")+len(":role/"):]
-	r.roleName = res[strings.LastIndex(res, "/")+1:]
-	r.rolePath = "/" + res[:strings.LastIndex(res, "/")+1]
+	if withRole {
+		res := j.RoleARN[strings.Index(j.RoleARN, ":role/")+len(":role/"):]
+		r.roleName = res[strings.LastIndex(res, "/")+1:]
+		r.rolePath = "/" + res[:strings.LastIndex(res, "/")+1]
+	}
 	gen := func(kind iamcheck.PolicyKind, dst *json.RawMessage) error {
 		out, err := iamcheck.Generate(j, kind)
 		if err != nil {
@@ -164,11 +169,11 @@ func newResources(j iamcheck.JobConfig, o Options) (*resources, error) {
 		dst  *json.RawMessage
 		use  bool
 	}{
-		{iamcheck.KindIdentity, &r.identity, true},
-		{iamcheck.KindTrust, &r.trust, true},
+		{iamcheck.KindIdentity, &r.identity, withRole},
+		{iamcheck.KindTrust, &r.trust, withRole},
 		{iamcheck.KindQueue, &r.queuePolicy, r.queue != ""},
 		{iamcheck.KindTopic, &r.topicPolicy, r.topic != ""},
-		{iamcheck.KindKMS, &r.keyPolicy, j.KMSKeyARN != ""},
+		{iamcheck.KindKMS, &r.keyPolicy, withRole && j.KMSKeyARN != ""},
 	}
 	for _, k := range kinds {
 		if !k.use {
@@ -298,7 +303,7 @@ func Render(job iamcheck.JobConfig, format Format, opts Options) ([]byte, error)
 	if _, err := ParseFormat(string(format)); err != nil {
 		return nil, err
 	}
-	r, err := newResources(job, opts)
+	r, err := newResources(job, opts, true)
 	if err != nil {
 		return nil, err
 	}
@@ -447,21 +452,14 @@ func (r *resources) cloudFormation() obj {
 			res[cfnTopicPolicy] = obj{"Type": "AWS::SNS::TopicPolicy", "Properties": obj{"Topics": []any{ref(cfnTopic)}, "PolicyDocument": r.topicPolicy}}
 			res[cfnSubscribe] = obj{"Type": "AWS::SNS::Subscription", "DependsOn": []string{cfnQueuePolicy}, "Properties": obj{"TopicArn": ref(cfnTopic),
 				"Protocol": "sqs", "Endpoint": getAtt(cfnQueue, "Arn"), "RawMessageDelivery": r.opts.RawMessageDelivery}}
-			bucket["NotificationConfiguration"] = obj{"TopicConfigurations": []any{obj{"Topic": ref(cfnTopic), "Event": ObjectCreatedEvents, "Filter": cfnFilter(n.TopicConfigurations[0])}}}
+			bucket["NotificationConfiguration"] = obj{"TopicConfigurations": []any{cfnTarget("Topic", ref(cfnTopic), n.TopicConfigurations[0])}}
 			dependsOn = []string{cfnTopicPolicy, cfnSubscribe}
 		case r.rule != "":
 			res[cfnRule] = obj{"Type": "AWS::Events::Rule", "DependsOn": []string{cfnQueuePolicy}, "Properties": obj{"Name": r.rule, "State": "ENABLED",
 				"EventPattern": r.eventPattern(), "Targets": []any{obj{"Id": "lakerelay-queue", "Arn": getAtt(cfnQueue, "Arn")}}}}
 			bucket["NotificationConfiguration"] = obj{"EventBridgeConfiguration": obj{"EventBridgeEnabled": true}}
 		default:
-			bucket["NotificationConfiguration"] = obj{"QueueConfigurations": []any{obj{"Queue": getAtt(cfnQueue, "Arn"), "Event": ObjectCreatedEvents, "Filter": cfnFilter(n.QueueConfigurations[0])}}}
-		}
-		if f, ok := bucket["NotificationConfiguration"].(obj); ok {
-			for _, k := range []string{"TopicConfigurations", "QueueConfigurations"} {
-				if l, ok := f[k].([]any); ok && l[0].(obj)["Filter"] == nil {
-					delete(l[0].(obj), "Filter")
-				}
-			}
+			bucket["NotificationConfiguration"] = obj{"QueueConfigurations": []any{cfnTarget("Queue", getAtt(cfnQueue, "Arn"), n.QueueConfigurations[0])}}
 		}
 		res[cfnBucket] = obj{"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "DependsOn": dependsOn, "Properties": bucket}
 	}
@@ -473,15 +471,18 @@ func (r *resources) cloudFormation() obj {
 	}
 }
 
-func cfnFilter(t NotificationTarget) any {
-	if t.Filter == nil {
-		return nil
+// cfnTarget is a bucket's queue or topic configuration in CloudFormation's
+// spelling.
+func cfnTarget(field string, target any, t NotificationTarget) obj {
+	c := obj{field: target, "Event": ObjectCreatedEvents}
+	if t.Filter != nil {
+		rules := []any{}
+		for _, fr := range t.Filter.Key.FilterRules {
+			rules = append(rules, obj{"Name": fr.Name, "Value": fr.Value})
+		}
+		c["Filter"] = obj{"S3Key": obj{"Rules": rules}}
 	}
-	rules := []any{}
-	for _, fr := range t.Filter.Key.FilterRules {
-		rules = append(rules, obj{"Name": fr.Name, "Value": fr.Value})
-	}
-	return obj{"S3Key": obj{"Rules": rules}}
+	return c
 }
 
 func describe(j iamcheck.JobConfig) string {
