@@ -214,3 +214,51 @@ func FuzzWritePrefix(f *testing.F) {
 		}
 	})
 }
+
+// sseKMSClient passes requests to MinIO and marks HEAD responses as SSE-KMS
+// with key, as S3 does for such objects: testenv's MinIO runs without a KMS
+// (other tests rely on it rejecting SSE), so the header is added on the way
+// back.
+type sseKMSClient struct{ key string }
+
+func (c sseKMSClient) Do(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultClient.Do(r)
+	if err == nil && r.Method == http.MethodHead && resp.StatusCode == http.StatusOK {
+		resp.Header.Set("X-Amz-Server-Side-Encryption", "aws:kms")
+		resp.Header.Set("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id", c.key)
+	}
+	return resp, err
+}
+
+// TestCollectorProbeSSEKMS: reading an SSE-KMS object reports kms:Decrypt
+// as required, with the key, and its outcome follows GetObject's.
+func TestCollectorProbeSSEKMS(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	ctx := context.Background()
+	bucket := m.NewBucket(t)
+	key := "AWSLogs/enc.json"
+	if _, err := m.S3(t).PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: strings.NewReader("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	const kmsKey = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	opts := func(cfgS3 func(*s3.Options)) Options {
+		return Options{Job: iamcheck.JobCollect, Bucket: bucket, Prefix: "AWSLogs/", ObjectKey: key,
+			S3Options: []func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = true; o.HTTPClient = sseKMSClient{kmsKey} }, cfgS3}}
+	}
+	got := byCheck(t, Run(ctx, m.Config(t), opts(func(*s3.Options) {})))
+	if h := wantOutcome(t, got, "s3:HeadObject", OutcomeOK); !strings.Contains(h.Detail, "kms:Decrypt is required") {
+		t.Fatalf("HeadObject = %+v", h)
+	}
+	d := wantOutcome(t, got, "kms:Decrypt", OutcomeOK)
+	if d.Target != kmsKey || d.Action != "kms:Decrypt" || !strings.Contains(d.Detail, "required") {
+		t.Fatalf("kms:Decrypt = %+v", d)
+	}
+	// Without read access the encryption is unknown: no kms:Decrypt claim.
+	denied := m.RestrictedConfig(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::`+bucket+`"}]}`)
+	rs := Run(ctx, denied, opts(func(*s3.Options) {}))
+	got = byCheck(t, rs)
+	wantOutcome(t, got, "s3:HeadObject", OutcomeMissingPermission)
+	if _, ok := got["kms:Decrypt"]; ok {
+		t.Fatal("kms:Decrypt reported although the object's encryption is unknown")
+	}
+}
