@@ -303,8 +303,7 @@ type runFunc func(check, target, action string, advisory bool, f func() (string,
 func writeChecks(ctx context.Context, s3c *s3.Client, opts Options, run runFunc, out *[]Result) {
 	key := testKey(WritePrefix(opts.Prefix))
 	target := opts.Bucket + "/" + key
-	action := "s3:PutObject"
-	put := run("s3:PutObject", target, action, false, func() (string, error) {
+	put := run("s3:PutObject", target, "s3:PutObject", false, func() (string, error) {
 		in := &s3.PutObjectInput{Bucket: aws.String(opts.Bucket), Key: aws.String(key),
 			Body: strings.NewReader("lakerelay connection test\n"), ContentType: aws.String("text/plain")}
 		if opts.ACL != "" {
