@@ -22,6 +22,7 @@
 //	partition/  object key builders and validators
 //	ocsf/       OCSF types, validation, Arrow schemas, the CloudTrail mapper
 //	iamcheck/   IAM policy parsing, evaluation, lints, generators and a live probe
+//	setup/      deployable templates of a job; plan/apply of the collector's queues
 //
 // # Delivery
 //

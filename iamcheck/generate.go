@@ -22,7 +22,8 @@ var ErrNotApplicable = errors.New("iamcheck: policy not applicable")
 //     when SessionTags) with the ExternalID; an ExternalID is required for a
 //     principal outside the job's account;
 //   - queue / topic (collect): S3 (or SNS) may send only for the job's bucket
-//     (aws:SourceArn) in the bucket owner's account (aws:SourceAccount);
+//     (aws:SourceArn) in the bucket owner's account (aws:SourceAccount); with
+//     RuleARN, only that EventBridge rule may send (aws:SourceArn);
 //   - bucket: RoleARN may write (or read) under the prefix; every request
 //     without TLS is denied;
 //   - kms: the key policy statements for RoleARN and, for collect, the
@@ -119,7 +120,10 @@ func generate(j JobConfig, kind PolicyKind) ([]statement, error) {
 			return nil, notApplicable("the %s job uses no queue", j.Job)
 		}
 		var out []statement
-		if j.TopicARN != "" {
+		if j.RuleARN != "" {
+			out = append(out, statement{Sid: "AllowRuleDelivery", Effect: Allow, Principal: &Principal{Service: []string{"events.amazonaws.com"}},
+				Action: strs("sqs:SendMessage"), Resource: strs(j.QueueARN), Condition: conds{}.add("ArnEquals", "aws:SourceArn", j.RuleARN)})
+		} else if j.TopicARN != "" {
 			out = append(out, statement{Sid: "AllowTopicDelivery", Effect: Allow, Principal: &Principal{Service: []string{"sns.amazonaws.com"}},
 				Action: strs("sqs:SendMessage"), Resource: strs(j.QueueARN), Condition: conds{}.add("ArnEquals", "aws:SourceArn", j.TopicARN)})
 		} else {
@@ -182,7 +186,10 @@ func generate(j JobConfig, kind PolicyKind) ([]statement, error) {
 			}
 			out = append(out, statement{Sid: "AllowJobRole", Effect: Allow, Principal: &Principal{AWS: []string{j.RoleARN}}, Action: strs(actions...), Resource: strs("*")})
 		}
-		if j.Job == JobCollect {
+		if j.Job == JobCollect && j.RuleARN != "" {
+			out = append(out, statement{Sid: "AllowEventBridgeEncryptedDelivery", Effect: Allow, Principal: &Principal{Service: []string{"events.amazonaws.com"}},
+				Action: strs("kms:GenerateDataKey", "kms:Decrypt"), Resource: strs("*"), Condition: conds{}.add("ArnEquals", "aws:SourceArn", j.RuleARN)})
+		} else if j.Job == JobCollect {
 			c, err := s3SourceConditions(j)
 			if err != nil {
 				return nil, err

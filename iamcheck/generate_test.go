@@ -27,6 +27,9 @@ var proofJobs = map[string]JobConfig{
 	"collect-sns-kms": {Job: JobCollect, Bucket: "cloudtrail-logs", QueueARN: "arn:aws:sqs:us-east-1:" + custAcct + ":ct-events",
 		TopicARN: "arn:aws:sns:us-east-1:" + custAcct + ":ct-topic", KMSKeyARN: "arn:aws:kms:us-east-1:" + custAcct + ":key/1234abcd-12ab-34cd-56ef-1234567890ab",
 		RoleARN: "arn:aws:iam::" + custAcct + ":role/collector", SourceAccount: custAcct},
+	"collect-eventbridge-kms": {Job: JobCollect, Bucket: "cloudtrail-logs", QueueARN: "arn:aws:sqs:us-east-1:" + custAcct + ":ct-events",
+		RuleARN: "arn:aws:events:us-east-1:" + custAcct + ":rule/ct-objects", KMSKeyARN: "arn:aws:kms:us-east-1:" + custAcct + ":key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		RoleARN: "arn:aws:iam::" + custAcct + ":role/collector", SourceAccount: custAcct},
 	"collect-cross-account-consumer": {Job: JobCollect, Bucket: "cloudtrail-logs", QueueARN: "arn:aws:sqs:us-east-1:" + custAcct + ":ct-events",
 		RoleARN: "arn:aws:iam::" + vendorAcct + ":role/collector", SourceAccount: custAcct},
 }
@@ -161,7 +164,12 @@ func nearbyRequests(j JobConfig, r Requirement) []mutation {
 		mut("other aws:SourceArn", func(m *Requirement) {
 			m.Context["aws:SourceArn"] = []string{strings.Replace(r.Context["aws:SourceArn"][0], ":", ":", 1) + "-other"}
 		})
-		mut("other service", func(m *Requirement) { m.Principal = "events.amazonaws.com" })
+		mut("other service", func(m *Requirement) {
+			m.Principal = "events.amazonaws.com"
+			if r.Principal == m.Principal {
+				m.Principal = "s3.amazonaws.com"
+			}
+		})
 	}
 	if r.Governs == KindTrust {
 		mut("missing sts:ExternalId", func(m *Requirement) { delete(m.Context, "sts:ExternalId") })

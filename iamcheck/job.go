@@ -71,6 +71,10 @@ type JobConfig struct {
 	// TopicARN is the SNS topic between the bucket and the queue, when
 	// notifications go through SNS (collect only).
 	TopicARN string
+	// RuleARN is the EventBridge rule that forwards the bucket's Object
+	// Created events to the queue, when notifications go through
+	// EventBridge (collect only; excludes TopicARN).
+	RuleARN string
 	// KMSKeyARN is the customer managed key that encrypts the objects (and,
 	// for collect, the queue or topic).
 	KMSKeyARN string
@@ -123,7 +127,11 @@ func (j JobConfig) Validate() error {
 	}
 	checkARN("QueueARN", j.QueueARN, "sqs", "")
 	checkARN("TopicARN", j.TopicARN, "sns", "")
+	checkARN("RuleARN", j.RuleARN, "events", "rule/")
 	checkARN("KMSKeyARN", j.KMSKeyARN, "kms", "")
+	if j.RuleARN != "" && j.TopicARN != "" {
+		bad("RuleARN", "notifications go through an SNS topic or an EventBridge rule, not both")
+	}
 	if j.RoleARN != "" {
 		a, ok := parseARN(j.RoleARN)
 		if !ok || a.Service != "iam" || !isAccountID(a.Account) || !(strings.HasPrefix(a.Resource, "role/") || strings.HasPrefix(a.Resource, "user/")) || strings.ContainsAny(j.RoleARN, "*?") {
@@ -149,8 +157,8 @@ func (j JobConfig) Validate() error {
 		if j.Bucket == "" {
 			bad("Bucket", "required for the %s job", j.Job)
 		}
-		if j.QueueARN != "" || j.TopicARN != "" {
-			bad("QueueARN", "the %s job uses no queue or topic", j.Job)
+		if j.QueueARN != "" || j.TopicARN != "" || j.RuleARN != "" {
+			bad("QueueARN", "the %s job uses no queue, topic or rule", j.Job)
 		}
 	case JobCollect:
 		if j.Bucket == "" {
@@ -308,11 +316,15 @@ func Requirements(j JobConfig) []Requirement {
 		if j.SourceAccount != "" {
 			s3ctx["aws:SourceAccount"] = []string{j.SourceAccount}
 		}
-		if j.TopicARN != "" {
+		ruleCtx := map[string][]string{"aws:SourceArn": {j.RuleARN}, "aws:SecureTransport": {"true"}}
+		switch {
+		case j.RuleARN != "":
+			add(Requirement{Request{"events.amazonaws.com", "sqs:SendMessage", j.QueueARN, "", ruleCtx}, KindQueue, "the EventBridge rule delivers the bucket's events to the queue"})
+		case j.TopicARN != "":
 			add(Requirement{Request{"s3.amazonaws.com", "sns:Publish", j.TopicARN, "", s3ctx}, KindTopic, "S3 publishes object-created events to the topic"})
 			add(Requirement{Request{"sns.amazonaws.com", "sqs:SendMessage", j.QueueARN, "",
 				map[string][]string{"aws:SourceArn": {j.TopicARN}, "aws:SecureTransport": {"true"}}}, KindQueue, "SNS delivers the events to the queue"})
-		} else {
+		default:
 			add(Requirement{Request{"s3.amazonaws.com", "sqs:SendMessage", j.QueueARN, "", s3ctx}, KindQueue, "S3 sends object-created events to the queue"})
 		}
 		if j.KMSKeyARN != "" {
@@ -322,6 +334,10 @@ func Requirements(j JobConfig) []Requirement {
 			}
 			senders := []sender{{"s3.amazonaws.com", s3ctx}}
 			whys := []string{"S3 sends events to the encrypted queue"}
+			if j.RuleARN != "" {
+				senders = []sender{{"events.amazonaws.com", ruleCtx}}
+				whys = []string{"EventBridge delivers to the encrypted queue"}
+			}
 			if j.TopicARN != "" {
 				whys[0] = "S3 publishes to the encrypted topic"
 				senders = append(senders, sender{"sns.amazonaws.com", map[string][]string{"aws:SourceArn": {j.TopicARN}, "aws:SecureTransport": {"true"}}})

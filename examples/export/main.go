@@ -39,8 +39,11 @@
 // --sse-kms-key-id set the object ACL and encryption.
 //
 // --test-connection only writes and removes a small test object where the
-// data would go, then exits: 0 when it works, 1 with an actionable message
-// when it does not.
+// data would go (with --acl and encryption as configured), then exits: 0
+// when it works, 1 with an actionable message when it does not. It tests the
+// destination alone: without the layout's flags (--connector-type,
+// --connector-id, --stream; --vendor, ...; --key-template) the object goes
+// under --prefix, or the bucket's root.
 //
 // Progress goes to stderr every 5 seconds; the last line on stderr is one
 // JSON summary: {"records":N,"objects":N,"bytes":N,"errors":N,...}. The exit
@@ -188,9 +191,11 @@ func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
 	}
 
 	if c.testConnection {
-		prefix, err := layout.Execute(nil, time.Now())
-		if err != nil {
-			return fail(2, err)
+		prefix := "" // no layout: the bucket's root
+		if layout != nil {
+			if prefix, err = layout.Execute(nil, time.Now()); err != nil {
+				return fail(2, err)
+			}
 		}
 		res, err := sink.CheckConnection(ctx, store, prefix)
 		if err != nil {
@@ -277,7 +282,40 @@ func setup(ctx context.Context, c *config, sum *summary) (sink.Store, *partition
 	return st, layout, nil
 }
 
+// destinationLayout is where --test-connection writes when the layout's
+// flags are not all given: under --prefix alone, or at the bucket's root
+// (buildLayout then returns no layout). A user testing access before a
+// connector exists has no connector id or stream yet.
+const destinationLayout = "{+prefix}/"
+
+// layoutComplete reports whether the layout's required flags are given.
+func layoutComplete(c *config) bool {
+	switch c.layout {
+	case "connector":
+		return c.connType != "" && c.connID != "" && c.stream != ""
+	case "vendor":
+		return c.vendor != "" && c.eventType != "" && c.account != ""
+	case "template":
+		return c.keyTemplate != ""
+	}
+	return true // an unknown layout is reported by buildLayout
+}
+
 func buildLayout(c *config) (*partition.Template, error) {
+	if c.testConnection && !layoutComplete(c) {
+		if strings.Trim(c.prefix, "/") == "" {
+			return nil, nil // the bucket's root
+		}
+		t, err := partition.Compile(destinationLayout)
+		if err != nil {
+			return nil, err
+		}
+		bound, err := t.Bind(map[string]string{"prefix": strings.Trim(c.prefix, "/")})
+		if err != nil {
+			return nil, &usageError{"--prefix: " + err.Error()}
+		}
+		return bound, nil
+	}
 	connFlags := map[string]string{"--prefix": c.prefix, "--connector-type": c.connType, "--connector-id": c.connID, "--run-id": c.runID, "--stream": c.stream}
 	vendorFlags := map[string]string{"--vendor": c.vendor, "--event-type": c.eventType, "--account": c.account}
 	notWith := func(flags map[string]string) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/lakerelay/lakerelay/internal/testenv"
+	"github.com/lakerelay/lakerelay/sink"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -288,6 +289,39 @@ func TestExportTestConnection(t *testing.T) {
 				t.Fatalf("exit %d, connection %q; want %d, %q mentioning %q\n%s", res.code, res.summary.Connection, tt.code, tt.connection, tt.mention, res.stderr)
 			}
 		})
+	}
+	if objs := s3Objects(t, m.S3(t), bucket); len(objs) != 0 {
+		t.Fatalf("test objects left: %v", objs)
+	}
+}
+
+// TestExportTestConnectionDestinationOnly: --test-connection needs no
+// connector flags (a user tests access before a connector exists); the test
+// object goes under --prefix, or the bucket's root.
+func TestExportTestConnectionDestinationOnly(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	bucket := m.NewBucket(t)
+	for _, tt := range []struct {
+		args []string
+		at   string
+	}{
+		{[]string{"--prefix", "/lakerelay/tests/"}, "s3://" + bucket + "/lakerelay/tests/" + sink.ConnectionTestPrefix},
+		{nil, "s3://" + bucket + "/" + sink.ConnectionTestPrefix},
+		{[]string{"--connector-type", "s3", "--prefix", "p"}, "s3://" + bucket + "/p/" + sink.ConnectionTestPrefix},
+		{[]string{"--layout", "vendor", "--acl", "bucket-owner-full-control"}, "s3://" + bucket + "/" + sink.ConnectionTestPrefix},
+	} {
+		res := runExport(t, m.Env(), "", append([]string{"--bucket", bucket, "--test-connection"}, tt.args...)...)
+		if res.code != 0 || res.summary.Connection != "ok" || !strings.Contains(res.stderr, "wrote and removed "+tt.at) {
+			t.Fatalf("%q: exit %d, connection %q; want the test object at %s\n%s", tt.args, res.code, res.summary.Connection, tt.at, res.stderr)
+		}
+	}
+	// Without --test-connection the connector flags are still required.
+	if res := runExport(t, m.Env(), "", "--bucket", bucket); res.code != 2 || !strings.Contains(res.stderr, "--connector-type") {
+		t.Fatalf("export without connector flags: exit %d\n%s", res.code, res.stderr)
+	}
+	// A bad prefix is a usage error naming it.
+	if res := runExport(t, m.Env(), "", "--bucket", bucket, "--test-connection", "--prefix", "a/../b"); res.code != 2 || !strings.Contains(res.stderr, "prefix") {
+		t.Fatalf("bad prefix: exit %d\n%s", res.code, res.stderr)
 	}
 	if objs := s3Objects(t, m.S3(t), bucket); len(objs) != 0 {
 		t.Fatalf("test objects left: %v", objs)

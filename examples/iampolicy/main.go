@@ -4,20 +4,51 @@
 // Usage:
 //
 //	iampolicy generate --job export|securitylake|collect --kind identity|trust|queue|topic|bucket|kms
-//	  [--bucket B] [--prefix P] [--queue-arn ARN] [--topic-arn ARN] [--kms-key-arn ARN]
-//	  [--principal ARN] [--external-id ID] [--source-account ID]
+//	  [--bucket B] [--prefix P] [--queue-arn ARN] [--topic-arn ARN | --rule-arn ARN] [--kms-key-arn ARN]
+//	  [--principal ARN] [--role-arn ARN] [--external-id ID] [--source-account ID] [--acl ACL] [--session-tags]
+//	iampolicy generate --format cloudformation|cloudformation-yaml|terraform --job J --role-arn ARN --principal P
+//	  [flags as above] [--max-receive-count N] [--visibility-timeout D] [--raw-message-delivery]
+//	  [--deny-insecure-transport]
+//	iampolicy setup plan|apply --queue-arn ARN --bucket B --source-account ID [--prefix P]
+//	  [--topic-arn ARN | --rule-arn ARN] [--kms-key-arn ARN] [--max-receive-count N] [--visibility-timeout D]
+//	  [--region R]
 //	iampolicy check [--policy FILE]... [--resource-policy FILE]
 //	  (--request FILE | --action A --resource ARN [--principal ARN] [--context KEY=VALUE]...)
 //	iampolicy lint --policy FILE --kind identity|trust|queue|topic|bucket|kms [--job J] [flags as generate]
-//	iampolicy probe [--bucket B] [--prefix P] [--queue-url URL] [--role-arn ARN] [--external-id ID]
-//	  [--region R] [--path-style]
+//	iampolicy probe [--job export|securitylake|collect] [--bucket B] [--prefix P] [--object-key K] [--acl ACL]
+//	  [--queue-url URL] [--role-arn ARN] [--external-id ID] [--region R] [--path-style]
 //
 // generate prints the least-privilege policy of --kind for --job on stdout.
 // --principal is the trusted principal for --kind trust (a vendor's account
 // id or role ARN, which then needs --external-id unless it is in
 // --source-account), and the job's role for the other kinds (the bucket,
 // queue and key policies grant to it). --source-account is the account that
-// owns the bucket (aws:SourceAccount of S3 notifications).
+// owns the bucket (aws:SourceAccount of S3 notifications). With --role-arn
+// (the job's role), --principal is always the trusted principal. --rule-arn
+// is an EventBridge rule that forwards the bucket's events to the queue;
+// --acl the canned ACL the job sets on objects it writes; --session-tags lets
+// the trusted principal pass session tags (sts:TagSession).
+//
+// generate --format json (the default) prints one policy as above;
+// cloudformation, cloudformation-yaml and terraform (Terraform JSON syntax,
+// save it as *.tf.json) print one deployable template of the whole job
+// (package setup): for collect the queue and its dead-letter queue (redrive
+// after --max-receive-count receives, default 5; SQS-managed encryption or
+// --kms-key-arn), the queue policy, the SNS topic with its policy and
+// subscription (--topic-arn; --raw-message-delivery) or the EventBridge rule
+// and target (--rule-arn), the bucket notification; and for every job the
+// role --role-arn with its trust policy for --principal (--external-id) and
+// its identity policy (--deny-insecure-transport adds a deny of requests
+// without TLS). The policies are the ones --format json prints. --kind does
+// not apply.
+//
+// setup plan prints on stdout, as JSON, what setup apply would do to the
+// collector's queue and its dead-letter queue (QUEUE-dlq): create, update
+// the differing attributes, or nothing; setup apply does it with the SQS
+// client (standard credential chain, AWS_ENDPOINT_URL_SQS honoured) and is
+// idempotent. Both print the bucket notification to set, the exact
+// PutBucketNotificationConfiguration body, in the plan's "notification"
+// field and as an aws s3api command on stderr; neither changes the bucket.
 //
 // check evaluates one request with AWS's policy evaluation rules and prints
 // {"decision":"allow|explicit_deny|implicit_deny","statements":[...],"reason":"...",
@@ -50,10 +81,15 @@
 // probe tests live access (package iamcheck/probe) with the standard AWS
 // credential chain (environment, shared config, SSO, IMDS;
 // AWS_ENDPOINT_URL_S3/_SQS/_STS are honoured): sts:GetCallerIdentity, sts:AssumeRole when --role-arn is given
-// (with --external-id), s3:HeadBucket, a PutObject of a small test object
-// named lakerelay-probe-* under --prefix (left in place) and a GetObject of
-// it, sqs:GetQueueAttributes and sqs:ReceiveMessage (a message seen is made
-// visible again at once). It prints a table on stderr and one JSON result
+// (with --external-id), s3:HeadBucket, then the checks that fit --job: for
+// export and securitylake (the default is export) a PutObject of a small
+// test object named lakerelay-probe-* under --prefix cut before any
+// Security Lake partition segment (region=…, left in place), carrying --acl,
+// and a GetObject of it; for collect (a read-only role passes) HeadObject
+// and GetObject of --object-key (an existing object under --prefix) and
+// kms:Decrypt when it is SSE-KMS; then sqs:GetQueueAttributes,
+// sqs:ReceiveMessage and sqs:ChangeMessageVisibility (a message seen is
+// made visible again at once). It prints a table on stderr and one JSON result
 // per line on stdout; each failure is classified (bad_config,
 // bad_credentials, missing_permission naming the action, not_found,
 // throttled, unreachable) with what to check. Path-style addressing is used
@@ -71,16 +107,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/lakerelay/lakerelay/iamcheck"
 	"github.com/lakerelay/lakerelay/iamcheck/probe"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
+	"github.com/lakerelay/lakerelay/setup"
 )
 
 func main() {
@@ -116,7 +156,7 @@ func (c *cli) fail(code int, format string, args ...any) int {
 	return c.finish(code)
 }
 
-const usage = `usage: iampolicy generate|check|lint|probe [flags]; run "iampolicy <command> -h" for the flags`
+const usage = `usage: iampolicy generate|check|lint|probe|setup [flags]; run "iampolicy <command> -h" for the flags`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := &cli{stdout: stdout, stderr: stderr, summary: map[string]any{}}
@@ -133,6 +173,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return c.lint(args[1:])
 	case "probe":
 		return c.probe(ctx, args[1:])
+	case "setup":
+		return c.setupQueues(ctx, args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stderr, usage)
 		return c.finish(exitOK)
@@ -147,7 +189,8 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // jobFlags are the flags generate and lint share.
 type jobFlags struct {
-	job, kind, bucket, prefix, queueARN, topicARN, kmsKeyARN, principal, externalID, sourceAccount string
+	job, kind, bucket, prefix, queueARN, topicARN, ruleARN, kmsKeyARN, principal, roleARN, externalID, sourceAccount, acl string
+	sessionTags                                                                                                           bool
 }
 
 func (f *jobFlags) register(fs *flag.FlagSet) {
@@ -157,6 +200,10 @@ func (f *jobFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.prefix, "prefix", "", "key prefix that scopes object access")
 	fs.StringVar(&f.queueARN, "queue-arn", "", "SQS queue ARN (collect)")
 	fs.StringVar(&f.topicARN, "topic-arn", "", "SNS topic ARN between bucket and queue (collect)")
+	fs.StringVar(&f.ruleARN, "rule-arn", "", "EventBridge rule ARN between bucket and queue (collect)")
+	fs.StringVar(&f.roleARN, "role-arn", "", "the job's role; then --principal is always the trusted principal")
+	fs.StringVar(&f.acl, "acl", "", "canned ACL the job sets on objects it writes (bucket-owner-full-control)")
+	fs.BoolVar(&f.sessionTags, "session-tags", false, "the trusted principal passes session tags (trust allows sts:TagSession)")
 	fs.StringVar(&f.kmsKeyARN, "kms-key-arn", "", "KMS key ARN encrypting objects or messages")
 	fs.StringVar(&f.principal, "principal", "", "trusted principal (--kind trust) or the job's role ARN (other kinds)")
 	fs.StringVar(&f.externalID, "external-id", "", "sts:ExternalId the trusted principal must pass")
@@ -165,8 +212,10 @@ func (f *jobFlags) register(fs *flag.FlagSet) {
 
 func (f *jobFlags) config(kind iamcheck.PolicyKind) iamcheck.JobConfig {
 	j := iamcheck.JobConfig{Job: iamcheck.JobKind(f.job), Bucket: f.bucket, Prefix: f.prefix, QueueARN: f.queueARN, TopicARN: f.topicARN,
-		KMSKeyARN: f.kmsKeyARN, ExternalID: f.externalID, SourceAccount: f.sourceAccount}
-	if kind == iamcheck.KindTrust {
+		RuleARN: f.ruleARN, KMSKeyARN: f.kmsKeyARN, ExternalID: f.externalID, SourceAccount: f.sourceAccount, ObjectACL: f.acl, SessionTags: f.sessionTags}
+	if f.roleARN != "" {
+		j.RoleARN, j.TrustedPrincipal = f.roleARN, f.principal
+	} else if kind == iamcheck.KindTrust {
 		j.TrustedPrincipal = f.principal
 	} else {
 		j.RoleARN = f.principal
@@ -193,12 +242,40 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) (int, bool) {
 	return 0, true
 }
 
+// templateFlags are the flags of generate --format other than json.
+type templateFlags struct {
+	format string
+	opts   setup.Options
+}
+
+func (t *templateFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&t.opts.MaxReceiveCount, "max-receive-count", setup.DefaultMaxReceiveCount, "receives before SQS moves a message to the dead-letter queue")
+	fs.DurationVar(&t.opts.VisibilityTimeout, "visibility-timeout", 0, "the queue's visibility timeout, whole seconds (default: SQS's 30s)")
+}
+
+// validate rejects an explicit 0, which the library would read as the
+// default.
+func (t *templateFlags) validate() error {
+	if t.opts.MaxReceiveCount < 1 {
+		return fmt.Errorf("--max-receive-count %d: want 1 to 1000", t.opts.MaxReceiveCount)
+	}
+	return t.opts.Validate()
+}
+
 func (c *cli) generate(args []string) int {
 	var f jobFlags
+	var t templateFlags
 	fs := newFlagSet("generate", c.stderr)
 	f.register(fs)
+	t.register(fs)
+	fs.StringVar(&t.format, "format", "json", "json (one policy of --kind), cloudformation, cloudformation-yaml or terraform (a template of the whole job)")
+	fs.BoolVar(&t.opts.RawMessageDelivery, "raw-message-delivery", false, "templates: the SNS subscription delivers the raw S3 event")
+	fs.BoolVar(&t.opts.DenyInsecureTransport, "deny-insecure-transport", false, "templates: the role denies every request without TLS")
 	if code, ok := c.parse(fs, args); !ok {
 		return code
+	}
+	if t.format != "json" {
+		return c.template(f, t)
 	}
 	kind, err := iamcheck.ParsePolicyKind(f.kind)
 	if err != nil {
@@ -208,7 +285,12 @@ func (c *cli) generate(args []string) int {
 		return c.fail(exitUsage, "--job: %v", err)
 	}
 	c.summary["job"], c.summary["kind"] = f.job, f.kind
-	out, err := iamcheck.Generate(f.config(kind), kind)
+	return c.emit(iamcheck.Generate(f.config(kind), kind))
+}
+
+// emit writes generated output, or fails with its error as bad usage (the
+// generators reject only their input).
+func (c *cli) emit(out []byte, err error) int {
 	if err != nil {
 		return c.fail(exitUsage, "%v", err)
 	}
@@ -217,6 +299,107 @@ func (c *cli) generate(args []string) int {
 	}
 	c.summary["bytes"] = len(out)
 	return c.finish(exitOK)
+}
+
+// template writes the whole job's template (generate --format F).
+func (c *cli) template(f jobFlags, t templateFlags) int {
+	format, err := setup.ParseFormat(t.format)
+	if err != nil {
+		return c.fail(exitUsage, "--format: %v (or json)", err)
+	}
+	if f.kind != "" {
+		return c.fail(exitUsage, "--kind applies to --format json; a template holds every policy of the job")
+	}
+	if err := t.validate(); err != nil {
+		return c.fail(exitUsage, "%v", err)
+	}
+	if _, err := iamcheck.ParseJobKind(f.job); err != nil {
+		return c.fail(exitUsage, "--job: %v", err)
+	}
+	if f.roleARN == "" {
+		return c.fail(exitUsage, "--format %s needs --role-arn (the role to create) and --principal (who assumes it)", t.format)
+	}
+	c.summary["job"], c.summary["format"] = f.job, t.format
+	return c.emit(setup.Render(f.config(""), format, t.opts))
+}
+
+// setupQueues is "setup plan" and "setup apply".
+func (c *cli) setupQueues(ctx context.Context, args []string) int {
+	if len(args) == 0 || (args[0] != "plan" && args[0] != "apply") {
+		return c.fail(exitUsage, "usage: iampolicy setup plan|apply --queue-arn ARN --bucket B --source-account ID [flags]")
+	}
+	action := args[0]
+	c.summary["action"] = action
+	var f jobFlags
+	var t templateFlags
+	var region string
+	fs := newFlagSet("setup "+action, c.stderr)
+	fs.StringVar(&f.bucket, "bucket", "", "bucket whose notifications the queue receives")
+	fs.StringVar(&f.prefix, "prefix", "", "key prefix the notification is limited to")
+	fs.StringVar(&f.queueARN, "queue-arn", "", "ARN of the queue to create (its dead-letter queue is NAME"+setup.DeadLetterSuffix+")")
+	fs.StringVar(&f.topicARN, "topic-arn", "", "the SNS topic that sends to the queue")
+	fs.StringVar(&f.ruleARN, "rule-arn", "", "the EventBridge rule that sends to the queue")
+	fs.StringVar(&f.kmsKeyARN, "kms-key-arn", "", "KMS key for the queues' encryption (default: SQS-managed keys)")
+	fs.StringVar(&f.sourceAccount, "source-account", "", "account that owns the bucket (aws:SourceAccount)")
+	fs.StringVar(&region, "region", "", "AWS region (default from the environment or shared config)")
+	t.register(fs)
+	if code, ok := c.parse(fs, args[1:]); !ok {
+		return code
+	}
+	f.job = string(iamcheck.JobCollect)
+	job := f.config("")
+	if err := (awsenv.Options{Region: region}).Validate(); err != nil {
+		return c.fail(exitUsage, "%v", err)
+	}
+	if _, err := setup.Notification(job); err != nil {
+		return c.fail(exitUsage, "%v", err)
+	}
+	if err := t.validate(); err != nil {
+		return c.fail(exitUsage, "%v", err)
+	}
+	cfg, err := awsenv.Load(ctx, awsenv.Options{Region: region})
+	if err != nil {
+		return c.fail(exitUsage, "%v", err)
+	}
+	client := sqs.NewFromConfig(cfg)
+	do := setup.NewPlan
+	if action == "apply" {
+		do = setup.Apply
+	}
+	plan, err := do(ctx, client, job, t.opts)
+	if plan != nil {
+		for _, s := range plan.Steps {
+			fmt.Fprintf(c.stderr, "iampolicy: %s: queue %s %s\n", action, s.Queue, describeStep(action, s))
+		}
+	}
+	if err != nil {
+		if errors.Is(err, iamcheck.ErrInvalidJob) || errors.Is(err, iamcheck.ErrNotApplicable) || errors.Is(err, setup.ErrInvalidOptions) {
+			return c.fail(exitUsage, "%v", err)
+		}
+		return c.fail(exitFail, "%v", err)
+	}
+	b, err := json.MarshalIndent(plan, "", "  ")
+	if err != nil {
+		return c.fail(exitFail, "%v", err)
+	}
+	fmt.Fprintln(c.stdout, string(b))
+	body, _ := json.Marshal(plan.Notification)
+	fmt.Fprintf(c.stderr, "iampolicy: not done: set the bucket notification (it replaces the bucket's whole configuration; merge existing ones first):\n"+
+		"  aws s3api put-bucket-notification-configuration --bucket %s --notification-configuration '%s'\n", plan.Bucket, body)
+	c.summary["changes"] = plan.Changes()
+	c.summary["queues"] = len(plan.Steps)
+	return c.finish(exitOK)
+}
+
+func describeStep(action string, s setup.Step) string {
+	done := action == "apply"
+	switch s.Action {
+	case setup.ActionCreate:
+		return map[bool]string{false: "would be created", true: "created"}[done]
+	case setup.ActionUpdate:
+		return map[bool]string{false: "would be updated: ", true: "updated: "}[done] + strings.Join(slices.Sorted(maps.Keys(s.Attributes)), ", ")
+	}
+	return "exists as wanted"
 }
 
 func readPolicy(path string) (*iamcheck.Policy, []iamcheck.Finding, error) {
@@ -398,9 +581,12 @@ func (c *cli) lint(args []string) int {
 
 func (c *cli) probe(ctx context.Context, args []string) int {
 	var o probe.Options
-	var region string
+	var region, job string
 	var pathStyle bool
 	fs := newFlagSet("probe", c.stderr)
+	fs.StringVar(&job, "job", "export", "export, securitylake (write a test object) or collect (read --object-key; no write)")
+	fs.StringVar(&o.ObjectKey, "object-key", "", "collect: an existing object under --prefix to read")
+	fs.StringVar(&o.ACL, "acl", "", "export, securitylake: canned ACL of the test write (bucket-owner-full-control)")
 	fs.StringVar(&o.Bucket, "bucket", "", "bucket to check")
 	fs.StringVar(&o.Prefix, "prefix", "", "prefix for the test object")
 	fs.StringVar(&o.QueueURL, "queue-url", "", "SQS queue URL to check")
@@ -414,6 +600,23 @@ func (c *cli) probe(ctx context.Context, args []string) int {
 	if o.Bucket == "" && o.QueueURL == "" && o.RoleARN == "" {
 		return c.fail(exitUsage, "give at least one of --bucket, --queue-url, --role-arn")
 	}
+	kind, err := iamcheck.ParseJobKind(job)
+	if err != nil {
+		return c.fail(exitUsage, "--job: %v", err)
+	}
+	o.Job = kind
+	switch {
+	case kind == iamcheck.JobCollect && o.ACL != "":
+		return c.fail(exitUsage, "--acl applies to the jobs that write (export, securitylake)")
+	case kind != iamcheck.JobCollect && o.ObjectKey != "":
+		return c.fail(exitUsage, "--object-key applies to --job collect")
+	case kind == iamcheck.JobCollect && o.Bucket != "" && o.ObjectKey == "":
+		return c.fail(exitUsage, "--job collect with --bucket needs --object-key: the collector probe reads an existing object and writes nothing")
+	}
+	if err := (iamcheck.JobConfig{Job: kind, Bucket: "probe", ObjectACL: o.ACL}).Validate(); o.ACL != "" && err != nil {
+		return c.fail(exitUsage, "--acl %q: want private, bucket-owner-read or bucket-owner-full-control", o.ACL)
+	}
+	c.summary["job"] = job
 	if err := (awsenv.Options{Region: region, RoleARN: o.RoleARN, ExternalID: o.ExternalID}).Validate(); err != nil {
 		return c.fail(exitUsage, "%v", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/lakerelay/lakerelay/iamcheck"
 	"github.com/lakerelay/lakerelay/iamcheck/probe"
 	"github.com/lakerelay/lakerelay/internal/testenv"
@@ -362,6 +364,19 @@ func TestProbeAgainstMinIOAndSQS(t *testing.T) {
 		t.Fatalf("restricted: exit %d, %+v", r.code, p)
 	}
 
+	// The same read-only credentials pass the collector probe, which
+	// reads an existing object and writes nothing.
+	obj := "raw/events.json"
+	if _, err := m.S3(t).PutObject(context.Background(), &s3.PutObjectInput{Bucket: &bucket, Key: &obj, Body: strings.NewReader("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, envWith(env, "AWS_ACCESS_KEY_ID="+ak, "AWS_SECRET_ACCESS_KEY="+sk, "AWS_SESSION_TOKEN="+token), "probe", "--job", "collect",
+		"--bucket", bucket, "--prefix", "raw/", "--object-key", obj, "--queue-url", queue.URL)
+	got = probeResults(t, r.stdout)
+	if _, wrote := got["s3:PutObject"]; r.code != 0 || wrote || got["s3:GetObject"].Outcome != probe.OutcomeOK || got["sqs:ChangeMessageVisibility"].Outcome != probe.OutcomeOK {
+		t.Fatalf("collector probe: exit %d, %+v\n%s", r.code, got, r.stderr)
+	}
+
 	// Missing bucket and missing queue.
 	r = runCLI(t, env, "probe", "--bucket", "lr-missing-bucket-1234", "--queue-url", q.Endpoint+"/"+q.AccountID+"/missing-queue")
 	got = probeResults(t, r.stdout)
@@ -377,7 +392,9 @@ func TestProbeAgainstMinIOAndSQS(t *testing.T) {
 	}
 
 	for _, args := range [][]string{{"probe"}, {"probe", "--bucket", bucket, "--external-id", "x1"}, {"probe", "extra"},
-		{"probe", "--bucket", bucket, "--role-arn", "arn:aws:iam::123:role/x"}} {
+		{"probe", "--bucket", bucket, "--role-arn", "arn:aws:iam::123:role/x"}, {"probe", "--job", "collect", "--bucket", bucket},
+		{"probe", "--job", "collect", "--queue-url", queue.URL, "--acl", "bucket-owner-full-control"}, {"probe", "--bucket", bucket, "--object-key", "k"},
+		{"probe", "--job", "sync", "--bucket", bucket}, {"probe", "--bucket", bucket, "--acl", "public-read"}} {
 		if r := runCLI(t, env, args...); r.code != 2 {
 			t.Errorf("%q: exit %d", args, r.code)
 		}

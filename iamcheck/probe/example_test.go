@@ -70,3 +70,9 @@ func ExampleRun() {
 	// s3:GetObject           skipped            advisory=true  0
 	// failed: true
 }
+
+// A writer's test object never lands in a Security Lake partition.
+func ExampleWritePrefix() {
+	fmt.Println(probe.WritePrefix("ext/mysource/region=us-east-1/accountId=111122223333/eventDay=20240101/"))
+	// Output: ext/mysource/
+}

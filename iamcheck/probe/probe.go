@@ -15,10 +15,12 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/lakerelay/lakerelay/iamcheck"
 )
 
 // Outcome classifies one check.
@@ -54,11 +56,29 @@ const (
 
 // Options says what Run checks. Empty fields skip their checks.
 type Options struct {
-	// Bucket is checked with HeadBucket, a PutObject of a small test object
-	// under Prefix and a GetObject of that object.
+	// Job selects the checks that fit the job: the zero value,
+	// iamcheck.JobExport and iamcheck.JobSecurityLake write (PutObject of a
+	// test object); iamcheck.JobCollect only reads (HeadObject and GetObject
+	// of ObjectKey, kms:Decrypt when it is SSE-KMS) and needs no write
+	// permission.
+	Job iamcheck.JobKind
+	// Bucket is checked with HeadBucket and, for writers, a PutObject of a
+	// small test object under Prefix and a GetObject of that object.
 	Bucket string
+	// Prefix is where the job writes or reads. A writer's test object goes
+	// under Prefix cut before its first Security Lake partition segment
+	// (region=, accountId=, eventDay=), so that it never lands in a
+	// partition.
 	Prefix string
-	// QueueURL is checked with GetQueueAttributes and ReceiveMessage.
+	// ACL is the canned ACL the writer sets (for example
+	// bucket-owner-full-control); the test write carries it.
+	ACL string
+	// ObjectKey is an existing object under Prefix that a collector
+	// probe reads (required for JobCollect with a Bucket).
+	ObjectKey string
+	// QueueURL is checked with GetQueueAttributes, ReceiveMessage and
+	// ChangeMessageVisibility (a received message is made visible again at
+	// once).
 	QueueURL string
 	// RoleARN, when set, is assumed first (with ExternalID) and every later
 	// check runs with the role's credentials.
@@ -117,12 +137,19 @@ func AnyFailed(results []Result) bool {
 // s3:DeleteObject, which no job needs.
 const KeyPrefix = "lakerelay-probe-"
 
-// Run tests live access like a connector's "Test connection" button:
-// sts:GetCallerIdentity, sts:AssumeRole (when RoleARN is set), then for the
-// bucket s3:HeadBucket (advisory), s3:PutObject of a test object and
-// s3:GetObject of it (advisory), and for the queue sqs:GetQueueAttributes
-// and sqs:ReceiveMessage (a received message is made visible again at once
-// with ChangeMessageVisibility; its receive count still grows by one).
+// Run tests live access like a connector's "Test connection" button, with
+// the checks that fit Options.Job: sts:GetCallerIdentity, sts:AssumeRole
+// (when RoleARN is set), then for the bucket s3:HeadBucket (advisory) and,
+// for a writer, s3:PutObject of a test object (with ACL, under
+// WritePrefix(Prefix)) and s3:GetObject of it (advisory), or, for a
+// collector, s3:HeadObject and s3:GetObject of ObjectKey (first byte) and
+// kms:Decrypt when the object is SSE-KMS; for the queue
+// sqs:GetQueueAttributes, sqs:ReceiveMessage (at most one message) and
+// sqs:ChangeMessageVisibility, which makes a received message visible again
+// at once (its receive count still grows by one), or, on an empty queue,
+// is tried with a made-up receipt handle. A failure's Hint names the
+// missing permission and the resource ("allow s3:GetObject on
+// arn:aws:s3:::b/k").
 // Each result is classified (see Outcome) with what to check. Run never
 // returns early on a failed check except that a failed AssumeRole skips the
 // checks that would have used the role. It logs nothing and never reports
@@ -190,26 +217,11 @@ func Run(ctx context.Context, cfg aws.Config, opts Options) []Result {
 			_, err := s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(opts.Bucket)})
 			return "", err
 		})
-		key := testKey(opts.Prefix)
-		target := opts.Bucket + "/" + key
-		put := run("s3:PutObject", target, "s3:PutObject", false, func() (string, error) {
-			_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(opts.Bucket), Key: aws.String(key),
-				Body: strings.NewReader("lakerelay connection test\n"), ContentType: aws.String("text/plain")})
-			return "", err
-		})
-		if put.Outcome == OutcomeOK {
-			run("s3:GetObject", target, "s3:GetObject", true, func() (string, error) {
-				o, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(opts.Bucket), Key: aws.String(key)})
-				if err != nil {
-					return "", err
-				}
-				defer o.Body.Close()
-				_, err = io.Copy(io.Discard, io.LimitReader(o.Body, 1<<10))
-				return "", err
-			})
+		if opts.Job == iamcheck.JobCollect {
+			extra := readChecks(ctx, s3c, opts, run)
+			out = append(out, extra...)
 		} else {
-			out = append(out, Result{Check: "s3:GetObject", Target: target, Action: "s3:GetObject", Advisory: true, Outcome: OutcomeSkipped,
-				Hint: "not run: the test object could not be written"})
+			writeChecks(ctx, s3c, opts, run, &out)
 		}
 	}
 	if opts.QueueURL != "" {
@@ -222,21 +234,42 @@ func Run(ctx context.Context, cfg aws.Config, opts Options) []Result {
 			}
 			return fmt.Sprintf("%s, about %s messages", o.Attributes["QueueArn"], o.Attributes["ApproximateNumberOfMessages"]), nil
 		})
-		run("sqs:ReceiveMessage", opts.QueueURL, "sqs:ReceiveMessage", false, func() (string, error) {
+		var received *sqstypes.Message
+		recv := run("sqs:ReceiveMessage", opts.QueueURL, "sqs:ReceiveMessage", false, func() (string, error) {
 			o, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(opts.QueueURL), MaxNumberOfMessages: 1})
 			if err != nil {
 				return "", err
 			}
-			// Hand a received message back at once (a zero VisibilityTimeout
-			// cannot be sent in ReceiveMessage: the SDK omits zero values).
-			for _, m := range o.Messages {
-				if _, err := q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(opts.QueueURL),
-					ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0}); err != nil {
-					return fmt.Sprintf("1 message seen; it could not be made visible again (%v) and reappears after the queue's visibility timeout", err), nil
-				}
+			if len(o.Messages) == 0 {
+				return "the queue is empty", nil
 			}
-			return fmt.Sprintf("%d message(s) seen and left on the queue", len(o.Messages)), nil
+			received = &o.Messages[0]
+			return "1 message seen; it is made visible again at once (its receive count grew by one)", nil
 		})
+		// Hand a received message back at once (a zero VisibilityTimeout
+		// cannot be sent in ReceiveMessage: the SDK omits zero values).
+		// Without one, a made-up receipt handle still tests the permission:
+		// SQS authorizes the call before it looks at the handle.
+		handle := "lakerelay-probe-invalid-receipt-handle"
+		if received != nil {
+			handle = aws.ToString(received.ReceiptHandle)
+		}
+		if recv.Outcome == OutcomeOK {
+			run("sqs:ChangeMessageVisibility", opts.QueueURL, "sqs:ChangeMessageVisibility", false, func() (string, error) {
+				_, err := q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(opts.QueueURL),
+					ReceiptHandle: aws.String(handle), VisibilityTimeout: 0})
+				if received == nil && isInvalidHandle(err) {
+					return "allowed (a made-up receipt handle was rejected, as expected, after authorization)", nil
+				}
+				if err != nil && received != nil {
+					return "", fmt.Errorf("the message seen could not be made visible again and reappears after the queue's visibility timeout: %w", err)
+				}
+				return "the message seen is visible again", err
+			})
+		} else {
+			out = append(out, Result{Check: "sqs:ChangeMessageVisibility", Target: opts.QueueURL, Action: "sqs:ChangeMessageVisibility", Outcome: OutcomeSkipped,
+				Hint: "not run: ReceiveMessage failed"})
+		}
 	}
 	return out
 }
@@ -249,18 +282,159 @@ type plannedCheck struct {
 func plannedChecks(o Options) []plannedCheck {
 	var out []plannedCheck
 	if o.Bucket != "" {
-		out = append(out, plannedCheck{"s3:HeadBucket", o.Bucket, true}, plannedCheck{"s3:PutObject", o.Bucket, false}, plannedCheck{"s3:GetObject", o.Bucket, true})
+		out = append(out, plannedCheck{"s3:HeadBucket", o.Bucket, true})
+		if o.Job == iamcheck.JobCollect {
+			out = append(out, plannedCheck{"s3:HeadObject", o.Bucket + "/" + o.ObjectKey, false}, plannedCheck{"s3:GetObject", o.Bucket + "/" + o.ObjectKey, false})
+		} else {
+			out = append(out, plannedCheck{"s3:PutObject", o.Bucket, false}, plannedCheck{"s3:GetObject", o.Bucket, true})
+		}
 	}
 	if o.QueueURL != "" {
-		out = append(out, plannedCheck{"sqs:GetQueueAttributes", o.QueueURL, false}, plannedCheck{"sqs:ReceiveMessage", o.QueueURL, false})
+		out = append(out, plannedCheck{"sqs:GetQueueAttributes", o.QueueURL, false}, plannedCheck{"sqs:ReceiveMessage", o.QueueURL, false},
+			plannedCheck{"sqs:ChangeMessageVisibility", o.QueueURL, false})
 	}
 	return out
 }
 
-func testKey(prefix string) string {
-	if prefix != "" && !strings.HasSuffix(prefix, "/") {
-		prefix += "/"
+type runFunc func(check, target, action string, advisory bool, f func() (string, error)) Result
+
+// writeChecks writes a test object (with the job's ACL) outside any
+// Security Lake partition and reads it back (advisory).
+func writeChecks(ctx context.Context, s3c *s3.Client, opts Options, run runFunc, out *[]Result) {
+	key := testKey(WritePrefix(opts.Prefix))
+	target := opts.Bucket + "/" + key
+	put := run("s3:PutObject", target, "s3:PutObject", false, func() (string, error) {
+		in := &s3.PutObjectInput{Bucket: aws.String(opts.Bucket), Key: aws.String(key),
+			Body: strings.NewReader("lakerelay connection test\n"), ContentType: aws.String("text/plain")}
+		if opts.ACL != "" {
+			in.ACL = s3types.ObjectCannedACL(opts.ACL)
+		}
+		_, err := s3c.PutObject(ctx, in)
+		return "", err
+	})
+	if put.Outcome == OutcomeMissingPermission && opts.ACL != "" {
+		r := &(*out)[len(*out)-1]
+		r.Hint += fmt.Sprintf("; the write sets the ACL %s, which also needs s3:PutObjectAcl (and a bucket policy that demands this ACL denies writes without it)", opts.ACL)
 	}
+	if put.Outcome != OutcomeOK {
+		*out = append(*out, Result{Check: "s3:GetObject", Target: target, Action: "s3:GetObject", Advisory: true, Outcome: OutcomeSkipped,
+			Hint: "not run: the test object could not be written"})
+		return
+	}
+	run("s3:GetObject", target, "s3:GetObject", true, func() (string, error) {
+		o, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(opts.Bucket), Key: aws.String(key)})
+		if err != nil {
+			return "", err
+		}
+		defer o.Body.Close()
+		_, err = io.Copy(io.Discard, io.LimitReader(o.Body, 1<<10))
+		return "", err
+	})
+}
+
+// readChecks reads an existing object as a collector does: HeadObject,
+// then the first byte with GetObject, which for an SSE-KMS object also
+// needs kms:Decrypt (reported as its own check). It returns the results
+// it adds without run (bad configuration, kms:Decrypt).
+func readChecks(ctx context.Context, s3c *s3.Client, opts Options, run runFunc) []Result {
+	target := opts.Bucket + "/" + opts.ObjectKey
+	if opts.ObjectKey == "" {
+		return []Result{{Check: "s3:GetObject", Target: opts.Bucket, Action: "s3:GetObject", Outcome: OutcomeBadConfig,
+			Hint: "the collector probe reads an existing object and writes nothing: name one under the prefix (ObjectKey, --object-key)"}}
+	}
+	if dir := prefixDir(opts.Prefix); !strings.HasPrefix(opts.ObjectKey, dir) {
+		return []Result{{Check: "s3:GetObject", Target: target, Action: "s3:GetObject", Outcome: OutcomeBadConfig,
+			Hint: fmt.Sprintf("the object is not under the watched prefix %q: name one the collector will read", dir)}}
+	}
+	var kmsKey string
+	head := run("s3:HeadObject", target, "s3:GetObject", false, func() (string, error) {
+		o, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(opts.Bucket), Key: aws.String(opts.ObjectKey)})
+		if err != nil {
+			return "", err
+		}
+		kmsKey = DecryptKey(o.ServerSideEncryption, aws.ToString(o.SSEKMSKeyId))
+		if kmsKey != "" {
+			return fmt.Sprintf("%d bytes, SSE-KMS with %s: kms:Decrypt is required", aws.ToInt64(o.ContentLength), kmsKey), nil
+		}
+		return fmt.Sprintf("%d bytes", aws.ToInt64(o.ContentLength)), nil
+	})
+	get := run("s3:GetObject", target, "s3:GetObject", false, func() (string, error) {
+		o, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(opts.Bucket), Key: aws.String(opts.ObjectKey), Range: aws.String("bytes=0-0")})
+		if err != nil {
+			return "", err
+		}
+		defer o.Body.Close()
+		_, err = io.Copy(io.Discard, io.LimitReader(o.Body, 16))
+		return "first byte read", err
+	})
+	if kmsKey == "" || head.Outcome != OutcomeOK {
+		return nil
+	}
+	// GetObject of an SSE-KMS object is where kms:Decrypt is used.
+	r := Result{Check: "kms:Decrypt", Target: kmsKey, Action: "kms:Decrypt", Outcome: get.Outcome, Status: get.Status, Code: get.Code,
+		Detail: "required: the object is SSE-KMS", Err: get.Err}
+	if get.Outcome == OutcomeMissingPermission {
+		r.Hint = fmt.Sprintf("access denied reading an SSE-KMS object: allow kms:Decrypt on %s in the identity policy and the key policy, as well as s3:GetObject on arn:aws:s3:::%s", kmsKey, target)
+	} else if get.Outcome != OutcomeOK {
+		r.Outcome, r.Hint = OutcomeSkipped, "not known: GetObject failed for another reason"
+	}
+	return []Result{r}
+}
+
+// DecryptKey returns the KMS key a reader of an object encrypted as sse
+// ("aws:kms", "aws:kms:dsse") with keyID needs kms:Decrypt on, or "" when
+// it needs none (SSE-S3, no encryption).
+func DecryptKey(sse s3types.ServerSideEncryption, keyID string) string {
+	if !strings.HasPrefix(string(sse), "aws:kms") {
+		return ""
+	}
+	if keyID == "" {
+		return "the bucket's KMS key"
+	}
+	return keyID
+}
+
+// WritePrefix is where a writer's test object goes: prefix (as a folder)
+// cut before its first Security Lake partition segment (region=,
+// accountId=, eventDay=), so that the object never lands in a partition a
+// query engine reads.
+func WritePrefix(prefix string) string {
+	var keep []string
+	for _, seg := range strings.Split(strings.Trim(prefix, "/"), "/") {
+		lower := strings.ToLower(seg)
+		if strings.HasPrefix(lower, "region=") || strings.HasPrefix(lower, "accountid=") || strings.HasPrefix(lower, "eventday=") {
+			break
+		}
+		if seg != "" {
+			keep = append(keep, seg)
+		}
+	}
+	return prefixDir(strings.Join(keep, "/"))
+}
+
+func prefixDir(p string) string {
+	if p != "" && !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p
+}
+
+// isInvalidHandle reports SQS's answer to an authorized call with a
+// receipt handle it does not know.
+func isInvalidHandle(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ReceiptHandleIsInvalid", "InvalidParameterValue", "AWS.SimpleQueueService.ReceiptHandleIsInvalid", "MessageNotInflight":
+		return true
+	}
+	return false
+}
+
+func testKey(prefix string) string {
+	prefix = prefixDir(prefix)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return prefix + KeyPrefix + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:]) + ".txt"
