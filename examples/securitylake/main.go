@@ -40,7 +40,14 @@
 //	                     name or uid) to route each class to its own source; a
 //	                     record whose class has no location is quarantined. With
 //	                     one plain location and no --class, the class is that of
-//	                     the first record.
+//	                     the first record. A location may carry its own role:
+//	                     'CLASS=s3://…/;role=ARN;external-id=ID' (quote it: ";"
+//	                     is special to the shell). Its objects are then written
+//	                     with that role's credentials (assumed from the standard
+//	                     chain, not through --role-arn), which are obtained before
+//	                     any data is read: a refused role fails the run with an
+//	                     error naming the location and the role. Locations
+//	                     without a role use --role-arn, or the standard chain.
 //	--out-dir DIR        the local equivalent of one source location: partitions
 //	                     directly under DIR/region=…
 //	--class C            the one class to accept (name such as api_activity, or uid)
@@ -63,8 +70,10 @@
 // prints its findings instead of writing anything.
 //
 // AWS settings come from the standard chain (environment, shared config,
-// SSO, IMDS) and honour AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 and
-// AWS_ENDPOINT_URL_SQS; --role-arn (with --external-id) assumes a role;
+// SSO, IMDS) and honour AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3,
+// AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_STS; --role-arn (with
+// --external-id) assumes a role for the queue and for locations without
+// their own;
 // path-style addressing is used with a custom S3 endpoint or --path-style.
 //
 // Progress goes to stderr every 5 seconds; the last line on stderr is one
@@ -297,7 +306,8 @@ type runner struct {
 
 	awsCfg    *aws.Config
 	s3c       *s3.Client
-	stores    map[string]sink.Store // by bucket
+	stores    map[string]sink.Store   // by bucket (and role)
+	roles     map[string]locationRole // by location, for locations with their own role
 	schemas   *ocsf.Schema          // loaded export, or nil
 	tagSchema *arrow.Schema         // tag-format schema, or nil
 	class     int                   // --class, 0 when not given
@@ -376,12 +386,22 @@ func newRunner(ctx context.Context, cfg *config, stdout, stderr io.Writer, sum *
 		}
 	default:
 		for _, l := range cfg.locations {
-			cls, loc, routed := strings.Cut(l, "=")
-			if !routed {
+			sl, err := parseSourceLocation(l)
+			if err != nil {
+				return nil, usagef("--source-location %q: %v", l, err)
+			}
+			if sl.role != "" {
+				if r.roles == nil {
+					r.roles = map[string]locationRole{}
+				}
+				r.roles[sl.location] = locationRole{sl.role, sl.externalID}
+			}
+			cls, loc := sl.class, sl.location
+			if cls == "" {
 				if r.plain != "" {
 					return nil, usagef("--source-location: more than one plain location; give CLASS=s3://… per class")
 				}
-				r.plain = l
+				r.plain = loc
 				continue
 			}
 			uid, err := r.classUID(cls)
@@ -401,6 +421,13 @@ func newRunner(ctx context.Context, cfg *config, stdout, stderr io.Writer, sum *
 		}
 		if r.plain != "" && !strings.HasPrefix(r.plain, "s3://") {
 			return nil, usagef("--source-location %q: want s3://BUCKET/PREFIX/ (use --out-dir for a directory)", r.plain)
+		}
+		for loc := range r.roles {
+			// Assume each location's role now: a role that cannot be
+			// assumed fails the run before any data is read.
+			if _, err := r.store(ctx, loc); err != nil {
+				return nil, fmt.Errorf("--source-location %s: %w", loc, err)
+			}
 		}
 		if r.tagSchema != nil && len(r.routes) > 1 {
 			return nil, usagef("--schema: a tag-format schema describes one class; it cannot serve %d routed classes", len(r.routes))
@@ -524,24 +551,47 @@ func (r *runner) loadAWS(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-// store returns the store holding location.
+// locationRole is the role a source location is written with.
+type locationRole struct{ arn, externalID string }
+
+// store returns the store holding location, writing with the location's
+// own role when it has one (assumed here, so that a refusal names the
+// location), else with the run's credentials.
 func (r *runner) store(ctx context.Context, location string) (sink.Store, error) {
 	rest, ok := strings.CutPrefix(location, "s3://")
 	if !ok {
 		return sink.NewDir(location)
 	}
 	bucket, _, _ := strings.Cut(rest, "/")
-	if st, ok := r.stores[bucket]; ok {
+	role, hasRole := r.roles[location]
+	id := bucket
+	if hasRole {
+		id = bucket + "\x00" + role.arn + "\x00" + role.externalID
+	}
+	if st, ok := r.stores[id]; ok {
 		return st, nil
 	}
-	if _, err := r.loadAWS(ctx); err != nil {
-		return nil, err
+	var client *s3.Client
+	if hasRole {
+		cfg, err := awsenv.Load(ctx, awsenv.Options{Region: r.cfg.region, RoleARN: role.arn, ExternalID: role.externalID})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			return nil, fmt.Errorf("assume role %s: %w", role.arn, err)
+		}
+		client = s3.NewFromConfig(cfg, awsenv.S3Options(cfg, r.cfg.pathStyle))
+	} else {
+		if _, err := r.loadAWS(ctx); err != nil {
+			return nil, err
+		}
+		client = r.s3c
 	}
-	st, err := sink.NewS3(r.s3c, bucket)
+	st, err := sink.NewS3(client, bucket)
 	if err != nil {
 		return nil, err
 	}
-	r.stores[bucket] = st
+	r.stores[id] = st
 	return st, nil
 }
 
