@@ -306,11 +306,12 @@ type runner struct {
 
 	awsCfg    *aws.Config
 	s3c       *s3.Client
-	stores    map[string]sink.Store   // by bucket (and role)
-	roles     map[string]locationRole // by location, for locations with their own role
+	stores    map[string]sink.Store // by bucket (and role)
 	schemas   *ocsf.Schema          // loaded export, or nil
 	tagSchema *arrow.Schema         // tag-format schema, or nil
 	class     int                   // --class, 0 when not given
+
+	roles map[string]locationRole // by location, for locations with their own role
 
 	mu        sync.Mutex
 	routes    map[int]*route
