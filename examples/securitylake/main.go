@@ -9,6 +9,7 @@
 //	  [--source-location s3://BUCKET/PREFIX/ | --out-dir DIR] [--region R] [--account-id ID]
 //	  [--batch-records N] [--batch-bytes N] [--batch-age DURATION] [--quarantine FILE]
 //	  [--exit-when-idle DURATION] [--lint LOCATION] [--role-arn ARN] [--external-id ID] [--path-style]
+//	  [--drop-unknown-fields]
 //
 // With no flags it maps the bundled sample CloudTrail logs (three accounts,
 // three regions, three UTC days, embedded in the program) to OCSF and writes
@@ -62,6 +63,13 @@
 //	                     a file per partition when the first is reached
 //	                     (defaults 1000000 records, 268435456 bytes, 5m: Security
 //	                     Lake's guidance of a file per partition every 5 minutes)
+//	--drop-unknown-fields
+//	                     with a --schema that has no top-level "unmapped" column
+//	                     (a tag-format schema, typically): store events without
+//	                     the fields the schema lacks, instead of quarantining them;
+//	                     each field path is named once on stderr (never its value)
+//	                     and every dropped field is counted in the summary's
+//	                     dropped_fields. Without it such events are quarantined.
 //	--quarantine FILE    where records that cannot be delivered go, one JSON line
 //	                     each with the reason (default ./securitylake-quarantine.ndjson,
 //	                     created when needed)
@@ -142,6 +150,7 @@ type summary struct {
 	Partitions  int    `json:"partitions"`
 	Errors      int64  `json:"errors"`
 	Findings    *int   `json:"findings,omitempty"`
+	Dropped     int64  `json:"dropped_fields,omitempty"`
 	Error       string `json:"error,omitempty"`
 }
 
@@ -170,6 +179,7 @@ type config struct {
 	roleARN      string
 	externalID   string
 	pathStyle    bool
+	dropUnknown  bool
 }
 
 type usageError struct{ msg string }
@@ -241,6 +251,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fl.StringVar(&c.roleARN, "role-arn", "", "IAM role to assume")
 	fl.StringVar(&c.externalID, "external-id", "", "external id for --role-arn")
 	fl.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
+	fl.BoolVar(&c.dropUnknown, "drop-unknown-fields", false, "with a schema without an unmapped column: drop fields it lacks (counted, with a warning) instead of quarantining the event")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -621,6 +632,10 @@ func (r *runner) open(ctx context.Context, rt *route) error {
 		o.Region, o.AccountID = r.cfg.region, r.cfg.accountID
 		o.Quarantine = r.quarantine
 		o.OnWrite = func(w securitylake.Written) { r.onWrite(rt.location, w) }
+		o.DropUnknownFields = r.cfg.dropUnknown
+		o.OnDroppedField = func(path string) {
+			fmt.Fprintf(r.stderr, "securitylake: warning: %s: field %q is not in the schema, which has no unmapped column: dropped from the events that have it (counted in dropped_fields)\n", rt.location, path)
+		}
 	})
 	if err != nil {
 		return err
@@ -917,6 +932,12 @@ func (r *runner) fillSummary() {
 	r.sum.Quarantined = r.quar.count.Load()
 	r.sum.Partitions = len(r.byLoc)
 	r.sum.Errors = r.errorsN.Load()
+	r.sum.Dropped = 0
+	for _, rt := range r.routes {
+		if rt.sink != nil {
+			r.sum.Dropped += rt.sink.Stats().DroppedFields
+		}
+	}
 }
 
 // printTable writes the partitions, how to query them, and for local
