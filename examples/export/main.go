@@ -30,7 +30,8 @@
 //	           the date is each record's --time-field (epoch ms or RFC 3339),
 //	           falling back to now
 //	template   --key-template, for example "{+prefix}/{source}/dt={date:2006-01-02}/"
-//	           with --field NAME=VALUE for its fields (see package partition)
+//	           with --field NAME=VALUE for its fields (see package partition);
+//	           the value of a {+NAME} (prefix) field is trimmed like --prefix
 //
 // --stream-field NAME (instead of --stream) and --event-type-field NAME
 // (instead of --event-type) take that part of the key from each record's
@@ -115,7 +116,7 @@ type config struct {
 	vendor, eventType, account, keyTemplate string
 	streamField, eventTypeField             string
 	recordFields                            map[string]string // layout field -> record field
-	prefixGiven                             string            // --prefix as given, when trimmed
+	notices                                 []string          // prefixes trimmed, said on stderr
 	fields, inputs                          multiFlag
 	compression                             string
 	batchRecords                            int
@@ -205,8 +206,8 @@ func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
 		return fail(1, err)
 	}
 
-	if c.prefixGiven != "" {
-		fmt.Fprintf(stderr, "export: --prefix %q used as %q (keys do not start or end with \"/\")\n", c.prefixGiven, c.prefix)
+	for _, n := range c.notices {
+		fmt.Fprintf(stderr, "export: %s\n", n)
 	}
 	if c.testConnection {
 		sample := map[string]string{}
@@ -343,7 +344,8 @@ func buildLayout(c *config) (*partition.Template, error) {
 			c.runID = partition.ObjectName("")
 		}
 		if p := partition.TrimPrefix(c.prefix); p != c.prefix {
-			c.prefixGiven, c.prefix = c.prefix, p
+			c.notices = append(c.notices, fmt.Sprintf("--prefix %q used as %q (keys do not start or end with \"/\")", c.prefix, p))
+			c.prefix = p
 		}
 		t = partition.ConnectorTemplate()
 		fields = map[string]string{"prefix": c.prefix, "connector_type": c.connType, "connector_id": c.connID, "flow_run_id": c.runID}
@@ -387,6 +389,13 @@ func buildLayout(c *config) (*partition.Template, error) {
 			}
 			if _, dup := fields[name]; dup {
 				return nil, usagef("--field %s given twice", name)
+			}
+			if strings.Contains(t.String(), "{+"+name+"}") {
+				// A {+path} field is a prefix: trimmed like --prefix.
+				if p := partition.TrimPrefix(value); p != value {
+					c.notices = append(c.notices, fmt.Sprintf("--field %s=%q used as %q (keys do not start or end with \"/\")", name, value, p))
+					value = p
+				}
 			}
 			fields[name] = value
 		}

@@ -482,4 +482,17 @@ func TestExportStreamFieldAndPrefix(t *testing.T) {
 	if res.summary.Prefix != "connector-syncs" || !strings.Contains(res.stderr, `--prefix "/connector-syncs/" used as "connector-syncs"`) {
 		t.Fatalf("the trimmed prefix is not shown: summary %+v\n%s", res.summary, res.stderr)
 	}
+
+	// The {+prefix} field of a template is trimmed the same way.
+	out = t.TempDir()
+	res = runExport(t, os.Environ(), in[0]+"\n", "--out-dir", out, "--layout", "template",
+		"--key-template", "{+base}/{source}/", "--field", "base=/connector-syncs/raw/", "--field", "source=app")
+	if res.code != 0 || !strings.Contains(res.stderr, `--field base="/connector-syncs/raw/" used as "connector-syncs/raw"`) {
+		t.Fatalf("exit %d, the trimmed field is not shown:\n%s", res.code, res.stderr)
+	}
+	for k := range dirObjects(t, out) {
+		if !strings.HasPrefix(k, "connector-syncs/raw/app/") {
+			t.Fatalf("key %q", k)
+		}
+	}
 }
