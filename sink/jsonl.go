@@ -183,6 +183,7 @@ type JSONL struct {
 	// keyFields are the Layout fields taken from records, with recFields
 	// the record fields (same order), sorted by layout field name.
 	keyFields, recFields []string
+	scanNames            []string // recFields, then the time field
 
 	objects, records, bytes, rawBytes atomic.Int64
 
@@ -227,6 +228,7 @@ func NewJSONL(store Store, opts ...func(*JSONLOptions)) (*JSONL, error) {
 		s.keyFields = append(s.keyFields, name)
 		s.recFields = append(s.recFields, o.RecordFields[name])
 	}
+	s.scanNames = append(slices.Clone(s.recFields), o.TimeField)
 	if o.Layout == nil {
 		s.fixed = true
 	} else if !o.Layout.UsesTime() && len(s.keyFields) == 0 {
@@ -254,8 +256,14 @@ func (s *JSONL) Partition(r lakerelay.Record) (string, error) {
 		}
 		return p, nil
 	}
-	names := append(s.recFields[:len(s.recFields):len(s.recFields)], s.o.TimeField)
-	raw, isObject := topLevelFields(r.Data, names)
+	var buf [4][]byte
+	var raw [][]byte
+	if len(s.scanNames) <= len(buf) {
+		raw = buf[:len(s.scanNames)]
+	} else {
+		raw = make([][]byte, len(s.scanNames))
+	}
+	isObject := topLevelFields(r.Data, s.scanNames, raw)
 	fields := make(map[string]string, len(s.keyFields))
 	for i, name := range s.keyFields {
 		v, reason := keyValue(raw[i], isObject)
@@ -325,7 +333,8 @@ func (s *JSONL) recordTime(data []byte) time.Time {
 // When the field occurs more than once the last occurrence counts, as with
 // encoding/json.
 func RecordTime(data []byte, field string) (t time.Time, ok bool) {
-	v, _ := topLevelFields(data, []string{field})
+	var v [1][]byte
+	topLevelFields(data, []string{field}, v[:])
 	return parseTime(v[0])
 }
 
@@ -353,23 +362,23 @@ func parseTime(v []byte) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// topLevelFields returns the raw values of top-level fields of a JSON
-// object, one per name (nil when absent; the last occurrence counts), in
-// one pass and without decoding the rest. isObject is false when data is
-// not a JSON object. data is checked to be valid JSON first; the scanner
-// then relies on it.
-func topLevelFields(data []byte, names []string) (values [][]byte, isObject bool) {
-	values = make([][]byte, len(names))
+// topLevelFields sets values[n] to the raw value of the top-level field
+// names[n] of a JSON object (nil when absent; the last occurrence counts),
+// in one pass and without decoding the rest. values must be as long as
+// names. It returns false when data is not a JSON object. data is checked
+// to be valid JSON first; the scanner then relies on it.
+func topLevelFields(data []byte, names []string, values [][]byte) (isObject bool) {
+	clear(values)
 	if !validJSON(data) {
-		return values, false
+		return false
 	}
 	i := skipWS(data, 0)
 	if data[i] != '{' {
-		return values, false
+		return false
 	}
 	i = skipWS(data, i+1)
 	if data[i] == '}' {
-		return values, true
+		return true
 	}
 	for {
 		end := scanString(data, i)
@@ -383,7 +392,7 @@ func topLevelFields(data []byte, names []string) (values [][]byte, isObject bool
 		}
 		i = skipWS(data, vend)
 		if data[i] == '}' {
-			return values, true
+			return true
 		}
 		i = skipWS(data, i+1) // past ','
 	}
