@@ -55,3 +55,14 @@ func ExampleObjectName() {
 	// Output:
 	// 61 <nil>
 }
+
+// A prefix written like a path is trimmed before it becomes part of a key.
+func ExampleTrimPrefix() {
+	prefix := partition.TrimPrefix("/connector-syncs/")
+	p, err := partition.Connector(prefix, "s3", "conn-1", "run-7", "users")
+	fmt.Println(prefix)
+	fmt.Println(p, err)
+	// Output:
+	// connector-syncs
+	// connector-syncs/s3/conn-1/run-7/users/ <nil>
+}

@@ -2,6 +2,7 @@ package partition
 
 import (
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,7 @@ func FuzzTemplate(f *testing.F) {
 	for _, s := range []string{
 		ConnectorLayout, VendorLayout, "{a}/{date:2006-01-02}/", "{+a}/{b}", "x={yyyy}{MM}/{HH}",
 		"{", "}", "{date:}", "{+}", "a/{b}/../", "{yyyy_MM.dd}",
+		"{+prefix}/{a}/{b}/{c}/{stream}/", "Acme/{event_type}/{YYYY-MM-DD}/{account}/", "{a}{b}/{+c}",
 	} {
 		f.Add(s, "v1", "v2/x", int64(1764561600))
 	}
@@ -95,6 +97,45 @@ func FuzzTemplate(f *testing.F) {
 		key2, err := bound.Execute(nil, at)
 		if err != nil || key2 != key {
 			t.Fatalf("bound Execute = %q, %v; want %q", key2, err, key)
+		}
+		// Binding some fields once and filling the rest per call (as a sink
+		// does with fields taken from each record) gives the same key, and
+		// the partly bound template still needs exactly the rest.
+		fixed, perRecord := map[string]string{}, map[string]string{}
+		for i, name := range tp.Fields() {
+			if i%2 == 0 {
+				fixed[name] = fields[name]
+			} else {
+				perRecord[name] = fields[name]
+			}
+		}
+		partly, err := tp.Bind(fixed)
+		if err != nil {
+			t.Fatalf("Bind of a subset failed where Execute succeeded: %v", err)
+		}
+		var rest []string
+		for _, name := range tp.Fields() {
+			if _, ok := perRecord[name]; ok {
+				rest = append(rest, name)
+			}
+		}
+		if got := partly.Fields(); strings.Join(got, ",") != strings.Join(rest, ",") {
+			t.Fatalf("partly bound template needs %q, want %q", got, rest)
+		}
+		key3, err := partly.Execute(perRecord, at)
+		if err != nil || key3 != key {
+			t.Fatalf("partly bound Execute = %q, %v; want %q", key3, err, key)
+		}
+		// A field missing at Execute time is an error naming it, never
+		// another key.
+		for _, name := range partly.Fields() {
+			less := maps.Clone(perRecord)
+			delete(less, name)
+			if _, err := partly.Execute(less, at); err == nil && !strings.Contains(partly.String(), "{+"+name+"}") {
+				t.Fatalf("Execute without field %s succeeded", name)
+			} else if err != nil && !strings.Contains(err.Error(), name) {
+				t.Fatalf("Execute without field %s: error %q does not name it", name, err)
+			}
 		}
 	})
 }

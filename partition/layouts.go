@@ -53,6 +53,13 @@ func Connector(prefix, connectorType, connectorID, flowRunID, streamName string)
 	}, time.Time{})
 }
 
+// TrimPrefix returns a key prefix as users often write it, like a path
+// ("/connector-syncs/"), without its leading and trailing "/"
+// ("connector-syncs"), ready for the {+prefix} of [ConnectorLayout]. Object
+// keys never start with "/". Empty segments inside are kept, for validation
+// to reject.
+func TrimPrefix(prefix string) string { return strings.Trim(prefix, "/") }
+
 // Vendor returns the vendor layout prefix "vendor/eventType/YYYY-MM-DD/account/"
 // for an event at t (its UTC day).
 func Vendor(vendor, eventType, account string, t time.Time) (string, error) {

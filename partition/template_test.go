@@ -155,3 +155,21 @@ func TestLayouts(t *testing.T) {
 		}
 	}
 }
+
+func TestTrimPrefix(t *testing.T) {
+	for in, want := range map[string]string{
+		"/connector-syncs/": "connector-syncs",
+		"connector-syncs":   "connector-syncs",
+		"//a/b//":           "a/b",
+		"/":                 "",
+		"":                  "",
+		"/a//b/":            "a//b", // left for validation to reject
+	} {
+		if got := TrimPrefix(in); got != want {
+			t.Errorf("TrimPrefix(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if _, err := Connector(TrimPrefix("/a//b/"), "t", "i", "r", "s"); !errors.Is(err, ErrInvalidKey) {
+		t.Errorf("an empty segment inside a trimmed prefix: %v", err)
+	}
+}

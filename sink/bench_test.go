@@ -148,8 +148,9 @@ func BenchmarkJSONLRatio(b *testing.B) {
 }
 
 // BenchmarkPartition measures the vendor-layout Partition (top-level time
-// scan, date formatting, key validation) per record, next to only decoding
-// the same records' top level with encoding/json.
+// scan, date formatting, key validation) per record, with the event type
+// fixed and taken from a record field, next to only decoding the same
+// records' top level with encoding/json.
 func BenchmarkPartition(b *testing.B) {
 	rs, joined := benchRecords(10_000)
 	layout, err := partition.VendorTemplate().Bind(map[string]string{"vendor": "V", "event_type": "e", "account": "a"})
@@ -166,6 +167,30 @@ func BenchmarkPartition(b *testing.B) {
 		for b.Loop() {
 			for _, r := range rs {
 				if _, err := s.Partition(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	// The event type from each record's eventName field as well: one scan
+	// for both fields.
+	byName, err := partition.VendorTemplate().Bind(map[string]string{"vendor": "V", "account": "a"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fs, err := NewJSONL(discardStore{}, func(o *JSONLOptions) {
+		o.Layout = byName
+		o.RecordFields = map[string]string{"event_type": "eventName"}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("sink-record-field", func(b *testing.B) {
+		b.SetBytes(int64(len(joined)))
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, r := range rs {
+				if _, err := fs.Partition(r); err != nil {
 					b.Fatal(err)
 				}
 			}

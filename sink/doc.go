@@ -11,6 +11,10 @@
 //     the same conformance suite.
 //   - [JSONL]: a [lakerelay.Sink] and [lakerelay.Partitioner] that turns
 //     each batch into one object named partition + [partition.ObjectName].
+//     Layout fields may come from each record's top-level fields
+//     (JSONLOptions.RecordFields: {event_type} of the vendor layout,
+//     {stream_name} of the connector layout), so one sink serves many event
+//     types or streams.
 //   - [CheckConnection]: writes and removes a small test object and tells
 //     what is wrong when it cannot.
 //

@@ -95,3 +95,52 @@ func ExampleProblemOf() {
 	// Output:
 	// not-found sink: get s3://b/k: sink: not found
 }
+
+// One JSONL sink for many event types: the vendor layout's {event_type} comes
+// from each record's "type" field. A record whose field is missing or cannot
+// be a key segment is rejected with an error naming the field.
+func ExampleJSONLOptions_recordFields() {
+	dir, err := os.MkdirTemp("", "sink-example-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	store, err := sink.NewDir(dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	layout, err := partition.VendorTemplate().Bind(map[string]string{"vendor": "Acme", "account": "123456789012"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s, err := sink.NewJSONL(store, func(o *sink.JSONLOptions) {
+		o.Layout = layout
+		o.RecordFields = map[string]string{"event_type": "type"}
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for i, data := range []string{
+		`{"type":"finding","time":"2026-12-01T10:00:00Z"}`,
+		`{"type":"audit","time":"2026-12-02T08:00:00Z"}`,
+		`{"type":"../etc","time":"2026-12-02T08:00:00Z"}`,
+		`{"time":"2026-12-02T08:00:00Z"}`,
+	} {
+		r := lakerelay.Record{Data: []byte(data), Origin: lakerelay.Origin{Key: "in.ndjson", Index: int64(i)}}
+		p, err := s.Partition(r)
+		if err != nil {
+			fmt.Println(err) // quarantine r
+			continue
+		}
+		fmt.Println(p) // the batcher groups records by this key
+	}
+	// Output:
+	// Acme/finding/2026-12-01/123456789012/
+	// Acme/audit/2026-12-02/123456789012/
+	// lakerelay: invalid record: sink: jsonl: in.ndjson#2: record field "type" (for layout field {event_type}): contains "/": partition: invalid key
+	// lakerelay: invalid record: sink: jsonl: in.ndjson#3: record field "type" (for layout field {event_type}): missing: partition: invalid key
+}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,11 +56,25 @@ type JSONLOptions struct {
 	// Level is the compression level: 1 (fastest) to 9 (smallest) for gzip,
 	// 1 to 4 for zstd (zstd.EncoderLevel); 0 means the library default.
 	Level int
-	// Layout is the key layout partitions are computed with; its fields
-	// must all be bound already ([partition.Template.Bind]), so that only
-	// date and time placeholders remain, filled from each record's time.
-	// nil means the fixed prefix Prefix.
+	// Layout is the key layout partitions are computed with. Its fields
+	// must be bound already ([partition.Template.Bind]) or named in
+	// RecordFields; date and time placeholders are filled from each
+	// record's time. nil means the fixed prefix Prefix.
 	Layout *partition.Template
+	// RecordFields fills Layout fields from each record: it maps a Layout
+	// field name to the name of a top-level field of the record, whose
+	// value (a JSON string, or a JSON number as written) becomes that part
+	// of the key, validated like every key value. For example
+	// {"event_type": "type"} puts {"type":"finding",...} under
+	// .../finding/... in [partition.VendorLayout]. One sink then serves
+	// records of many event types or streams; give it to the batcher as
+	// the [lakerelay.Partitioner] so each batch holds one key's records.
+	// A record that is not a JSON object, lacks one of these fields, or
+	// whose value is of another JSON type or not a valid key value fails
+	// [JSONL.Partition] with an error that names the record field and
+	// wraps [lakerelay.ErrInvalidRecord] and [partition.ErrInvalidKey]; it
+	// is never put under another key.
+	RecordFields map[string]string
 	// Prefix is the partition of every record when Layout is nil: "" (the
 	// root) or a key prefix ending in "/".
 	Prefix string
@@ -89,8 +105,30 @@ func (o *JSONLOptions) Validate() error {
 		errs = append(errs, fmt.Errorf("sink: jsonl options: Compression %q: want gzip, zstd or none", o.Compression))
 	}
 	if o.Layout != nil {
-		if f := o.Layout.Fields(); len(f) > 0 {
-			errs = append(errs, fmt.Errorf("sink: jsonl options: Layout %q: fields not bound: %s", o.Layout, strings.Join(f, ", ")))
+		var unbound []string
+		for _, f := range o.Layout.Fields() {
+			if _, ok := o.RecordFields[f]; !ok {
+				unbound = append(unbound, f)
+			}
+		}
+		if len(unbound) > 0 {
+			errs = append(errs, fmt.Errorf("sink: jsonl options: Layout %q: fields neither bound nor in RecordFields: %s", o.Layout, strings.Join(unbound, ", ")))
+		}
+	}
+	if len(o.RecordFields) > 0 {
+		var have []string
+		if o.Layout == nil {
+			errs = append(errs, errors.New("sink: jsonl options: RecordFields without a Layout"))
+		} else {
+			have = o.Layout.Fields()
+		}
+		for _, name := range slices.Sorted(maps.Keys(o.RecordFields)) {
+			if o.Layout != nil && !slices.Contains(have, name) {
+				errs = append(errs, fmt.Errorf("sink: jsonl options: RecordFields[%q]: Layout %q has no unbound field %s", name, o.Layout, name))
+			}
+			if o.RecordFields[name] == "" {
+				errs = append(errs, fmt.Errorf("sink: jsonl options: RecordFields[%q]: empty record field name", name))
+			}
 		}
 	}
 	if err := checkPrefix(o.Prefix); err != nil {
@@ -140,8 +178,12 @@ type JSONL struct {
 	o      JSONLOptions
 	ext    string
 	put    PutOptions
-	fixed  bool // Layout does not depend on time: every record in Prefix
+	fixed  bool // Layout depends neither on time nor on records: every record in Prefix
 	prefix string
+	// keyFields are the Layout fields taken from records, with recFields
+	// the record fields (same order), sorted by layout field name.
+	keyFields, recFields []string
+	scanNames            []string // recFields, then the time field
 
 	objects, records, bytes, rawBytes atomic.Int64
 
@@ -182,9 +224,14 @@ func NewJSONL(store Store, opts ...func(*JSONLOptions)) (*JSONL, error) {
 	if o.Compression != None {
 		s.put.ContentEncoding = string(o.Compression)
 	}
+	for _, name := range slices.Sorted(maps.Keys(o.RecordFields)) {
+		s.keyFields = append(s.keyFields, name)
+		s.recFields = append(s.recFields, o.RecordFields[name])
+	}
+	s.scanNames = append(slices.Clone(s.recFields), o.TimeField)
 	if o.Layout == nil {
 		s.fixed = true
-	} else if !o.Layout.UsesTime() {
+	} else if !o.Layout.UsesTime() && len(s.keyFields) == 0 {
 		p, err := o.Layout.Execute(nil, time.Time{})
 		if err != nil {
 			return nil, fmt.Errorf("sink: jsonl options: Layout: %w", err)
@@ -195,16 +242,81 @@ func NewJSONL(store Store, opts ...func(*JSONLOptions)) (*JSONL, error) {
 }
 
 // Partition returns the key prefix r belongs to: the fixed prefix, or the
-// Layout filled with r's time. Errors wrap [lakerelay.ErrInvalidRecord].
+// Layout filled with r's time and the values of its RecordFields. Errors
+// wrap [lakerelay.ErrInvalidRecord]; they name the record (its origin) and
+// the field, never the record's contents.
 func (s *JSONL) Partition(r lakerelay.Record) (string, error) {
 	if s.fixed {
 		return s.prefix, nil
 	}
-	p, err := s.o.Layout.Execute(nil, s.recordTime(r.Data))
+	if len(s.keyFields) == 0 {
+		p, err := s.o.Layout.Execute(nil, s.recordTime(r.Data))
+		if err != nil {
+			return "", fmt.Errorf("%w: %s: %w", lakerelay.ErrInvalidRecord, r.Origin, err)
+		}
+		return p, nil
+	}
+	var buf [4][]byte
+	var raw [][]byte
+	if len(s.scanNames) <= len(buf) {
+		raw = buf[:len(s.scanNames)]
+	} else {
+		raw = make([][]byte, len(s.scanNames))
+	}
+	isObject := topLevelFields(r.Data, s.scanNames, raw)
+	fields := make(map[string]string, len(s.keyFields))
+	for i, name := range s.keyFields {
+		v, reason := keyValue(raw[i], isObject)
+		if reason == "" {
+			if err := partition.ValidateSegment(name, v); err != nil {
+				var ke *partition.KeyError
+				errors.As(err, &ke)
+				reason = ke.Reason
+			}
+		}
+		if reason != "" {
+			return "", fmt.Errorf("%w: sink: jsonl: %s: record field %q (for layout field {%s}): %s: %w",
+				lakerelay.ErrInvalidRecord, r.Origin, s.recFields[i], name, reason, partition.ErrInvalidKey)
+		}
+		fields[name] = v
+	}
+	at, ok := parseTime(raw[len(raw)-1])
+	if !ok {
+		at = s.o.Now()
+	}
+	p, err := s.o.Layout.Execute(fields, at)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: %w", lakerelay.ErrInvalidRecord, r.Origin, err)
+		// Each value is one valid segment; only the whole key can fail
+		// (too long). Name the fields without their values.
+		return "", fmt.Errorf("%w: sink: jsonl: %s: key from record fields %s is invalid: %w",
+			lakerelay.ErrInvalidRecord, r.Origin, strings.Join(s.recFields, ", "), partition.ErrInvalidKey)
 	}
 	return p, nil
+}
+
+// keyValue turns the raw JSON value of a record field into a key value: a
+// string's contents, or a number as written. reason says why it cannot be
+// one.
+func keyValue(raw []byte, isObject bool) (v string, reason string) {
+	switch {
+	case !isObject:
+		return "", "the record is not a JSON object"
+	case raw == nil:
+		return "", "missing"
+	case raw[0] == '"':
+		if bytes.IndexByte(raw, '\\') < 0 {
+			return string(raw[1 : len(raw)-1]), ""
+		}
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return "", "not a valid JSON string"
+		}
+		return s, ""
+	case raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9':
+		return string(raw), ""
+	default:
+		return "", "not a string or a number"
+	}
 }
 
 // recordTime returns the record's time field, or now.
@@ -221,8 +333,14 @@ func (s *JSONL) recordTime(data []byte) time.Time {
 // When the field occurs more than once the last occurrence counts, as with
 // encoding/json.
 func RecordTime(data []byte, field string) (t time.Time, ok bool) {
-	v, found := topLevelField(data, field)
-	if !found {
+	var v [1][]byte
+	topLevelFields(data, []string{field}, v[:])
+	return parseTime(v[0])
+}
+
+// parseTime parses the raw JSON value of a time field (nil: none).
+func parseTime(v []byte) (time.Time, bool) {
+	if v == nil {
 		return time.Time{}, false
 	}
 	if v[0] == '"' {
@@ -244,32 +362,37 @@ func RecordTime(data []byte, field string) (t time.Time, ok bool) {
 	return time.Time{}, false
 }
 
-// topLevelField returns the raw value of a top-level field of a JSON
-// object without decoding the rest. data must be valid JSON (checked
-// first); the scanner then relies on it.
-func topLevelField(data []byte, field string) (value []byte, found bool) {
+// topLevelFields sets values[n] to the raw value of the top-level field
+// names[n] of a JSON object (nil when absent; the last occurrence counts),
+// in one pass and without decoding the rest. values must be as long as
+// names. It returns false when data is not a JSON object. data is checked
+// to be valid JSON first; the scanner then relies on it.
+func topLevelFields(data []byte, names []string, values [][]byte) (isObject bool) {
+	clear(values)
 	if !validJSON(data) {
-		return nil, false
+		return false
 	}
 	i := skipWS(data, 0)
 	if data[i] != '{' {
-		return nil, false
+		return false
 	}
 	i = skipWS(data, i+1)
 	if data[i] == '}' {
-		return nil, false
+		return true
 	}
 	for {
 		end := scanString(data, i)
-		match := keyEquals(data[i:end], field)
+		key := data[i:end]
 		i = skipWS(data, skipWS(data, end)+1) // past ':'
 		vend := skipValue(data, i)
-		if match {
-			value, found = data[i:vend], true
+		for n, name := range names {
+			if keyEquals(key, name) {
+				values[n] = data[i:vend]
+			}
 		}
 		i = skipWS(data, vend)
 		if data[i] == '}' {
-			return value, found
+			return true
 		}
 		i = skipWS(data, i+1) // past ','
 	}

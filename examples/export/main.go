@@ -6,8 +6,8 @@
 // Usage:
 //
 //	go run ./examples/export (--bucket B | --out-dir DIR) [--layout connector|vendor|template]
-//	  [--prefix P] [--connector-type T] [--connector-id ID] [--run-id R] [--stream S]
-//	  [--vendor V] [--event-type T] [--account A] [--key-template TEMPLATE] [--field NAME=VALUE]...
+//	  [--prefix P] [--connector-type T] [--connector-id ID] [--run-id R] [--stream S | --stream-field NAME]
+//	  [--vendor V] [--event-type T | --event-type-field NAME] [--account A] [--key-template TEMPLATE] [--field NAME=VALUE]...
 //	  [--compression gzip|zstd|none] [--batch-records N] [--batch-bytes N] [--batch-age DURATION]
 //	  [--acl ACL] [--sse aws:kms|AES256] [--sse-kms-key-id ID] [--test-connection]
 //	  [--region R] [--role-arn ARN] [--external-id ID] [--path-style]
@@ -21,13 +21,26 @@
 // .jsonl under the prefix):
 //
 //	connector  [{prefix}/]{connector_type}/{connector_id}/{flow_run_id}/{stream_name}/
-//	           flags --prefix (optional), --connector-type, --connector-id,
-//	           --run-id (default: a new time-ordered id), --stream
+//	           flags --prefix (optional; leading and trailing "/" are trimmed,
+//	           "/connector-syncs/" becomes "connector-syncs", with a notice),
+//	           --connector-type, --connector-id, --run-id (default: a new
+//	           time-ordered id), --stream or --stream-field
 //	vendor     {vendor}/{event_type}/{YYYY-MM-DD}/{account}/
-//	           flags --vendor, --event-type, --account; the date is each
-//	           record's --time-field (epoch ms or RFC 3339), falling back to now
+//	           flags --vendor, --event-type or --event-type-field, --account;
+//	           the date is each record's --time-field (epoch ms or RFC 3339),
+//	           falling back to now
 //	template   --key-template, for example "{+prefix}/{source}/dt={date:2006-01-02}/"
-//	           with --field NAME=VALUE for its fields (see package partition)
+//	           with --field NAME=VALUE for its fields (see package partition);
+//	           the value of a {+NAME} (prefix) field is trimmed like --prefix
+//
+// --stream-field NAME (instead of --stream) and --event-type-field NAME
+// (instead of --event-type) take that part of the key from each record's
+// top-level field NAME (a string, or a number as written), so one run writes
+// many streams or event types, each under its own prefix. A record that is not
+// a JSON object, lacks the field, or whose value is not a valid key segment
+// (empty, ".", "..", "/", control characters) is not stored: an error names
+// the record (input#line index) and the field, the record is counted in
+// failed_records, the rest is exported, and the exit status is 1.
 //
 // A batch becomes one object when it reaches --batch-records (default
 // 50000), --batch-bytes (default 33554432) or --batch-age (default 1m).
@@ -89,6 +102,7 @@ type summary struct {
 	Failed      int64  `json:"failed_records"`
 	RawBytes    int64  `json:"raw_bytes"`
 	Destination string `json:"destination,omitempty"`
+	Prefix      string `json:"prefix,omitempty"`
 	RunID       string `json:"run_id,omitempty"`
 	Connection  string `json:"connection,omitempty"`
 	Error       string `json:"error,omitempty"`
@@ -103,6 +117,9 @@ type config struct {
 	bucket, outDir, layout                  string
 	prefix, connType, connID, runID, stream string
 	vendor, eventType, account, keyTemplate string
+	streamField, eventTypeField             string
+	recordFields                            map[string]string // layout field -> record field
+	notices                                 []string          // prefixes trimmed, said on stderr
 	fields, inputs                          multiFlag
 	compression                             string
 	batchRecords                            int
@@ -144,8 +161,10 @@ func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
 	fs.StringVar(&c.connID, "connector-id", "", "connector layout: connector id")
 	fs.StringVar(&c.runID, "run-id", "", "connector layout: flow run id (default: a new time-ordered id)")
 	fs.StringVar(&c.stream, "stream", "", "connector layout: stream name")
+	fs.StringVar(&c.streamField, "stream-field", "", "connector layout: take the stream name from this top-level record field")
 	fs.StringVar(&c.vendor, "vendor", "", "vendor layout: vendor name")
 	fs.StringVar(&c.eventType, "event-type", "", "vendor layout: event type")
+	fs.StringVar(&c.eventTypeField, "event-type-field", "", "vendor layout: take the event type from this top-level record field")
 	fs.StringVar(&c.account, "account", "", "vendor layout: account")
 	fs.StringVar(&c.keyTemplate, "key-template", "", "template layout: key template, e.g. {+prefix}/{source}/{date:2006-01-02}/")
 	fs.Var(&c.fields, "field", "template layout: NAME=VALUE for a template field (repeatable)")
@@ -190,10 +209,17 @@ func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
 		return fail(1, err)
 	}
 
+	for _, n := range c.notices {
+		fmt.Fprintf(stderr, "export: %s\n", n)
+	}
 	if c.testConnection {
 		prefix := "" // no layout: the bucket's root
 		if layout != nil {
-			if prefix, err = layout.Execute(nil, time.Now()); err != nil {
+			sample := map[string]string{}
+			for name := range c.recordFields {
+				sample[name] = "connection-test"
+			}
+			if prefix, err = layout.Execute(sample, time.Now()); err != nil {
 				return fail(2, err)
 			}
 		}
@@ -244,6 +270,7 @@ func setup(ctx context.Context, c *config, sum *summary) (sink.Store, *partition
 		return nil, nil, err
 	}
 	sum.RunID = c.runID
+	sum.Prefix = c.prefix
 
 	if c.outDir != "" {
 		d, err := sink.NewDir(c.outDir)
@@ -292,9 +319,9 @@ const destinationLayout = "{+prefix}/"
 func layoutComplete(c *config) bool {
 	switch c.layout {
 	case "connector":
-		return c.connType != "" && c.connID != "" && c.stream != ""
+		return c.connType != "" && c.connID != "" && (c.stream != "" || c.streamField != "")
 	case "vendor":
-		return c.vendor != "" && c.eventType != "" && c.account != ""
+		return c.vendor != "" && (c.eventType != "" || c.eventTypeField != "") && c.account != ""
 	case "template":
 		return c.keyTemplate != ""
 	}
@@ -316,8 +343,8 @@ func buildLayout(c *config) (*partition.Template, error) {
 		}
 		return bound, nil
 	}
-	connFlags := map[string]string{"--prefix": c.prefix, "--connector-type": c.connType, "--connector-id": c.connID, "--run-id": c.runID, "--stream": c.stream}
-	vendorFlags := map[string]string{"--vendor": c.vendor, "--event-type": c.eventType, "--account": c.account}
+	connFlags := map[string]string{"--prefix": c.prefix, "--connector-type": c.connType, "--connector-id": c.connID, "--run-id": c.runID, "--stream": c.stream, "--stream-field": c.streamField}
+	vendorFlags := map[string]string{"--vendor": c.vendor, "--event-type": c.eventType, "--event-type-field": c.eventTypeField, "--account": c.account}
 	notWith := func(flags map[string]string) error {
 		for name, v := range flags {
 			if v != "" {
@@ -348,23 +375,33 @@ func buildLayout(c *config) (*partition.Template, error) {
 		if err := notWith(vendorFlags); err != nil {
 			return nil, err
 		}
-		if err := required(connFlags, "--connector-type", "--connector-id", "--stream"); err != nil {
+		if err := required(connFlags, "--connector-type", "--connector-id"); err != nil {
 			return nil, err
 		}
 		if c.runID == "" {
 			c.runID = partition.ObjectName("")
 		}
+		if p := partition.TrimPrefix(c.prefix); p != c.prefix {
+			c.notices = append(c.notices, fmt.Sprintf("--prefix %q used as %q (keys do not start or end with \"/\")", c.prefix, p))
+			c.prefix = p
+		}
 		t = partition.ConnectorTemplate()
-		fields = map[string]string{"prefix": c.prefix, "connector_type": c.connType, "connector_id": c.connID, "flow_run_id": c.runID, "stream_name": c.stream}
+		fields = map[string]string{"prefix": c.prefix, "connector_type": c.connType, "connector_id": c.connID, "flow_run_id": c.runID}
+		if err := fieldOrFlag(c, fields, "stream_name", "--stream", c.stream, "--stream-field", c.streamField); err != nil {
+			return nil, err
+		}
 	case "vendor":
 		if err := notWith(connFlags); err != nil {
 			return nil, err
 		}
-		if err := required(vendorFlags, "--vendor", "--event-type", "--account"); err != nil {
+		if err := required(vendorFlags, "--vendor", "--account"); err != nil {
 			return nil, err
 		}
 		t = partition.VendorTemplate()
-		fields = map[string]string{"vendor": c.vendor, "event_type": c.eventType, "account": c.account}
+		fields = map[string]string{"vendor": c.vendor, "account": c.account}
+		if err := fieldOrFlag(c, fields, "event_type", "--event-type", c.eventType, "--event-type-field", c.eventTypeField); err != nil {
+			return nil, err
+		}
 	case "template":
 		if err := notWith(connFlags); err != nil {
 			return nil, err
@@ -391,6 +428,13 @@ func buildLayout(c *config) (*partition.Template, error) {
 			if _, dup := fields[name]; dup {
 				return nil, usagef("--field %s given twice", name)
 			}
+			if strings.Contains(t.String(), "{+"+name+"}") {
+				// A {+path} field is a prefix: trimmed like --prefix.
+				if p := partition.TrimPrefix(value); p != value {
+					c.notices = append(c.notices, fmt.Sprintf("--field %s=%q used as %q (keys do not start or end with \"/\")", name, value, p))
+					value = p
+				}
+			}
 			fields[name] = value
 		}
 	default:
@@ -400,16 +444,33 @@ func buildLayout(c *config) (*partition.Template, error) {
 	if err != nil {
 		return nil, &usageError{err.Error()}
 	}
-	if rest := bound.Fields(); len(rest) > 0 {
+	if rest := bound.Fields(); len(rest) > len(c.recordFields) {
 		return nil, usagef("--key-template fields without a --field value: %s", strings.Join(rest, ", "))
 	}
 	return bound, nil
+}
+
+// fieldOrFlag sets a layout field from its value flag, or has it taken from
+// each record's field named by its field flag; exactly one must be given.
+func fieldOrFlag(c *config, fields map[string]string, name, valueFlag, value, fieldFlag, recordField string) error {
+	switch {
+	case value != "" && recordField != "":
+		return usagef("%s and %s exclude each other", valueFlag, fieldFlag)
+	case value != "":
+		fields[name] = value
+	case recordField != "":
+		c.recordFields = map[string]string{name: recordField}
+	default:
+		return usagef("--layout %s needs %s or %s", c.layout, valueFlag, fieldFlag)
+	}
+	return nil
 }
 
 func export(ctx context.Context, c *config, store sink.Store, layout *partition.Template, stdin io.Reader, stderr io.Writer, sum *summary, fail func(int, error) int) int {
 	s, err := sink.NewJSONL(store, func(o *sink.JSONLOptions) {
 		o.Compression = sink.Compression(c.compression)
 		o.Layout = layout
+		o.RecordFields = c.recordFields
 		o.TimeField = c.timeField
 	})
 	if err != nil {
@@ -471,11 +532,20 @@ func export(ctx context.Context, c *config, store sink.Store, layout *partition.
 		})
 	}()
 	var readErr error
+	var rejected int64
 loop:
 	for {
 		select {
 		case r := <-recs:
 			p, err := s.Partition(r)
+			if errors.Is(err, lakerelay.ErrInvalidRecord) {
+				// Its key field is missing or unusable: not stored, counted.
+				if rejected++; rejected <= maxRejectMessages {
+					fmt.Fprintf(stderr, "export: %v\n", err)
+				}
+				read.Add(1)
+				continue
+			}
 			if err == nil {
 				err = b.Add(ctx, p, r)
 			}
@@ -502,13 +572,23 @@ loop:
 	st := s.Stats()
 	sum.Records, sum.Objects, sum.Bytes, sum.RawBytes = read.Load(), st.Objects, st.Bytes, st.RawBytes
 	sum.Errors += failedBatches.Load()
-	sum.Failed = failedRecords.Load()
+	sum.Failed = failedRecords.Load() + rejected
 	code := 0
 	if readErr != nil {
 		code = fail(1, readErr)
 	}
 	if closeErr != nil && failedBatches.Load() == 0 {
 		code = fail(1, closeErr)
+	}
+	if rejected > 0 {
+		if rejected > maxRejectMessages {
+			fmt.Fprintf(stderr, "export: %d more records rejected\n", rejected-maxRejectMessages)
+		}
+		code = 1
+		sum.Errors++
+		if sum.Error == "" {
+			sum.Error = fmt.Sprintf("%d records were not stored: their key fields are missing or invalid", rejected)
+		}
 	}
 	if failedBatches.Load() > 0 {
 		code = 1
@@ -518,6 +598,9 @@ loop:
 	}
 	return code
 }
+
+// maxRejectMessages bounds the messages printed for rejected records.
+const maxRejectMessages = 10
 
 // readInputs reads every record of the inputs (stdin when none) in order,
 // calling add for each. It stops at the first error.

@@ -347,6 +347,11 @@ func TestExportUsage(t *testing.T) {
 		{"--bucket", "b", "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--sse", "rot13"},
 		{"--bucket", "b", "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--sse-kms-key-id", "k"},
 		{"--bucket", "b", "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--role-arn", "not-an-arn"},
+		{"--out-dir", dir, "--connector-type", "t", "--connector-id", "i"}, // neither --stream nor --stream-field
+		{"--out-dir", dir, "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--stream-field", "f"},
+		{"--out-dir", dir, "--layout", "vendor", "--vendor", "V", "--account", "1", "--event-type", "e", "--event-type-field", "f"},
+		{"--out-dir", dir, "--layout", "vendor", "--vendor", "V", "--account", "1", "--stream-field", "f"},
+		{"--out-dir", dir, "--connector-type", "t", "--connector-id", "i", "--stream", "s", "--prefix", "/a//b/"},
 		{"--no-such-flag"},
 		{"--out-dir", dir, "stray-arg"},
 	} {
@@ -429,5 +434,99 @@ func TestExportInterrupt(t *testing.T) {
 	}
 	if objs := dirObjects(t, out); len(objs) != 1 {
 		t.Fatalf("objects %v", objs)
+	}
+}
+
+// TestExportEventTypeField writes records of three event types with one run:
+// each lands under its own vendor-layout prefix (read back from MinIO);
+// records whose type cannot be a key segment are not stored, counted, and
+// named by record and field in the errors, without their values.
+func TestExportEventTypeField(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	bucket := m.NewBucket(t)
+	good := []string{
+		`{"type":"finding","id":1,"time":"2026-12-01T10:00:00Z"}`,
+		`{"type":"audit","id":2,"time":"2026-12-01T11:00:00Z"}`,
+		`{"type":"login","id":3,"time":"2026-12-02T00:00:00Z"}`,
+		`{"type":"finding","id":4,"time":"2026-12-01T12:00:00Z"}`,
+	}
+	bad := []string{`{"type":"../../etc","id":5}`, `{"id":6}`}
+	stdin := strings.Join([]string{good[0], bad[0], good[1], good[2], bad[1], good[3]}, "\n") + "\n"
+	res := runExport(t, m.Env(), stdin, "--bucket", bucket, "--layout", "vendor", "--vendor", "Acme",
+		"--account", "123456789012", "--event-type-field", "type")
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1 (two records rejected)\n%s", res.code, res.stderr)
+	}
+	got := map[string][]string{}
+	for k, lines := range s3Objects(t, m.S3(t), bucket) {
+		sm := regexp.MustCompile(`^(Acme/[a-z]+/\d{4}-\d{2}-\d{2}/123456789012/)` + name + `\.json\.gz$`).FindStringSubmatch(k)
+		if sm == nil {
+			t.Fatalf("key %q does not follow the vendor layout", k)
+		}
+		got[sm[1]] = append(got[sm[1]], lines...)
+	}
+	want := map[string][]string{
+		"Acme/finding/2026-12-01/123456789012/": {good[0], good[3]},
+		"Acme/audit/2026-12-01/123456789012/":   {good[1]},
+		"Acme/login/2026-12-02/123456789012/":   {good[2]},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("objects %q, want %q", got, want)
+	}
+	for k, w := range want {
+		if !slices.Equal(got[k], w) {
+			t.Errorf("%s: %q, want %q", k, got[k], w)
+		}
+	}
+	if s := res.summary; s.Records != 6 || s.Objects != 3 || s.Failed != 2 || s.Errors != 1 || !strings.Contains(s.Error, "2 records") {
+		t.Fatalf("summary %+v", s)
+	}
+	for _, mention := range []string{`stdin#1: record field "type" (for layout field {event_type}): contains "/"`, `stdin#4: record field "type" (for layout field {event_type}): missing`} {
+		if !strings.Contains(res.stderr, mention) {
+			t.Errorf("stderr does not say %q:\n%s", mention, res.stderr)
+		}
+	}
+	if strings.Contains(res.stderr, "etc") {
+		t.Errorf("stderr shows record contents:\n%s", res.stderr)
+	}
+}
+
+// TestExportStreamFieldAndPrefix takes the connector layout's stream from
+// each record, and trims the leading "/" of --prefix, saying so.
+func TestExportStreamFieldAndPrefix(t *testing.T) {
+	out := t.TempDir()
+	in := []string{`{"stream":"users","id":1}`, `{"stream":"orders","id":2}`, `{"id":3,"stream":"users"}`}
+	res := runExport(t, os.Environ(), strings.Join(in, "\n")+"\n", "--out-dir", out, "--prefix", "/connector-syncs/",
+		"--connector-type", "s3", "--connector-id", "c1", "--run-id", "r1", "--stream-field", "stream")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	got := map[string][]string{}
+	for k, lines := range dirObjects(t, out) {
+		sm := regexp.MustCompile(`^(connector-syncs/s3/c1/r1/[a-z]+/)` + name + `\.json\.gz$`).FindStringSubmatch(k)
+		if sm == nil {
+			t.Fatalf("key %q does not follow the connector layout", k)
+		}
+		got[sm[1]] = lines
+	}
+	want := map[string][]string{"connector-syncs/s3/c1/r1/users/": {in[0], in[2]}, "connector-syncs/s3/c1/r1/orders/": {in[1]}}
+	if len(got) != 2 || !slices.Equal(got["connector-syncs/s3/c1/r1/users/"], want["connector-syncs/s3/c1/r1/users/"]) || !slices.Equal(got["connector-syncs/s3/c1/r1/orders/"], want["connector-syncs/s3/c1/r1/orders/"]) {
+		t.Fatalf("objects %q, want %q", got, want)
+	}
+	if res.summary.Prefix != "connector-syncs" || !strings.Contains(res.stderr, `--prefix "/connector-syncs/" used as "connector-syncs"`) {
+		t.Fatalf("the trimmed prefix is not shown: summary %+v\n%s", res.summary, res.stderr)
+	}
+
+	// The {+prefix} field of a template is trimmed the same way.
+	out = t.TempDir()
+	res = runExport(t, os.Environ(), in[0]+"\n", "--out-dir", out, "--layout", "template",
+		"--key-template", "{+base}/{source}/", "--field", "base=/connector-syncs/raw/", "--field", "source=app")
+	if res.code != 0 || !strings.Contains(res.stderr, `--field base="/connector-syncs/raw/" used as "connector-syncs/raw"`) {
+		t.Fatalf("exit %d, the trimmed field is not shown:\n%s", res.code, res.stderr)
+	}
+	for k := range dirObjects(t, out) {
+		if !strings.HasPrefix(k, "connector-syncs/raw/app/") {
+			t.Fatalf("key %q", k)
+		}
 	}
 }

@@ -9,6 +9,7 @@
 //	  [--source-location s3://BUCKET/PREFIX/ | --out-dir DIR] [--region R] [--account-id ID]
 //	  [--batch-records N] [--batch-bytes N] [--batch-age DURATION] [--quarantine FILE]
 //	  [--exit-when-idle DURATION] [--lint LOCATION] [--role-arn ARN] [--external-id ID] [--path-style]
+//	  [--drop-unknown-fields]
 //
 // With no flags it maps the bundled sample CloudTrail logs (three accounts,
 // three regions, three UTC days, embedded in the program) to OCSF and writes
@@ -49,7 +50,14 @@
 //	                     name or uid) to route each class to its own source; a
 //	                     record whose class has no location is quarantined. With
 //	                     one plain location and no --class, the class is that of
-//	                     the first record.
+//	                     the first record. A location may carry its own role:
+//	                     'CLASS=s3://…/;role=ARN;external-id=ID' (quote it: ";"
+//	                     is special to the shell). Its objects are then written
+//	                     with that role's credentials (assumed from the standard
+//	                     chain, not through --role-arn), which are obtained before
+//	                     any data is read: a refused role fails the run with an
+//	                     error naming the location and the role. Locations
+//	                     without a role use --role-arn, or the standard chain.
 //	--out-dir DIR        the local equivalent of one source location: partitions
 //	                     directly under DIR/region=…
 //	--class C            the one class to accept (name such as api_activity, or uid)
@@ -64,6 +72,13 @@
 //	                     a file per partition when the first is reached
 //	                     (defaults 1000000 records, 268435456 bytes, 5m: Security
 //	                     Lake's guidance of a file per partition every 5 minutes)
+//	--drop-unknown-fields
+//	                     with a --schema that has no top-level "unmapped" column
+//	                     (a tag-format schema, typically): store events without
+//	                     the fields the schema lacks, instead of quarantining them;
+//	                     each field path is named once on stderr (never its value)
+//	                     and every dropped field is counted in the summary's
+//	                     dropped_fields. Without it such events are quarantined.
 //	--quarantine FILE    where records that cannot be delivered go, one JSON line
 //	                     each with the reason (default ./securitylake-quarantine.ndjson,
 //	                     created when needed)
@@ -72,8 +87,10 @@
 // prints its findings instead of writing anything.
 //
 // AWS settings come from the standard chain (environment, shared config,
-// SSO, IMDS) and honour AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 and
-// AWS_ENDPOINT_URL_SQS; --role-arn (with --external-id) assumes a role;
+// SSO, IMDS) and honour AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3,
+// AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_STS; --role-arn (with
+// --external-id) assumes a role for the queue and for locations without
+// their own;
 // path-style addressing is used with a custom S3 endpoint or --path-style.
 //
 // Progress goes to stderr every 5 seconds; the last line on stderr is one
@@ -142,6 +159,7 @@ type summary struct {
 	Partitions  int    `json:"partitions"`
 	Errors      int64  `json:"errors"`
 	Findings    *int   `json:"findings,omitempty"`
+	Dropped     int64  `json:"dropped_fields,omitempty"`
 	Error       string `json:"error,omitempty"`
 }
 
@@ -170,6 +188,7 @@ type config struct {
 	roleARN      string
 	externalID   string
 	pathStyle    bool
+	dropUnknown  bool
 }
 
 type usageError struct{ msg string }
@@ -241,6 +260,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fl.StringVar(&c.roleARN, "role-arn", "", "IAM role to assume")
 	fl.StringVar(&c.externalID, "external-id", "", "external id for --role-arn")
 	fl.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
+	fl.BoolVar(&c.dropUnknown, "drop-unknown-fields", false, "with a schema without an unmapped column: drop fields it lacks (counted, with a warning) instead of quarantining the event")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -306,10 +326,12 @@ type runner struct {
 
 	awsCfg    *aws.Config
 	s3c       *s3.Client
-	stores    map[string]sink.Store // by bucket
+	stores    map[string]sink.Store // by bucket (and role)
 	schemas   *ocsf.Schema          // loaded export, or nil
 	tagSchema *arrow.Schema         // tag-format schema, or nil
 	class     int                   // --class, 0 when not given
+
+	roles map[string]locationRole // by location, for locations with their own role
 
 	mu        sync.Mutex
 	routes    map[int]*route
@@ -385,12 +407,22 @@ func newRunner(ctx context.Context, cfg *config, stdout, stderr io.Writer, sum *
 		}
 	default:
 		for _, l := range cfg.locations {
-			cls, loc, routed := strings.Cut(l, "=")
-			if !routed {
+			sl, err := parseSourceLocation(l)
+			if err != nil {
+				return nil, usagef("--source-location %q: %v", l, err)
+			}
+			if sl.role != "" {
+				if r.roles == nil {
+					r.roles = map[string]locationRole{}
+				}
+				r.roles[sl.location] = locationRole{sl.role, sl.externalID}
+			}
+			cls, loc := sl.class, sl.location
+			if cls == "" {
 				if r.plain != "" {
 					return nil, usagef("--source-location: more than one plain location; give CLASS=s3://… per class")
 				}
-				r.plain = l
+				r.plain = loc
 				continue
 			}
 			uid, err := r.classUID(cls)
@@ -410,6 +442,13 @@ func newRunner(ctx context.Context, cfg *config, stdout, stderr io.Writer, sum *
 		}
 		if r.plain != "" && !strings.HasPrefix(r.plain, "s3://") {
 			return nil, usagef("--source-location %q: want s3://BUCKET/PREFIX/ (use --out-dir for a directory)", r.plain)
+		}
+		for loc := range r.roles {
+			// Assume each location's role now: a role that cannot be
+			// assumed fails the run before any data is read.
+			if _, err := r.store(ctx, loc); err != nil {
+				return nil, fmt.Errorf("--source-location %s: %w", loc, err)
+			}
 		}
 		if r.tagSchema != nil && len(r.routes) > 1 {
 			return nil, usagef("--schema: a tag-format schema describes one class; it cannot serve %d routed classes", len(r.routes))
@@ -545,24 +584,47 @@ func (r *runner) loadAWS(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-// store returns the store holding location.
+// locationRole is the role a source location is written with.
+type locationRole struct{ arn, externalID string }
+
+// store returns the store holding location, writing with the location's
+// own role when it has one (assumed here, so that a refusal names the
+// location), else with the run's credentials.
 func (r *runner) store(ctx context.Context, location string) (sink.Store, error) {
 	rest, ok := strings.CutPrefix(location, "s3://")
 	if !ok {
 		return sink.NewDir(location)
 	}
 	bucket, _, _ := strings.Cut(rest, "/")
-	if st, ok := r.stores[bucket]; ok {
+	role, hasRole := r.roles[location]
+	id := bucket
+	if hasRole {
+		id = bucket + "\x00" + role.arn + "\x00" + role.externalID
+	}
+	if st, ok := r.stores[id]; ok {
 		return st, nil
 	}
-	if _, err := r.loadAWS(ctx); err != nil {
-		return nil, err
+	var client *s3.Client
+	if hasRole {
+		cfg, err := awsenv.Load(ctx, awsenv.Options{Region: r.cfg.region, RoleARN: role.arn, ExternalID: role.externalID})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			return nil, fmt.Errorf("assume role %s: %w", role.arn, err)
+		}
+		client = s3.NewFromConfig(cfg, awsenv.S3Options(cfg, r.cfg.pathStyle))
+	} else {
+		if _, err := r.loadAWS(ctx); err != nil {
+			return nil, err
+		}
+		client = r.s3c
 	}
-	st, err := sink.NewS3(r.s3c, bucket)
+	st, err := sink.NewS3(client, bucket)
 	if err != nil {
 		return nil, err
 	}
-	r.stores[bucket] = st
+	r.stores[id] = st
 	return st, nil
 }
 
@@ -590,6 +652,10 @@ func (r *runner) open(ctx context.Context, rt *route) error {
 		o.Region, o.AccountID = r.cfg.region, r.cfg.accountID
 		o.Quarantine = r.quarantine
 		o.OnWrite = func(w securitylake.Written) { r.onWrite(rt.location, w) }
+		o.DropUnknownFields = r.cfg.dropUnknown
+		o.OnDroppedField = func(path string) {
+			fmt.Fprintf(r.stderr, "securitylake: warning: %s: field %q is not in the schema, which has no unmapped column: dropped from the events that have it (counted in dropped_fields)\n", rt.location, path)
+		}
 	})
 	if err != nil {
 		return err
@@ -893,6 +959,12 @@ func (r *runner) fillSummary() {
 	r.sum.Quarantined = r.quar.count.Load()
 	r.sum.Partitions = len(r.byLoc)
 	r.sum.Errors = r.errorsN.Load()
+	r.sum.Dropped = 0
+	for _, rt := range r.routes {
+		if rt.sink != nil {
+			r.sum.Dropped += rt.sink.Stats().DroppedFields
+		}
+	}
 }
 
 // printTable writes the partitions, how to query them, and for local

@@ -98,6 +98,7 @@ type converter struct {
 	dry   bool // validate only; builders are not touched
 	stack []frame
 	extra []byte // unknown fields of the current row, as JSON members
+	drops        // unknown fields dropped, with Options.DropUnknownFields
 	orig  []byte // the row's own "unmapped" value, compact JSON
 	tmp   []byte
 	rows  int
@@ -478,6 +479,7 @@ type rowError struct {
 func (c *converter) convert(rows [][]byte) (arrow.RecordBatch, []rowError) {
 	var bad []rowError
 	c.dry = false
+	c.drops.clear()
 	for i, data := range rows {
 		if err := c.row(data); err != nil {
 			bad = append(bad, rowError{i, err})
@@ -486,6 +488,7 @@ func (c *converter) convert(rows [][]byte) (arrow.RecordBatch, []rowError) {
 	}
 	if len(bad) > 0 {
 		c.dry = false
+		c.drops.clear()
 		c.reset()
 		next := 0
 		for i, data := range rows {
@@ -546,6 +549,7 @@ func (c *converter) row(data []byte) error {
 	c.s.reset(data)
 	c.stack = c.stack[:0]
 	c.extra = c.extra[:0]
+	c.extraPaths = c.extraPaths[:0]
 	c.orig = c.orig[:0]
 	hasOrig := false
 	root := c.root
@@ -612,7 +616,7 @@ func (c *converter) row(data []byte) error {
 	if err := c.s.end(); err != nil {
 		return c.fieldErr(err)
 	}
-	if len(c.extra) > 0 && c.unmapped == nil {
+	if len(c.extra) > 0 && c.unmapped == nil && !c.dropUnknown {
 		return &FieldError{Path: firstExtraKey(c.extra), Err: errors.New("not in the schema, and the schema has no top-level unmapped column to keep it")}
 	}
 	for _, k := range root.kids {
@@ -631,6 +635,8 @@ func (c *converter) row(data []byte) error {
 	}
 	if c.unmapped != nil {
 		c.appendUnmapped(hasOrig)
+	} else if len(c.extraPaths) > 0 {
+		c.drop()
 	}
 	c.rows++
 	return nil
@@ -707,6 +713,7 @@ func lookup(n *node, key []byte) *node {
 // path, for the unmapped column.
 func (c *converter) unknown(key []byte) error {
 	p := c.path(bstr(key)) // copies key before the scanner reuses it
+	c.extraPaths = append(c.extraPaths, p)
 	c.extra = append(c.extra, ',')
 	c.extra = appendQuoted(c.extra, p)
 	c.extra = append(c.extra, ':')

@@ -33,12 +33,16 @@
 // free-form objects); structs from objects, lists from arrays; null or
 // absent fields are null. Object keys match column names exactly, else
 // ignoring ASCII case. Fields of an event that the schema has no column for
-// are never dropped: they are merged, as JSON keyed by their path
+// are not dropped silently: they are merged, as JSON keyed by their path
 // ("actor.user.mfa", "resources[1].zone"), into the top-level utf8
 // "unmapped" column (next to the event's own unmapped members). An event
 // that does not fit (a type mismatch, an integer out of range, a duplicate
 // key, invalid JSON or UTF-8, an unknown field without an unmapped column)
-// is reported with a [*FieldError] naming the field path.
+// is reported with a [*FieldError] naming the field path. For a schema
+// without an unmapped column (a tag-format schema, typically) the user may
+// opt in to Options.DropUnknownFields: such fields are then left out of the
+// stored event, counted in [Sink.Stats] and reported by path (never by
+// value) to Options.OnDroppedField, instead of rejecting the event.
 //
 // # Parquet
 //

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/batch"
+	"github.com/lakerelay/lakerelay/ocsf"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/sink/securitylake"
 )
@@ -66,4 +67,45 @@ func Example() {
 	// region=us-east-1/accountId=111122223333/eventDay=20251201 .parquet
 	// region=us-east-1/accountId=111122223333/eventDay=20251202 .parquet
 	// lint: 2 files, 2 rows, 0 findings
+}
+
+// A tag-format schema without an "unmapped" column: with DropUnknownFields,
+// an event with a field the schema lacks is stored without it (counted, and
+// reported by path, never by value) instead of being rejected.
+func ExampleOptions_dropUnknownFields() {
+	dir, _ := os.MkdirTemp("", "securitylake-example-")
+	defer os.RemoveAll(dir)
+	store, _ := sink.NewDir(dir)
+	schema, err := ocsf.ParseTagSchema([]byte(`{"Tag":"name=my_schema, repetitiontype=REQUIRED","Fields":[
+	 {"Tag":"name=class_uid, type=INT32, repetitiontype=OPTIONAL"},
+	 {"Tag":"name=time, type=INT64, convertedtype=TIMESTAMP_MILLIS, repetitiontype=OPTIONAL"},
+	 {"Tag":"name=message, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"}]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s, err := securitylake.New(store, dir, 6003, func(o *securitylake.Options) {
+		o.Schema = schema
+		o.Region, o.AccountID = "us-east-1", "111122223333"
+		o.DropUnknownFields = true
+		o.OnDroppedField = func(path string) { fmt.Println("warning: dropped field", path) }
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r := lakerelay.Record{Data: []byte(`{"class_uid":6003,"time":1764633600000,"message":"m","user":{"name":"alice","token":"x"}}`)}
+	p, err := s.Partition(r)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := s.WriteBatch(context.Background(), p, []lakerelay.Record{r}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%+v\n", s.Stats())
+	// Output:
+	// warning: dropped field user
+	// {DroppedFields:1 RecordsWithDroppedFields:1}
 }

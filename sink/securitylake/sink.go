@@ -78,6 +78,22 @@ type Options struct {
 	// fails the whole WriteBatch with an error wrapping
 	// [lakerelay.ErrInvalidRecord].
 	Quarantine lakerelay.Quarantine
+	// DropUnknownFields, for a Schema without an "unmapped" column (such as
+	// a tag-format schema), stores records with fields the schema has no
+	// column for without those fields, instead of rejecting the whole
+	// record. Each dropped field is counted in [Sink.Stats]; OnDroppedField
+	// hears of each field path once. It has no effect when the schema has
+	// an "unmapped" column (the fields are kept there). Default false:
+	// such records are rejected (quarantined).
+	DropUnknownFields bool
+	// OnDroppedField, if set, is called with the path of a dropped field
+	// ("actor.session.extra", list indices as "[]") the first time a
+	// stored record lost it, after its object is stored, from the
+	// goroutine that called WriteBatch. It receives the path only, never
+	// the value. It must be safe for concurrent use when WriteBatch is
+	// called concurrently. At most [MaxDroppedFieldPaths] distinct paths
+	// are reported; all are counted.
+	OnDroppedField func(path string)
 	// Allocator is used for Arrow buffers; default memory.DefaultAllocator.
 	Allocator memory.Allocator
 	// CompressionLevel is the zstd level; 0 means the codec's default.
@@ -145,6 +161,8 @@ type Sink struct {
 	props  *parquet.WriterProperties
 	aprops pqarrow.ArrowWriterProperties
 	pool   sync.Pool // *converter
+
+	dropStats
 }
 
 var (
@@ -428,12 +446,15 @@ func (s *Sink) WriteBatch(ctx context.Context, p string, records []lakerelay.Rec
 		return lakerelay.Permanent(err)
 	}
 	defer s.pool.Put(c)
+	c.dropUnknown = s.o.DropUnknownFields
+	var dropped drops
 	var obj *object
 	key := s.prefix + p + partition.ObjectName(".parquet")
 	rows := make([][]byte, 0, 1024)
 	idx := make([]int, 0, 1024)
 	flush := func() error {
 		rec, rowErrs := c.convert(rows)
+		dropped.add(&c.drops)
 		for _, re := range rowErrs {
 			i := idx[re.i]
 			bad = append(bad, badRecord{i, &RecordError{Origin: records[i].Origin, Err: re.err}})
@@ -496,6 +517,9 @@ func (s *Sink) WriteBatch(ctx context.Context, p string, records []lakerelay.Rec
 		if err := s.o.Quarantine(records[b.i], b.err); err != nil {
 			return fmt.Errorf("securitylake: quarantine %s: %w", b.err.Origin, err)
 		}
+	}
+	if obj != nil {
+		s.dropped(&dropped)
 	}
 	if obj != nil && s.o.OnWrite != nil {
 		s.o.OnWrite(Written{Location: obj.where, Key: key, Partition: p, Records: len(records) - len(bad), Quarantined: len(bad), Bytes: obj.n})
