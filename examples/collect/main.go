@@ -83,6 +83,7 @@ import (
 
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
+	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/source"
 )
 
@@ -102,6 +103,7 @@ type config struct {
 	exitWhenIdle                  time.Duration
 	aws                           awsenv.Options
 	pathStyle                     bool
+	profile                       profiling.Flags
 }
 
 type usageError struct{ error }
@@ -129,6 +131,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.aws.RoleARN, "role-arn", "", "assume this IAM role")
 	fs.StringVar(&c.aws.ExternalID, "external-id", "", "external ID for --role-arn")
 	fs.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
+	c.profile.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err}
 	}
@@ -214,6 +217,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer errMu.Unlock()
 		fmt.Fprintf(stderr, "collect: "+format+"\n", a...)
 	}
+	stopProfile, err := c.profile.Start()
+	if err != nil {
+		logf("fatal: %v", err)
+		printSummary(stderr, summary{})
+		return 1
+	}
+	defer stopProfile() // on early returns; a no-op after the call below
 	var q *quarantineFile
 	if c.quarantine != "" {
 		if q, err = openQuarantine(c.quarantine); err != nil {
@@ -271,6 +281,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	fatal := collect(ctx, c, src, sqsSrc, stdout, logf)
 	src.Close()
+	if err := stopProfile(); err != nil {
+		logf("error: %v", err)
+	}
 	st := src.Stats()
 	printSummary(stderr, summary{Messages: st.Messages, Objects: st.Objects, Records: st.Records, Skipped: st.Skipped, Quarantined: st.Quarantined, Errors: st.Errors})
 	if fatal != nil {
