@@ -60,6 +60,9 @@
 // IMDS) and honour AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS and
 // AWS_ENDPOINT_URL_STS; --role-arn (with --external-id) assumes a role;
 // path-style addressing is used with a custom S3 endpoint or --path-style.
+//
+// --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
+// profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
 package main
 
 import (
@@ -302,7 +305,9 @@ type result struct {
 func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, stdout io.Writer, logf func(string, ...any)) error {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch := make(chan result)
+	// Buffered, so that reading and writing do not hand over the processor
+	// for every record.
+	ch := make(chan result, 1024)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -322,8 +327,24 @@ func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, std
 	defer func() {
 		cancel()
 		<-done
+		// Records read but never written stay redeliverable.
+		for {
+			select {
+			case res := <-ch:
+				res.rec.Settle(context.Canceled)
+			default:
+				return
+			}
+		}
 	}()
 
+	// Records of the JSON stream types are valid compact JSON: the decoder
+	// validated (and compacted) them, invalid ones never get here.
+	compact := false
+	switch c.decode.StreamType {
+	case source.NDJSON, source.JSON, source.JSONArray:
+		compact = true
+	}
 	w := bufio.NewWriterSize(stdout, 256<<10)
 	var pending []lakerelay.Record
 	flush := func() error {
@@ -386,7 +407,7 @@ func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, std
 			logf("fatal: %v", res.err)
 			return res.err
 		}
-		line = render(line[:0], res.rec, c.withOrigin)
+		line = render(line[:0], res.rec, c.withOrigin, compact)
 		line = append(line, '\n')
 		pending = append(pending, res.rec)
 		if _, err := w.Write(line); err != nil {
@@ -407,8 +428,14 @@ func isObjectError(err error) bool {
 	return errors.As(err, &oe)
 }
 
-// render appends the output line of r (without newline).
-func render(dst []byte, r lakerelay.Record, withOrigin bool) []byte {
+// render appends the output line of r (without newline). compact says
+// that r.Data already is one compact JSON value (what the JSON stream types
+// deliver), so it is copied as it is.
+func render(dst []byte, r lakerelay.Record, withOrigin, compact bool) []byte {
+	appendData := source.AppendJSON
+	if compact {
+		appendData = func(dst, data []byte) []byte { return append(dst, data...) }
+	}
 	if !withOrigin {
 		return appendData(dst, r.Data)
 	}
@@ -430,18 +457,6 @@ func render(dst []byte, r lakerelay.Record, withOrigin bool) []byte {
 	dst = append(dst, `,"data":`...)
 	dst = appendData(dst, r.Data)
 	return append(dst, '}')
-}
-
-// appendData appends data as compact JSON when it is JSON, else as a JSON
-// string.
-func appendData(dst, data []byte) []byte {
-	if json.Valid(data) {
-		var b bytes.Buffer
-		if json.Compact(&b, data) == nil {
-			return append(dst, b.Bytes()...)
-		}
-	}
-	return appendString(dst, string(data))
 }
 
 func appendString(dst []byte, s string) []byte {
