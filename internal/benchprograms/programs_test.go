@@ -348,20 +348,24 @@ func TestPrograms(t *testing.T) {
 		return d
 	}
 
+	// collectDir is collect --dir path next to gunzip + line split of path.
+	collectDir := func(name, path string, records int, raw int64, args ...string) *bench {
+		return &bench{
+			name: name, bytes: raw, records: records,
+			command:  strings.Join(append([]string{"collect --dir", filepath.Base(path)}, args...), " ") + " > /dev/null",
+			primName: "klauspost gunzip + line split",
+			program: func(t *testing.T) measurement {
+				return runProgram(t, env, devNull, prog["collect"], append([]string{"--dir", path}, args...)...)
+			},
+			primitive: func(t *testing.T) measurement { return timed(t, gunzipSplitFile(path)) },
+		}
+	}
 	var benches []*bench
 	if want("collect-ndjson") || want("export-gzip") {
 		path := filepath.Join(dataDir, fmt.Sprintf("cloudtrail-%dMB.ndjson.gz", mb))
 		n, raw := dataset(t, path, func(w io.Writer) (int, int64, error) { return WriteRecords(w, 1, mb*1e6, NDJSON, true) })
 		if want("collect-ndjson") {
-			benches = append(benches, &bench{
-				name: "collect-ndjson", bytes: raw, records: n,
-				command:  fmt.Sprintf("collect --dir %s --stream-type ndjson > /dev/null", filepath.Base(path)),
-				primName: "klauspost gunzip + line split",
-				program: func(t *testing.T) measurement {
-					return runProgram(t, env, devNull, prog["collect"], "--dir", path, "--stream-type", "ndjson")
-				},
-				primitive: func(t *testing.T) measurement { return timed(t, gunzipSplitFile(path)) },
-			})
+			benches = append(benches, collectDir("collect-ndjson", path, n, raw, "--stream-type", "ndjson"))
 		}
 		if want("export-gzip") {
 			plain := filepath.Join(dataDir, fmt.Sprintf("cloudtrail-%dMB.ndjson", mb))
@@ -402,15 +406,7 @@ func TestPrograms(t *testing.T) {
 		path := filepath.Join(dataDir, fmt.Sprintf("cloudtrail-%dMB.json.gz", mb))
 		n, raw := dataset(t, path, func(w io.Writer) (int, int64, error) { return WriteRecords(w, 1, mb*1e6, CloudTrailFile, true) })
 		if want("collect-cloudtrail") {
-			benches = append(benches, &bench{
-				name: "collect-cloudtrail", bytes: raw, records: n,
-				command:  fmt.Sprintf("collect --dir %s > /dev/null", filepath.Base(path)),
-				primName: "klauspost gunzip + line split",
-				program: func(t *testing.T) measurement {
-					return runProgram(t, env, devNull, prog["collect"], "--dir", path)
-				},
-				primitive: func(t *testing.T) measurement { return timed(t, gunzipSplitFile(path)) },
-			})
+			benches = append(benches, collectDir("collect-cloudtrail", path, n, raw))
 		}
 		if want("securitylake-cloudtrail") {
 			benches = append(benches, &bench{
@@ -427,15 +423,7 @@ func TestPrograms(t *testing.T) {
 	if want("collect-big") {
 		path := filepath.Join(dataDir, fmt.Sprintf("cloudtrail-%dMB-big.ndjson.gz", bigMB))
 		n, raw := dataset(t, path, func(w io.Writer) (int, int64, error) { return WriteRecords(w, 2, bigMB*1e6, NDJSON, true) })
-		benches = append(benches, &bench{
-			name: "collect-big", bytes: raw, records: n,
-			command:  fmt.Sprintf("collect --dir %s > /dev/null", filepath.Base(path)),
-			primName: "klauspost gunzip + line split",
-			program: func(t *testing.T) measurement {
-				return runProgram(t, env, devNull, prog["collect"], "--dir", path)
-			},
-			primitive: func(t *testing.T) measurement { return timed(t, gunzipSplitFile(path)) },
-		})
+		benches = append(benches, collectDir("collect-big", path, n, raw))
 	}
 	if want("securitylake-none") {
 		path := filepath.Join(dataDir, fmt.Sprintf("ocsf-api-activity-%dMB.ndjson", ocsfMB))
