@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"sync"
@@ -16,18 +15,14 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/benchprograms"
 	"github.com/lakerelay/lakerelay/internal/testenv"
 )
 
-// cloudTrailRecord appends one CloudTrail-like event of about 1.3 KiB, with
-// random identifiers so that it compresses about as well as real CloudTrail
-// (roughly 8 to 10 times).
+// cloudTrailRecord appends one CloudTrail-like event of about 1.4 KiB (the
+// generator the program benchmark uses too).
 func cloudTrailRecord(dst []byte, i int, r *rand.Rand) []byte {
-	names := [...]string{"GetObject", "PutObject", "AssumeRole", "DescribeInstances", "ListBuckets", "Decrypt", "GenerateDataKey", "ConsoleLogin"}
-	return fmt.Appendf(dst, `{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","principalId":"AROA%016X:session-%d","arn":"arn:aws:sts::%012d:assumed-role/app-role-%d/session-%d","accountId":"%012d","accessKeyId":"ASIA%016X","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROA%016X","arn":"arn:aws:iam::%012d:role/app-role-%d","accountId":"%012d","userName":"app-role-%d"},"attributes":{"creationDate":"2024-01-01T%02d:%02d:%02dZ","mfaAuthenticated":"false"}}},"eventTime":"2024-01-01T%02d:%02d:%02dZ","eventSource":"s3.amazonaws.com","eventName":"%s","awsRegion":"us-east-1","sourceIPAddress":"%d.%d.%d.%d","userAgent":"[aws-sdk-go-v2/1.%d.0 os/linux lang/go#1.22 md/GOOS#linux]","requestParameters":{"bucketName":"data-bucket-%d","key":"path/%x/object-%d.json","Host":"data-bucket.s3.us-east-1.amazonaws.com"},"responseElements":null,"additionalEventData":{"SignatureVersion":"SigV4","CipherSuite":"TLS_AES_128_GCM_SHA256","bytesTransferredIn":0,"bytesTransferredOut":%d,"x-amz-id-2":"%016x%016x\/%016x\u003d"},"requestID":"%016X","eventID":"%08x-%04x-%04x-%04x-%012x","readOnly":true,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::data-bucket/path/%x/object-%d.json"}],"eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"%012d","eventCategory":"Data"}`,
-		r.Uint64(), r.IntN(100), r.IntN(1000)+123456789000, r.IntN(20), r.IntN(100), r.IntN(1000)+123456789000, r.Uint64(), r.Uint64(), r.IntN(1000)+123456789000, r.IntN(20), r.IntN(1000)+123456789000, r.IntN(20),
-		i/3600%24, i/60%60, i%60, i/3600%24, i/60%60, i%60, names[r.IntN(len(names))], r.IntN(256), r.IntN(256), r.IntN(256), r.IntN(256), r.IntN(40),
-		r.IntN(10), r.Uint32(), i, r.IntN(1<<20), r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64(), r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint64()&0xffffffffffff, r.Uint32(), i, r.IntN(1000)+123456789000)
+	return benchprograms.CloudTrailRecord(dst, i, r)
 }
 
 // genNDJSON writes CloudTrail-like events, one per line, until size bytes.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"unicode/utf8"
 )
 
 // errMore reports that a JSON value continues past the end of the bytes
@@ -344,6 +345,81 @@ func validJSON(b []byte) bool {
 		return false
 	}
 	return p.skip(i) == len(b)
+}
+
+// AppendJSON appends data to dst as one compact JSON value and returns the
+// extended slice: data itself when it is one JSON value without
+// insignificant whitespace (what the JSON stream types deliver), data
+// without that whitespace when it is one JSON value, and otherwise data as
+// a JSON string (escaped as encoding/json does without HTML escaping). It
+// parses data once and allocates only when dst must grow; the result never
+// contains a newline outside strings, so it can be written as one line.
+func AppendJSON(dst, data []byte) []byte {
+	p := jsonParser{b: data, eof: true}
+	start := p.skip(0)
+	if end, err := p.value(start); err == nil && p.skip(end) == len(data) {
+		v := data[start:end]
+		if p.ws {
+			return appendCompact(dst, v)
+		}
+		return append(dst, v...)
+	}
+	return appendJSONString(dst, data)
+}
+
+// appendJSONString appends s as a JSON string, as encoding/json encodes a
+// string with SetEscapeHTML(false): invalid UTF-8 becomes U+FFFD, U+2028
+// and U+2029 are escaped.
+func appendJSONString(dst, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
 
 // appendCompact appends the valid JSON value v to dst without insignificant

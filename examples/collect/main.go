@@ -68,6 +68,9 @@
 // IMDS) and honour AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS and
 // AWS_ENDPOINT_URL_STS; --role-arn (with --external-id) assumes a role;
 // path-style addressing is used with a custom S3 endpoint or --path-style.
+//
+// --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
+// profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
 package main
 
 import (
@@ -91,6 +94,7 @@ import (
 
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
+	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/source"
 )
 
@@ -111,6 +115,7 @@ type config struct {
 	exitWhenIdle                  time.Duration
 	aws                           awsenv.Options
 	pathStyle                     bool
+	profile                       profiling.Flags
 }
 
 type usageError struct{ error }
@@ -139,6 +144,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.aws.RoleARN, "role-arn", "", "assume this IAM role")
 	fs.StringVar(&c.aws.ExternalID, "external-id", "", "external ID for --role-arn")
 	fs.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
+	c.profile.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err}
 	}
@@ -241,6 +247,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer errMu.Unlock()
 		fmt.Fprintf(stderr, "collect: "+format+"\n", a...)
 	}
+	stopProfile, err := c.profile.Start()
+	if err != nil {
+		logf("fatal: %v", err)
+		printSummary(stderr, summary{})
+		return 1
+	}
+	defer stopProfile() // on early returns; a no-op after the call below
 	var q *quarantineFile
 	if c.quarantine != "" {
 		if q, err = openQuarantine(c.quarantine); err != nil {
@@ -298,6 +311,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	fatal := collect(ctx, c, src, sqsSrc, stdout, logf)
 	src.Close()
+	if err := stopProfile(); err != nil {
+		logf("error: %v", err)
+	}
 	st := src.Stats()
 	printSummary(stderr, summary{Messages: st.Messages, Objects: st.Objects, Records: st.Records, Skipped: st.Skipped, Quarantined: st.Quarantined, Errors: st.Errors})
 	if fatal != nil {
@@ -316,7 +332,9 @@ type result struct {
 func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, stdout io.Writer, logf func(string, ...any)) error {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch := make(chan result)
+	// Buffered, so that reading and writing do not hand over the processor
+	// for every record.
+	ch := make(chan result, 1024)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -336,8 +354,24 @@ func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, std
 	defer func() {
 		cancel()
 		<-done
+		// Records read but never written stay redeliverable.
+		for {
+			select {
+			case res := <-ch:
+				res.rec.Settle(context.Canceled)
+			default:
+				return
+			}
+		}
 	}()
 
+	// Records of the JSON stream types are valid compact JSON: the decoder
+	// validated (and compacted) them, invalid ones never get here.
+	compact := false
+	switch c.decode.StreamType {
+	case source.NDJSON, source.JSON, source.JSONArray:
+		compact = true
+	}
 	w := bufio.NewWriterSize(stdout, 256<<10)
 	var pending []lakerelay.Record
 	flush := func() error {
@@ -400,7 +434,7 @@ func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, std
 			logf("fatal: %v", res.err)
 			return res.err
 		}
-		line = render(line[:0], res.rec, c.withOrigin)
+		line = render(line[:0], res.rec, c.withOrigin, compact)
 		line = append(line, '\n')
 		pending = append(pending, res.rec)
 		if _, err := w.Write(line); err != nil {
@@ -421,8 +455,14 @@ func isObjectError(err error) bool {
 	return errors.As(err, &oe)
 }
 
-// render appends the output line of r (without newline).
-func render(dst []byte, r lakerelay.Record, withOrigin bool) []byte {
+// render appends the output line of r (without newline). compact says
+// that r.Data already is one compact JSON value (what the JSON stream types
+// deliver), so it is copied as it is.
+func render(dst []byte, r lakerelay.Record, withOrigin, compact bool) []byte {
+	appendData := source.AppendJSON
+	if compact {
+		appendData = func(dst, data []byte) []byte { return append(dst, data...) }
+	}
 	if !withOrigin {
 		return appendData(dst, r.Data)
 	}
@@ -446,18 +486,6 @@ func render(dst []byte, r lakerelay.Record, withOrigin bool) []byte {
 	dst = append(dst, `,"data":`...)
 	dst = appendData(dst, r.Data)
 	return append(dst, '}')
-}
-
-// appendData appends data as compact JSON when it is JSON, else as a JSON
-// string.
-func appendData(dst, data []byte) []byte {
-	if json.Valid(data) {
-		var b bytes.Buffer
-		if json.Compact(&b, data) == nil {
-			return append(dst, b.Bytes()...)
-		}
-	}
-	return appendString(dst, string(data))
 }
 
 func appendString(dst []byte, s string) []byte {

@@ -507,3 +507,29 @@ func TestCollectFatalQueueErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCollectStreamTypeAndProfiles covers the output path that copies
+// records of the JSON stream types as they are (the decoder compacted
+// them), and the profile flags.
+func TestCollectStreamTypeAndProfiles(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "e.ndjson")
+	os.WriteFile(in, []byte("{\"a\": [1, 2],\n \"s\": \"x y\"}\n{\"b\":\"<&>\"}\n\"str\"\n"), 0o644)
+	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
+	r := runCollect(t, os.Environ(), "--dir", in, "--stream-type", "ndjson", "--cpuprofile", cpu, "--memprofile", mem)
+	want := []string{`{"a":[1,2],"s":"x y"}`, `{"b":"<&>"}`, `"str"`}
+	if r.code != 0 || strings.Join(r.lines(), "\n") != strings.Join(want, "\n") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, p := range []string{cpu, mem} {
+		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
+			t.Fatalf("profile %s not written: %v", p, err)
+		}
+	}
+
+	bad := filepath.Join(dir, "missing", "cpu.pprof")
+	r = runCollect(t, os.Environ(), "--dir", in, "--cpuprofile", bad)
+	if r.code != 1 || !strings.Contains(r.stderr, "cpuprofile") || len(r.lines()) != 0 {
+		t.Fatalf("unwritable --cpuprofile: exit %d stdout %q stderr %s", r.code, r.stdout, r.stderr)
+	}
+}

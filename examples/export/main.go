@@ -61,6 +61,9 @@
 // Progress goes to stderr every 5 seconds; the last line on stderr is one
 // JSON summary: {"records":N,"objects":N,"bytes":N,"errors":N,...}. The exit
 // status is 0 on success, 1 on any failure, 2 on bad usage.
+//
+// --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
+// profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
 package main
 
 import (
@@ -84,6 +87,7 @@ import (
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/batch"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
+	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/partition"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/source"
@@ -182,6 +186,8 @@ func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
 	fs.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
 	fs.StringVar(&c.timeField, "time-field", sink.DefaultTimeField, "record field with the event time (epoch ms or RFC 3339)")
 	fs.Var(&c.inputs, "input", "NDJSON input file (repeatable; more files may follow; default stdin)")
+	var prof profiling.Flags
+	prof.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -196,6 +202,18 @@ func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
 		}
 		c.inputs = append(c.inputs, fs.Args()...)
 	}
+
+	stopProfile, err := prof.Start()
+	if err != nil {
+		return fail(1, err)
+	}
+	// Registered after the summary's defer, so it runs first: the summary
+	// stays the last line.
+	defer func() {
+		if err := stopProfile(); err != nil {
+			code = fail(1, err)
+		}
+	}()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

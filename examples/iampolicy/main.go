@@ -98,6 +98,9 @@
 //
 // Every command ends stderr with one JSON summary line. Exit status: 0 ok,
 // 1 failure (lint errors, failed probe), 2 bad usage or unparsable input.
+//
+// --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
+// profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
 package main
 
 import (
@@ -120,6 +123,7 @@ import (
 	"github.com/lakerelay/lakerelay/iamcheck"
 	"github.com/lakerelay/lakerelay/iamcheck/probe"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
+	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/setup"
 )
 
@@ -140,9 +144,18 @@ const (
 type cli struct {
 	stdout, stderr io.Writer
 	summary        map[string]any
+	profile        profiling.Flags
+	stopProfile    func() error
 }
 
 func (c *cli) finish(code int) int {
+	if c.stopProfile != nil {
+		if err := c.stopProfile(); err != nil {
+			fmt.Fprintln(c.stderr, "iampolicy:", err)
+			c.summary["error"] = err.Error()
+			code = exitFail
+		}
+	}
 	c.summary["exit"] = code
 	b, _ := json.Marshal(c.summary)
 	fmt.Fprintln(c.stderr, string(b))
@@ -230,6 +243,7 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 }
 
 func (c *cli) parse(fs *flag.FlagSet, args []string) (int, bool) {
+	c.profile.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c.finish(exitOK), false
@@ -239,6 +253,11 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) (int, bool) {
 	if fs.NArg() > 0 {
 		return c.fail(exitUsage, "unexpected arguments %q", fs.Args()), false
 	}
+	stop, err := c.profile.Start()
+	if err != nil {
+		return c.fail(exitFail, "%v", err), false
+	}
+	c.stopProfile = stop
 	return 0, true
 }
 

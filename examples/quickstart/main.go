@@ -10,6 +10,9 @@
 // The input objects must hold OCSF events of one class (NDJSON, a JSON
 // array, ...). Progress and a one-line JSON summary are printed on stderr;
 // the exit code is 1 on failure, 2 on bad usage.
+//
+// --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
+// profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
 package main
 
 import (
@@ -33,6 +36,7 @@ import (
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/batch"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
+	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/sink/securitylake"
 	"github.com/lakerelay/lakerelay/source"
@@ -48,6 +52,8 @@ func run(args []string, stderr io.Writer) int {
 	location := fs.String("source-location", "", "Security Lake custom source location, s3://bucket/ext/source/ (required)")
 	class := fs.Int("class", 6003, "OCSF class_uid of the events")
 	idle := fs.Duration("exit-when-idle", 0, "stop after this long without a record (0: run until interrupted)")
+	var prof profiling.Flags
+	prof.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,9 +62,15 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "quickstart: --queue-url and --source-location s3://bucket/prefix/ are required")
 		return 2
 	}
+	stopProfile, err := prof.Start()
+	if err != nil {
+		fmt.Fprintln(stderr, "quickstart:", err)
+		return 1
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	sum, err := pipeline(ctx, *queueURL, bucket, *location, *class, *idle, stderr)
+	err = errors.Join(err, stopProfile())
 	line, _ := json.Marshal(sum)
 	if err != nil {
 		fmt.Fprintln(stderr, "quickstart:", err)

@@ -96,6 +96,9 @@
 // Progress goes to stderr every 5 seconds; the last line on stderr is one
 // JSON summary {"records":N,"objects":N,"quarantined":N,"partitions":N,"errors":N}.
 // The exit status is 0 on success, 1 on failure, 2 on bad usage.
+//
+// --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
+// profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
 package main
 
 import (
@@ -127,6 +130,7 @@ import (
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/batch"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
+	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/ocsf"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/sink/securitylake"
@@ -169,6 +173,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 type config struct {
+	profile      profiling.Flags
 	inputs       multiFlag
 	queueURL     string
 	mapper       string
@@ -209,6 +214,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			sum.Error = err.Error()
 			return 2
 		}
+		stopProfile, err := cfg.profile.Start()
+		if err != nil {
+			fmt.Fprintln(stderr, "securitylake:", err)
+			sum.Error = err.Error()
+			return 1
+		}
+		defer func() {
+			if err := stopProfile(); err != nil {
+				fmt.Fprintln(stderr, "securitylake:", err)
+			}
+		}()
 		var r *runner
 		if r, err = newRunner(ctx, cfg, stdout, stderr, &sum); err == nil {
 			if cfg.lint != "" {
@@ -261,6 +277,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fl.StringVar(&c.externalID, "external-id", "", "external id for --role-arn")
 	fl.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
 	fl.BoolVar(&c.dropUnknown, "drop-unknown-fields", false, "with a schema without an unmapped column: drop fields it lacks (counted, with a warning) instead of quarantining the event")
+	c.profile.Register(fl)
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
