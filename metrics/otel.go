@@ -29,6 +29,8 @@ type OTelOptions struct {
 // once, so that a meter that refuses them fails here; others on first use
 // (an instrument the meter refuses then records nothing).
 //
+// A negative count is ignored (OpenTelemetry counters only grow).
+//
 // The returned Observer is safe for concurrent use; a name and label set
 // seen before records without allocating in the adapter (the attribute set
 // and its option are built once and kept).

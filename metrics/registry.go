@@ -21,8 +21,9 @@ import (
 var DefaultBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
 
 // MetricInvalid counts measurements a [Registry] refused: a name that is not a
-// valid Prometheus metric name, a name already used with another kind, or a
-// negative counter increment. It carries no labels.
+// valid Prometheus metric name, a name already used with another kind (the
+// lakerelay.Metric* names have theirs from the start: a counter cannot be
+// set as a gauge), or a negative counter increment. It carries no labels.
 const MetricInvalid = "lakerelay_metrics_invalid_total"
 
 // RegistryOptions configure a [Registry]. The zero value means defaults.
@@ -175,7 +176,11 @@ func (r *Registry) get(name string, l lakerelay.Labels, k kind) *series {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if s = r.series[key]; s == nil {
-		if have, ok := r.kinds[name]; (ok && have != k) || !validName(name) || name == MetricInvalid {
+		have, ok := r.kinds[name]
+		if !ok {
+			have, ok = knownKinds[name]
+		}
+		if (ok && have != k) || !validName(name) || name == MetricInvalid {
 			r.invalid.Add(1)
 			return nil
 		}

@@ -116,12 +116,13 @@ func TestRegistryRefusesBadMeasurements(t *testing.T) {
 	r.Count(lakerelay.MetricRecordsIn, -1, l)                              // counters never go down
 	r.Count("bad name-with spaces", 1, l)                                  // not a Prometheus name
 	r.Count(metrics.MetricInvalid, 1, l)                                   // reserved
+	r.Count(lakerelay.MetricSQSLag, 1, l)                                  // a known gauge, never a counter
 	var b strings.Builder
 	require.NoError(t, r.WritePrometheus(&b))
 	s, err := parseExposition(b.String())
 	require.NoError(t, err, b.String())
 	assert.Equal(t, 1.0, s[`lakerelay_records_in_total{source="sqs"}`])
-	assert.Equal(t, 5.0, s[`lakerelay_metrics_invalid_total`])
+	assert.Equal(t, 6.0, s[`lakerelay_metrics_invalid_total`])
 	assert.Len(t, s, 2, b.String())
 }
 
