@@ -50,7 +50,10 @@ func TestClassify(t *testing.T) {
 		{"malformed", "s3:PutObject", sdkError(400, "InvalidRequest", "bad"), OutcomeBadConfig, false, "path-style"},
 		{"connection refused", "s3:PutObject", fmt.Errorf("send: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), OutcomeUnreachable, false, "endpoint URL"},
 		{"cancelled", "s3:PutObject", fmt.Errorf("send: %w", context.Canceled), OutcomeError, false, "cancelled"},
-		{"server error", "s3:PutObject", sdkError(500, "InternalError", "oops"), OutcomeError, false, "unexpected"},
+		{"server error", "s3:PutObject", sdkError(500, "InternalError", "oops"), OutcomeError, false, "service failed (HTTP 500)"},
+		{"unknown", "s3:PutObject", errors.New("something else"), OutcomeError, false, "unexpected"},
+		{"wrong region", "s3:PutObject", sdkError(400, "AuthorizationHeaderMalformed", "region us-east-1 is wrong"), OutcomeBadConfig, false, "--region"},
+		{"not implemented", "s3:PutObjectAcl", sdkError(501, "NotImplemented", "A header you provided implies functionality that is not implemented"), OutcomeUnsupported, true, "does not implement"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,20 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 	"github.com/lakerelay/lakerelay/iamcheck"
+	"github.com/lakerelay/lakerelay/internal/awserr"
 )
 
 // Outcome classifies one check.
@@ -422,11 +420,7 @@ func prefixDir(p string) string {
 // isInvalidHandle reports SQS's answer to an authorized call with a
 // receipt handle it does not know.
 func isInvalidHandle(err error) bool {
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	switch ae.ErrorCode() {
+	switch awserr.Classify(err).Code {
 	case "ReceiptHandleIsInvalid", "InvalidParameterValue", "AWS.SimpleQueueService.ReceiptHandleIsInvalid", "MessageNotInflight":
 		return true
 	}
@@ -440,93 +434,72 @@ func testKey(prefix string) string {
 	return prefix + KeyPrefix + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:]) + ".txt"
 }
 
-var credentialCodes = map[string]bool{
-	"InvalidAccessKeyId": true, "SignatureDoesNotMatch": true, "InvalidClientTokenId": true, "UnrecognizedClientException": true,
-	"ExpiredToken": true, "ExpiredTokenException": true, "InvalidToken": true, "TokenRefreshRequired": true, "AuthFailure": true,
-	"IncompleteSignature": true, "MissingAuthenticationToken": true, "InvalidSecurity": true, "RequestExpired": true,
-}
-
-var notFoundCodes = map[string]bool{
-	"NoSuchBucket": true, "NotFound": true, "NoSuchKey": true, "AWS.SimpleQueueService.NonExistentQueue": true,
-	"QueueDoesNotExist": true, "NonExistentQueue": true, "NoSuchEntity": true,
-}
-
-var throttleCodes = map[string]bool{
-	"SlowDown": true, "Throttling": true, "ThrottlingException": true, "RequestLimitExceeded": true, "TooManyRequestsException": true,
-	"ServiceUnavailable": true, "RequestThrottled": true, "KMS.ThrottlingException": true,
-}
-
-// classify turns an AWS SDK error into an outcome with a hint.
+// classify turns an AWS SDK error into an outcome with a hint. The kind of
+// failure is internal/awserr's; the probe adds what to check.
 func classify(check, target, action string, err error) Result {
 	r := Result{Check: check, Target: target, Action: action, Outcome: OutcomeOK, Err: err}
 	if err == nil {
 		return r
 	}
-	r.Detail = err.Error()
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		r.Code = ae.ErrorCode()
-		r.Detail = ae.ErrorMessage()
-		if r.Detail == "" {
-			r.Detail = err.Error()
-		}
+	in := awserr.Classify(err)
+	r.Code, r.Status, r.Detail = in.Code, in.Status, in.Message
+	if r.Detail == "" {
+		r.Detail = err.Error()
 	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		r.Status = re.HTTPStatusCode()
-	}
-	msg := strings.ToLower(r.Detail)
-	switch {
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+	switch in.Class {
+	case awserr.Canceled:
 		r.Outcome, r.Hint = OutcomeError, "the probe was cancelled or timed out"
-	case credentialCodes[r.Code] || r.Status == 401 || strings.Contains(msg, "access key id you provided does not exist"):
+	case awserr.Unauthenticated:
 		r.Outcome = OutcomeBadCredentials
-		r.Hint = "the credentials were rejected: check the access key id and secret (or the session token and its expiry), the profile, and that the clock is right"
-		if r.Code == "SignatureDoesNotMatch" {
+		switch r.Code {
+		case "SignatureDoesNotMatch":
 			r.Hint = "the signature does not match: the secret access key is wrong for this access key id (or a proxy changed the request)"
-		}
-		if r.Code == "InvalidAccessKeyId" || r.Code == "InvalidClientTokenId" {
+		case "InvalidAccessKeyId", "InvalidClientTokenId":
 			r.Hint = "the access key id is unknown to this endpoint: check AWS_ACCESS_KEY_ID / the profile and that the endpoint is the right one"
+		default:
+			r.Hint = "the credentials were rejected: check the access key id and secret (or the session token and its expiry), the profile, and that the clock is right"
 		}
-	case r.Status == 403 || r.Code == "AccessDenied" || r.Code == "AccessDeniedException" || r.Code == "AuthorizationError" || r.Code == "Forbidden":
+	case awserr.PermissionDenied:
 		r.Outcome = OutcomeMissingPermission
-		r.Hint = fmt.Sprintf("access denied: allow %s on %s in the identity policy (and in the resource's policy for another account), and check for an explicit Deny, permissions boundary or SCP", action, targetARN(check, target))
-		if check == "s3:HeadBucket" {
+		switch check {
+		case "s3:HeadBucket":
 			r.Hint = "HEAD responses carry no error code: either s3:ListBucket on the bucket is not allowed (no job needs it) or the credentials are wrong; the PutObject check tells which"
-		}
-		if check == "sts:AssumeRole" {
+		case "sts:AssumeRole":
 			r.Hint = "the role cannot be assumed: its trust policy must allow this caller (with the external id, if one is required) and the caller's policy must allow sts:AssumeRole on it"
+		default:
+			r.Hint = fmt.Sprintf("access denied: allow %s on %s in the identity policy (and in the resource's policy for another account), and check for an explicit Deny, permissions boundary or SCP", action, targetARN(check, target))
 		}
-	case notFoundCodes[r.Code] || r.Status == 404:
+	case awserr.NotFound:
 		r.Outcome = OutcomeNotFound
 		r.Hint = fmt.Sprintf("%s does not exist: check the name, the region and the account", target)
-	case throttleCodes[r.Code] || r.Status == 429 || r.Status == 503:
+	case awserr.Throttled:
 		r.Outcome = OutcomeThrottled
 		r.Hint = "the service is throttling: retry later, lower the request rate, or check the service quotas"
-	case (r.Status == 400 || r.Status == 501 || r.Code == "NotImplemented") && (strings.Contains(msg, "unsupported action") || strings.Contains(msg, "not implemented") || r.Code == "NotImplemented"):
-		r.Outcome, r.Advisory = OutcomeUnsupported, true
-		r.Hint = "the endpoint does not implement this API (an S3- or SQS-compatible server); the other checks still apply"
-	case r.Status == 400 || r.Status == 301 || r.Status == 307 || r.Code == "PermanentRedirect" || r.Code == "AuthorizationHeaderMalformed":
+	case awserr.WrongRegion:
+		r.Outcome = OutcomeBadConfig
+		r.Hint = "the bucket is in another region: set --region (AWS_REGION) to the bucket's region"
+	case awserr.InvalidArgument:
+		msg := strings.ToLower(r.Detail)
+		if r.Code == "NotImplemented" || r.Status == 501 || strings.Contains(msg, "unsupported action") || strings.Contains(msg, "not implemented") {
+			r.Outcome, r.Advisory = OutcomeUnsupported, true
+			r.Hint = "the endpoint does not implement this API (an S3- or SQS-compatible server); the other checks still apply"
+			break
+		}
 		r.Outcome = OutcomeBadConfig
 		r.Hint = "the request was rejected as malformed: check the region, the endpoint, path-style addressing, the bucket name and the queue URL"
-		if r.Code == "PermanentRedirect" || r.Code == "AuthorizationHeaderMalformed" || r.Status == 301 {
-			r.Hint = "the bucket is in another region: set --region (AWS_REGION) to the bucket's region"
+	case awserr.Unavailable:
+		if r.Status == 0 {
+			r.Outcome = OutcomeUnreachable
+			r.Hint = "no response: check the endpoint URL (AWS_ENDPOINT_URL_*), DNS, proxies and that the service is reachable"
+			break
 		}
-	case r.Status == 0 && isNetworkError(err):
-		r.Outcome = OutcomeUnreachable
-		r.Hint = "no response: check the endpoint URL (AWS_ENDPOINT_URL_*), DNS, proxies and that the service is reachable"
+		r.Outcome = OutcomeError
+		r.Hint = fmt.Sprintf("the service failed (HTTP %d): retry later; if it persists, check the service's health", r.Status)
 	default:
 		r.Outcome = OutcomeError
 		r.Hint = "unexpected error: see detail"
 	}
 	return r
-}
-
-func isNetworkError(err error) bool {
-	var ne net.Error
-	var oe *net.OpError
-	var dns *net.DNSError
-	return errors.As(err, &ne) || errors.As(err, &oe) || errors.As(err, &dns) || strings.Contains(err.Error(), "connection refused")
 }
 
 // targetARN renders the ARN an action needs, for hints.

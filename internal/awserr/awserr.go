@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -166,6 +167,11 @@ func classify(err error, in Info) Class {
 	// AssumeRole) never reach the service; the signer reports them.
 	var sge *v4.SigningError
 	if errors.As(err, &sge) {
+		return Unauthenticated
+	}
+	// MinIO's STS answers an unknown access key with AccessDenied and
+	// this message; it is a credential problem, not a missing permission.
+	if in.Code == "AccessDenied" && strings.Contains(strings.ToLower(in.Message), "access key id you provided does not exist") {
 		return Unauthenticated
 	}
 	if c, ok := codeClass[in.Code]; ok {

@@ -51,6 +51,7 @@ func TestClassify(t *testing.T) {
 		{"queue missing", apiErr(400, "AWS.SimpleQueueService.NonExistentQueue", ""), awserr.NotFound, false},
 		{"queue missing (JSON protocol)", apiErr(400, "QueueDoesNotExist", ""), awserr.NotFound, false},
 		{"access denied", apiErr(403, "AccessDenied", ""), awserr.PermissionDenied, false},
+		{"unknown key, as MinIO STS says it", apiErr(403, "AccessDenied", "The Access Key Id you provided does not exist in our records."), awserr.Unauthenticated, false},
 		{"HEAD 403 without code", apiErr(403, "", ""), awserr.PermissionDenied, false},
 		{"KMS key disabled", apiErr(400, "KmsDisabled", ""), awserr.PermissionDenied, false},
 		{"KMS access denied (S3)", apiErr(403, "KMS.AccessDeniedException", ""), awserr.PermissionDenied, false},
