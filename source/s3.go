@@ -2,15 +2,13 @@ package source
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/smithy-go"
+
+	"github.com/lakerelay/lakerelay/internal/awserr"
 )
 
 // S3API is the part of *s3.Client the sources use.
@@ -49,15 +47,10 @@ func getObject(ctx context.Context, c S3API, ref ObjectRef) (*s3.GetObjectOutput
 	return out, nil
 }
 
+// isNotFound reports a missing object (or version); a missing bucket is
+// not: it is a configuration problem, not an object deleted since its
+// notification.
 func isNotFound(err error) bool {
-	var nsk *types.NoSuchKey
-	if errors.As(err, &nsk) {
-		return true
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) && (api.ErrorCode() == "NoSuchKey" || api.ErrorCode() == "NotFound" || api.ErrorCode() == "NoSuchVersion") {
-		return true
-	}
-	var re *awshttp.ResponseError
-	return errors.As(err, &re) && re.HTTPStatusCode() == 404 && !(errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket")
+	in := awserr.Classify(err)
+	return in.Class == awserr.NotFound && in.Code != "NoSuchBucket"
 }

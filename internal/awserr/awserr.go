@@ -94,7 +94,7 @@ var refreshable = map[string]bool{
 
 func init() {
 	for class, codes := range map[Class][]string{
-		NotFound: {"NoSuchBucket", "NoSuchKey", "NotFound", "NoSuchEntity", "NoSuchUpload",
+		NotFound: {"NoSuchBucket", "NoSuchKey", "NoSuchVersion", "NotFound", "NoSuchEntity", "NoSuchUpload",
 			"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NonExistentQueue",
 			"ResourceNotFoundException"},
 		PermissionDenied: {"AccessDenied", "AccessDeniedException", "AllAccessDisabled", "AccountProblem",
