@@ -17,8 +17,11 @@
 // The packages:
 //
 //	source/     Sources: SQS-notified S3 objects, S3 prefix listing, local files
-//	batch/      Batcher: groups records per partition; count/bytes/age limits; backpressure
+//	batch/      Batcher: groups records per partition; count/bytes/age limits; backpressure; Run
+//	quarantine/ durable quarantine of records that can never be processed
 //	sink/       Sinks: JSONL objects to S3 or a directory; stores
+//	sink/securitylake/  OCSF events as Parquet in Security Lake's layout
+//	metrics/    Prometheus and OpenTelemetry views of an [Observer]; the drop-off alarm
 //	partition/  object key builders and validators
 //	ocsf/       OCSF types, validation, Arrow schemas, the CloudTrail mapper
 //	iamcheck/   IAM policy parsing, evaluation, lints, generators and a live probe
