@@ -3,6 +3,7 @@ package iamcheck
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -97,6 +98,15 @@ type JobConfig struct {
 	ObjectACL string
 }
 
+// externalIDChars are the characters STS accepts in an ExternalId.
+var externalIDChars = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+
+// ValidExternalID reports whether s is an sts:ExternalId that STS accepts:
+// 2 to 1224 characters of A-Z, a-z, 0-9 and _+=,.@:/-.
+func ValidExternalID(s string) bool {
+	return len(s) >= 2 && len(s) <= 1224 && externalIDChars.MatchString(s)
+}
+
 // ErrInvalidJob is wrapped by JobConfig.Validate's errors.
 var ErrInvalidJob = errors.New("iamcheck: invalid job")
 
@@ -143,6 +153,9 @@ func (j JobConfig) Validate() error {
 		if !ok || (a.Service != "iam" && a.Service != "sts") || !isAccountID(a.Account) || strings.ContainsAny(j.TrustedPrincipal, "*?") {
 			bad("TrustedPrincipal", "%q is not an account id or an IAM principal ARN", j.TrustedPrincipal)
 		}
+	}
+	if j.ExternalID != "" && !ValidExternalID(j.ExternalID) {
+		bad("ExternalID", "%q is not 2-1224 characters of A-Z, a-z, 0-9 and _+=,.@:/-", j.ExternalID)
 	}
 	if j.SourceAccount != "" && !isAccountID(j.SourceAccount) {
 		bad("SourceAccount", "%q is not a 12-digit account id", j.SourceAccount)

@@ -427,9 +427,45 @@ func FuzzRender(f *testing.F) {
 			if err != nil || doc == nil {
 				t.Fatalf("%s template does not parse: %v\n%s", format, err, out)
 			}
-			if format == FormatTerraform && strings.Contains(strings.ReplaceAll(string(out), "$${", ""), "${"+externalID) && externalID != "" {
-				t.Fatalf("unescaped interpolation of %q", externalID)
+			if format == FormatTerraform && externalID != "" {
+				checkTerraformLiteral(t, doc, externalID)
 			}
 		}
 	})
+}
+
+// checkTerraformLiteral: the role's trust policy is a literal string in
+// which every template sequence ("${", "%{") is escaped, and which, once
+// unescaped as Terraform does, is the policy holding externalID. (Other
+// strings hold references such as "${aws_iam_role.job.arn}" on purpose.)
+func checkTerraformLiteral(t *testing.T, doc map[string]any, externalID string) {
+	t.Helper()
+	role, _ := doc["resource"].(map[string]any)["aws_iam_role"].(map[string]any)["job"].(map[string]any)
+	policy, ok := role["assume_role_policy"].(string)
+	if !ok {
+		t.Fatalf("no assume_role_policy string in %v", role)
+	}
+	for i := 0; i+1 < len(policy); i++ {
+		if (policy[i] == '$' || policy[i] == '%') && policy[i+1] == '{' && (i == 0 || policy[i-1] != policy[i]) {
+			t.Fatalf("unescaped template sequence at %d in %q", i, policy)
+		}
+		if (policy[i] == '$' || policy[i] == '%') && policy[i+1] == policy[i] && i+2 < len(policy) && policy[i+2] == '{' {
+			i++ // an escaped sequence: skip its second sign
+		}
+	}
+	literal := strings.NewReplacer("$${", "${", "%%{", "%{").Replace(policy)
+	var trust struct {
+		Statement []struct {
+			Condition map[string]map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(literal), &trust); err != nil {
+		t.Fatalf("trust policy does not parse once unescaped: %v\n%s", err, literal)
+	}
+	for _, st := range trust.Statement {
+		if st.Condition["StringEquals"]["sts:ExternalId"] == externalID {
+			return
+		}
+	}
+	t.Fatalf("trust policy lacks sts:ExternalId %q: %s", externalID, literal)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/lakerelay/lakerelay/iamcheck"
 )
 
 // DefaultSessionName is the role session name used when none is given.
@@ -36,9 +38,8 @@ type Options struct {
 }
 
 var (
-	roleARN    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	externalID = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	session    = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	roleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+	session = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 )
 
 // Validate reports every problem with o, naming the field.
@@ -51,7 +52,7 @@ func (o Options) Validate() error {
 		if o.RoleARN == "" {
 			errs = append(errs, errors.New("awsenv: ExternalID: set without RoleARN"))
 		}
-		if len(o.ExternalID) < 2 || len(o.ExternalID) > 1224 || !externalID.MatchString(o.ExternalID) {
+		if !iamcheck.ValidExternalID(o.ExternalID) {
 			errs = append(errs, errors.New("awsenv: ExternalID: must be 2-1224 characters of [A-Za-z0-9+=,.@:/-_]"))
 		}
 	}
