@@ -54,8 +54,8 @@
 //
 // Objects are streamed: a JSONL write encodes records as the store reads
 // them, holding a compressor window and at most 256 KiB of compressed
-// output; an S3 Put holds at most (Concurrency+1) × PartSize bytes
-// (24 MiB by default) however large the object. JSON validation of each
+// output; an S3 Put holds at most (Concurrency+2) × PartSize bytes
+// (32 MiB by default) however large the object. JSON validation of each
 // record runs at well over 1 GB/s, so the sink reaches about 0.8× the
 // speed of bare gzip on the same bytes.
 package sink

@@ -42,7 +42,9 @@ const (
 	// most 10,000 × 8 MiB = 80 GiB per object).
 	DefaultPartSize = 8 << 20
 	// DefaultConcurrency is the number of parts of one object uploaded at
-	// once. A Put holds at most (Concurrency+1) × PartSize bytes.
+	// once. A Put holds at most (Concurrency+2) × PartSize bytes: the
+	// uploader's pool of Concurrency+1 parts, and the first part, which it
+	// reads outside the pool.
 	DefaultConcurrency = 2
 	// DefaultMaxAttempts is how often one request is tried when S3
 	// throttles (503 SlowDown, 429), answers 5xx, or cannot be reached.
@@ -230,8 +232,9 @@ func (s *S3Store) err(op, key string, err error) error {
 }
 
 // Put uploads body under key: one PutObject for bodies up to PartSize,
-// otherwise a multipart upload holding at most (Concurrency+1) parts in
-// memory. A failed multipart upload is aborted, also when ctx ended (the
+// otherwise a multipart upload holding at most (Concurrency+2) parts in
+// memory (the uploader's pool of Concurrency+1, and the first part, read
+// outside it). A failed multipart upload is aborted, also when ctx ended (the
 // abort then uses a fresh 30-second context). Only when ctx ends while
 // CreateMultipartUpload itself is in flight is the upload id unknown and an
 // incomplete upload may remain; a bucket lifecycle rule
