@@ -84,10 +84,6 @@ func NewDir(path string, opts ...func(*DirOptions)) (*Dir, error) {
 		return nil, err
 	}
 	d := &Dir{opts: o, types: newPrefixMap(o.LogTypes), tel: newTelemetry(o.Name, DefaultDirName, o.Observer, o.Logger)}
-	defer func() {
-		d.tel.gauge(lakerelay.MetricSourceUp, 1)
-		d.tel.info("dir source started", slog.String("path", path), slog.Int("files", len(d.files)))
-	}()
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
@@ -102,6 +98,7 @@ func NewDir(path string, opts ...func(*DirOptions)) (*Dir, error) {
 	}
 	if !fi.IsDir() {
 		add(path, filepath.Base(path))
+		d.start(path)
 		return d, nil
 	}
 	err = filepath.WalkDir(path, func(p string, de fs.DirEntry, err error) error {
@@ -127,7 +124,13 @@ func NewDir(path string, opts ...func(*DirOptions)) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
+	d.start(path)
 	return d, nil
+}
+
+func (d *Dir) start(path string) {
+	d.tel.gauge(lakerelay.MetricSourceUp, 1)
+	d.tel.info("dir source started", slog.String("path", path), slog.Int("files", len(d.files)))
 }
 
 // Files returns the number of files the Dir reads.
@@ -184,7 +187,7 @@ func (d *Dir) Read(ctx context.Context) (lakerelay.Record, error) {
 			continue
 		}
 		d.c.errors.Add(1)
-		d.tel.warn("file failed", err)
+		d.tel.warn(failedWhat(err, "file failed"), err)
 		if !recordLevel(err) {
 			d.closeFile()
 		}

@@ -144,7 +144,7 @@ func (l *List) Read(ctx context.Context) (lakerelay.Record, error) {
 				continue
 			}
 			l.c.errors.Add(1)
-			l.tel.warn("object failed", err)
+			l.tel.warn(failedWhat(err, "object failed"), err)
 			if !recordLevel(err) {
 				l.closeObject()
 			}

@@ -108,6 +108,16 @@ func (t *telemetry) logErr(level slog.Level, msg string, err error, attrs ...slo
 	t.log.LogAttrs(ctx, level, msg, attrs...)
 }
 
+// failedWhat is the log message of an error Read returns: "record
+// failed" for one record (an invalid record without a quarantine),
+// otherwise whole.
+func failedWhat(err error, whole string) string {
+	if recordLevel(err) {
+		return "record failed"
+	}
+	return whole
+}
+
 // debugOn reports whether Debug lines are logged; callers check it before
 // building per-message or per-object attributes.
 func (t *telemetry) debugOn() bool { return t.log.Enabled(context.Background(), slog.LevelDebug) }

@@ -86,7 +86,7 @@ type SQSOptions struct {
 	subscribeURLAllowed func(*url.URL) bool
 	// OnError is told of every failure that leaves a message in the queue
 	// or loses a visibility extension: *ObjectError for objects (fetch,
-	// decode), *MessageError for message bodies and negative
+	// decode, archive copy), *MessageError for message bodies and negative
 	// acknowledgements, and receive, delete and visibility errors. It must
 	// be safe for concurrent use and should not block. Nil means ignore
 	// (the failures are still counted in Stats.Errors).
