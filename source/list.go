@@ -111,7 +111,7 @@ func NewList(client S3API, bucket, prefix string, opts ...func(*ListOptions)) (*
 	l.tel.gauge(lakerelay.MetricSourceUp, 1)
 	attrs := []slog.Attr{slog.String("bucket", bucket), slog.String("prefix", prefix), slog.String("start_after", o.StartAfter)}
 	if o.Archive != nil {
-		attrs = append(attrs, slog.String("archive", o.Archive.location("")))
+		attrs = append(attrs, slog.String("archive", o.Archive.location(o.Archive.prefix)))
 	}
 	l.tel.info("list source started", attrs...)
 	return l, nil

@@ -227,7 +227,7 @@ func NewSQS(s3c S3API, sqsc SQSAPI, queueURL string, opts ...func(*SQSOptions)) 
 	s.tel.gauge(lakerelay.MetricSQSLag, 0)
 	attrs := []slog.Attr{slog.String("queue_url", queueURL), slog.Int("workers", o.Workers)}
 	if o.Archive != nil {
-		attrs = append(attrs, slog.String("archive", o.Archive.location("")))
+		attrs = append(attrs, slog.String("archive", o.Archive.location(o.Archive.prefix)))
 	}
 	s.tel.info("sqs source started", attrs...)
 	s.wg.Add(o.Workers + 1)
