@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/benchprograms"
 	"github.com/lakerelay/lakerelay/internal/testenv"
+	"github.com/lakerelay/lakerelay/metrics"
 )
 
 // cloudTrailRecord appends one CloudTrail-like event of about 1.4 KiB (the
@@ -299,13 +301,18 @@ func BenchmarkMinIO(b *testing.B) {
 // that both see the same load on a shared machine, and reports both speeds
 // and their ratio (source / primitive; 1 means as fast). "memory" decodes
 // from a byte slice, "minio" fetches the object from MinIO (GetObject for
-// the primitive, the List source for the decoder).
+// the primitive, the List source for the decoder), "minio-observed" the
+// same with a metrics.Registry as Observer and a Logger at Info.
 func BenchmarkRatio(b *testing.B) {
 	loadBench(b)
 	m := testenv.StartMinIO(b)
 	s3c := m.S3(b)
 	bucket := m.NewBucket(b)
 	ctx := context.Background()
+	// "minio-observed": the List reports to a metrics Registry and logs at
+	// Info, as a program would.
+	reg := metrics.NewRegistry()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	primitive := func(b *testing.B, r io.Reader) {
 		zr, err := gzip.NewReader(r)
 		if err != nil {
@@ -345,7 +352,7 @@ func BenchmarkRatio(b *testing.B) {
 		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(d.data.gz)}); err != nil {
 			b.Fatal(err)
 		}
-		for _, where := range []string{"memory", "minio"} {
+		for _, where := range []string{"memory", "minio", "minio-observed"} {
 			b.Run(d.name+"/"+where, func(b *testing.B) {
 				b.SetBytes(2 * int64(len(d.data.raw))) // both runs
 				b.ReportAllocs()
@@ -367,7 +374,12 @@ func BenchmarkRatio(b *testing.B) {
 						r, _ := NewReader("bench", bytes.NewReader(d.data.gz))
 						drainSource(b, r, d.data.records)
 					} else {
-						l, _ := NewList(s3c, bucket, key)
+						l, _ := NewList(s3c, bucket, key, func(o *ListOptions) {
+							if where == "minio-observed" {
+								o.Observer = reg
+								o.Logger = logger
+							}
+						})
 						drainSource(b, l, d.data.records)
 					}
 					t2 := time.Now()

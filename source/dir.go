@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -30,6 +31,17 @@ type DirOptions struct {
 	// Quarantine receives invalid records. When nil, Read returns them as
 	// errors.
 	Quarantine lakerelay.Quarantine
+	// Name names the source in metrics (Labels.Source) and logs (the
+	// "source" attribute); "" means DefaultDirName ("dir"). Give each source of a
+	// program its own name.
+	Name string
+	// Logger receives the source's log lines (see the package
+	// documentation, # Logs); nil means none. Record contents are never
+	// logged.
+	Logger *slog.Logger
+	// Observer receives the source's metrics (see the package
+	// documentation, # Metrics); nil means none.
+	Observer lakerelay.Observer
 }
 
 // Dir is a [lakerelay.Source] over local files: one file, or every regular
@@ -54,6 +66,8 @@ type Dir struct {
 	closed bool
 	types  prefixMap
 	c      counters
+	tel    *telemetry
+	ended  bool // the end was logged
 }
 
 type dirFile struct{ path, rel string }
@@ -69,7 +83,7 @@ func NewDir(path string, opts ...func(*DirOptions)) (*Dir, error) {
 	if err := o.Decode.Validate(); err != nil {
 		return nil, err
 	}
-	d := &Dir{opts: o, types: newPrefixMap(o.LogTypes)}
+	d := &Dir{opts: o, types: newPrefixMap(o.LogTypes), tel: newTelemetry(o.Name, DefaultDirName, o.Observer, o.Logger)}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
@@ -84,6 +98,7 @@ func NewDir(path string, opts ...func(*DirOptions)) (*Dir, error) {
 	}
 	if !fi.IsDir() {
 		add(path, filepath.Base(path))
+		d.start(path)
 		return d, nil
 	}
 	err = filepath.WalkDir(path, func(p string, de fs.DirEntry, err error) error {
@@ -109,7 +124,13 @@ func NewDir(path string, opts ...func(*DirOptions)) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
+	d.start(path)
 	return d, nil
+}
+
+func (d *Dir) start(path string) {
+	d.tel.gauge(lakerelay.MetricSourceUp, 1)
+	d.tel.info("dir source started", slog.String("path", path), slog.Int("files", len(d.files)))
 }
 
 // Files returns the number of files the Dir reads.
@@ -128,6 +149,11 @@ func (d *Dir) Read(ctx context.Context) (lakerelay.Record, error) {
 		}
 		if d.cur == nil {
 			if d.next >= len(d.files) {
+				if !d.ended {
+					d.ended = true
+					st := d.c.snapshot()
+					d.tel.info("dir source finished", slog.Int64("files", st.Objects), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))
+				}
 				return lakerelay.Record{}, io.EOF
 			}
 			f := d.files[d.next]
@@ -139,22 +165,29 @@ func (d *Dir) Read(ctx context.Context) (lakerelay.Record, error) {
 					d.c.notFound.Add(1)
 					err = fmt.Errorf("%w: %w", ErrNotFound, err)
 				}
-				return lakerelay.Record{}, &ObjectError{Key: f.path, Offset: -1, Index: -1, Err: err}
+				err = &ObjectError{Key: f.path, Offset: -1, Index: -1, Err: err}
+				d.tel.warn("file failed", err)
+				return lakerelay.Record{}, err
 			}
 			d.curF = fh
-			d.cur = newObjectStream(fh, d.opts.Decode, tagged(lakerelay.Origin{Key: f.path, LogType: d.types.lookup(f.rel)}, d.opts.Tags), d.opts.Quarantine, &d.c)
+			d.cur = newObjectStream(fh, d.opts.Decode, tagged(lakerelay.Origin{Key: f.path, LogType: d.types.lookup(f.rel)}, d.opts.Tags), d.opts.Quarantine, &d.c, d.tel)
 		}
 		rec, err := d.cur.next()
 		switch {
 		case err == nil:
 			d.c.records.Add(1)
+			d.cur.handedOut(rec)
 			return rec, nil
 		case err == io.EOF:
 			d.c.objects.Add(1)
+			if d.tel.debugOn() {
+				d.tel.debug("file read", slog.String("key", d.cur.origin.Key), slog.Int64("records", d.cur.records))
+			}
 			d.closeFile()
 			continue
 		}
 		d.c.errors.Add(1)
+		d.tel.warn(failedWhat(err, "file failed"), err)
 		if !recordLevel(err) {
 			d.closeFile()
 		}
@@ -181,8 +214,12 @@ func (d *Dir) Stats() Stats { return d.c.snapshot() }
 func (d *Dir) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.closed = true
-	d.closeFile()
+	if !d.closed {
+		d.closed = true
+		d.closeFile()
+		st := d.c.snapshot()
+		d.tel.info("dir source stopped", slog.Int64("files", st.Objects), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))
+	}
 	return nil
 }
 

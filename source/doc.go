@@ -66,6 +66,79 @@
 // reports it. Throttling, server (5xx) and network errors are reported and
 // retried with backoff, without end.
 //
+// # Logs
+//
+// SQSOptions, ListOptions and DirOptions take a *slog.Logger (nil logs
+// nothing). Every line carries the attribute source (the Name option) and
+// uses attributes, not formatted text: queue_url, bucket, prefix, key,
+// version_id, message_id, records, class (a lakerelay.Class* value) and
+// error.
+//
+//   - Info: a source started (queue URL, or bucket and prefix, or path; the
+//     archive location) and stopped or reached its end, with its counts.
+//   - Error: the permanent error that ended the SQS source.
+//   - Warn: every failure that leaves a message or object to be read
+//     again — the errors that reach SQSOptions.OnError (a failed object,
+//     an undecodable body, a negative acknowledgement, a failed archive
+//     copy, a failed delete or visibility change, a receive error with the
+//     backoff before the next try), the errors List and Dir return from
+//     Read, and SQS messages set aside past MaxReceiveCount.
+//   - Debug: per message and object: message received (with its receive
+//     count), object archived, object read (with its record count), record
+//     quarantined (bucket, key, index, offset, class), message deleted.
+//
+// Record contents are never logged, at any level: lines name objects and
+// messages by bucket, key and message id. Credentials never appear.
+//
+// # Metrics
+//
+// SQSOptions, ListOptions and DirOptions take a lakerelay.Observer (nil
+// observes nothing, see the metrics package for a Prometheus registry and an
+// OpenTelemetry adapter) and a Name, the Source label (default "sqs",
+// "list", "dir"). The sources report, under the lakerelay.Metric* names:
+//
+//   - MetricRecordsIn and MetricBytesIn (the records' decoded bytes), by
+//     LogType: records handed out by Read. They are counted per object and
+//     reported every 1024 records and when the object ends, not per record.
+//   - MetricQuarantined, by LogType and Class: invalid records the source
+//     handed to its Quarantine (ClassInvalid), messages set aside past
+//     MaxReceiveCount (ClassMaxReceive).
+//   - MetricErrors, by Class: every failure counted in Stats.Errors, plus
+//     failed attempts of SQS batch calls that were retried. Classes: a record
+//     or object beyond a size limit ClassTooLarge, invalid input
+//     ClassInvalid, an object or message body that cannot be decoded
+//     ClassDecode, a message past MaxReceiveCount ClassMaxReceive, AWS errors
+//     by kind (denied, missing bucket, object or queue, rejected credentials,
+//     wrong region: ClassAccess; ClassThrottled; network and 5xx:
+//     ClassTransient), else ClassOther (a negative acknowledgement whose
+//     error tells nothing more, for example).
+//   - SQS only: MetricSQSReceived, MetricSQSDeleted, MetricSQSRedelivered
+//     (ApproximateReceiveCount above 1), MetricSQSVisibilityExtended (per
+//     message extended), and the gauge MetricSQSLag: now − SentTimestamp of
+//     the oldest message in flight, updated at every visibility check
+//     (every quarter of the visibility timeout, at most every 250ms) and
+//     set to 0 as soon as no message is in flight.
+//   - MetricSourceUp: 1 from the start; the SQS source sets 0 when it ends
+//     with a permanent error (SQS.Err), a List while its listing fails with
+//     an error that waiting cannot heal (denied, missing bucket), and 1 again
+//     once a listing succeeds.
+//
+// # Archive
+//
+// An [Archive] in SQSOptions.Archive or ListOptions.Archive keeps a raw
+// copy of every selected object — the stored bytes, still compressed — at
+// {prefix}/{bucket}/{key} of an archive location, as Panther's raw data
+// backup or Filebeat's backup_to_bucket do. The copy is made before the
+// object is read, so it exists before its SQS message is deleted; a failed
+// copy fails the object like a failed fetch (an *[ObjectError] naming the
+// bucket and key, wrapping [ErrArchive] and the cause, reported to OnError,
+// logged at Warn and counted in MetricErrors): its message stays in the
+// queue, and a List's Read returns the error with none of its records.
+// [NewS3Archive] copies server-side within S3 (CopyObject, or UploadPartCopy
+// parts beyond 5 GiB); [NewArchive] streams each object to any sink.Store,
+// such as a directory. Archive keys are validated with the partition
+// package.
+//
 // # Concurrency
 //
 // Every source is safe for concurrent use; Read may be called from several

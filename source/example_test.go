@@ -2,13 +2,17 @@ package source_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/partition"
+	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/source"
 )
 
@@ -125,4 +129,34 @@ func ExamplePreset() {
 	// generic_s3_proofpoint_log Proofpoint email {"GUID":"m1"}
 	// generic_s3_proofpoint_log Proofpoint email {"GUID":"c1"}
 	// generic_s3_proofpoint_log Proofpoint email {"GUID":"c2"}
+}
+
+// An archive in a local directory: each object an SQS or List source reads
+// is copied there unchanged, under {prefix}/{bucket}/{key}, before its
+// message is deleted.
+func ExampleNewArchive() {
+	dir, err := os.MkdirTemp("", "archive")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	store, err := sink.NewDir(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	archive, err := source.NewArchive(store, "raw")
+	if err != nil {
+		log.Fatal(err)
+	}
+	key, err := archive.Key("my-logs", "AWSLogs/123456789012/CloudTrail/us-east-1/2026/12/04/trail.json.gz")
+	fmt.Println(key, err)
+	_, err = archive.Key("my-logs", "logs/../other")
+	fmt.Println(errors.Is(err, partition.ErrInvalidKey))
+
+	// The option of the source (source.NewSQS(s3c, sqsc, queueURL, withArchive)):
+	withArchive := func(o *source.SQSOptions) { o.Archive = archive }
+	_ = withArchive
+	// Output:
+	// raw/my-logs/AWSLogs/123456789012/CloudTrail/us-east-1/2026/12/04/trail.json.gz <nil>
+	// true
 }

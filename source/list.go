@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/awserr"
 )
 
 // ListOptions configure a [List].
@@ -32,6 +34,21 @@ type ListOptions struct {
 	// Quarantine receives invalid records. When nil, Read returns them as
 	// errors.
 	Quarantine lakerelay.Quarantine
+	// Name names the source in metrics (Labels.Source) and logs (the
+	// "source" attribute); "" means DefaultListName ("list"). Give each source of a
+	// program its own name.
+	Name string
+	// Logger receives the source's log lines (see the package
+	// documentation, # Logs); nil means none. Record contents are never
+	// logged.
+	Logger *slog.Logger
+	// Observer receives the source's metrics (see the package
+	// documentation, # Metrics); nil means none.
+	Observer lakerelay.Observer
+	// Archive, when set, copies every selected object, unchanged, to an
+	// archive before it is read; a failed copy fails the object (Read
+	// returns its error and none of its records). See [Archive].
+	Archive *Archive
 }
 
 // List is a [lakerelay.Source] of the records of every object under a
@@ -60,7 +77,10 @@ type List struct {
 	body    io.Closer
 	lastKey string
 	closed  bool
+	ended   bool // the end was logged
+	down    bool // the listing failed with an error waiting cannot heal
 	c       counters
+	tel     *telemetry
 }
 
 // NewList returns a List over bucket and prefix.
@@ -85,8 +105,16 @@ func NewList(client S3API, bucket, prefix string, opts ...func(*ListOptions)) (*
 	if o.PageSize == 0 {
 		o.PageSize = 1000
 	}
-	return &List{client: client, bucket: bucket, prefix: prefix, opts: o, lastKey: o.StartAfter,
-		filter: keyFilter{include: o.IncludePrefixes, exclude: o.ExcludePrefixes}, types: newPrefixMap(o.LogTypes)}, nil
+	l := &List{client: client, bucket: bucket, prefix: prefix, opts: o, lastKey: o.StartAfter,
+		filter: keyFilter{include: o.IncludePrefixes, exclude: o.ExcludePrefixes}, types: newPrefixMap(o.LogTypes),
+		tel: newTelemetry(o.Name, DefaultListName, o.Observer, o.Logger)}
+	l.tel.gauge(lakerelay.MetricSourceUp, 1)
+	attrs := []slog.Attr{slog.String("bucket", bucket), slog.String("prefix", prefix), slog.String("start_after", o.StartAfter)}
+	if o.Archive != nil {
+		attrs = append(attrs, slog.String("archive", o.Archive.location(o.Archive.prefix)))
+	}
+	l.tel.info("list source started", attrs...)
+	return l, nil
 }
 
 // Read returns the next record.
@@ -105,13 +133,18 @@ func (l *List) Read(ctx context.Context) (lakerelay.Record, error) {
 			switch {
 			case err == nil:
 				l.c.records.Add(1)
+				l.cur.handedOut(rec)
 				return rec, nil
 			case err == io.EOF:
 				l.c.objects.Add(1)
+				if l.tel.debugOn() {
+					l.tel.debug("object read", slog.String("bucket", l.cur.origin.Bucket), slog.String("key", l.cur.origin.Key), slog.Int64("records", l.cur.records))
+				}
 				l.closeObject()
 				continue
 			}
 			l.c.errors.Add(1)
+			l.tel.warn(failedWhat(err, "object failed"), err)
 			if !recordLevel(err) {
 				l.closeObject()
 			}
@@ -119,11 +152,29 @@ func (l *List) Read(ctx context.Context) (lakerelay.Record, error) {
 		}
 		if len(l.keys) == 0 {
 			if l.started && !l.more {
+				if !l.ended {
+					l.ended = true
+					st := l.c.snapshot()
+					l.tel.info("list source finished", slog.String("bucket", l.bucket), slog.String("prefix", l.prefix),
+						slog.Int64("objects", st.Objects), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))
+				}
 				return lakerelay.Record{}, io.EOF
 			}
 			if err := l.page(ctx); err != nil {
+				if ctx.Err() != nil {
+					return lakerelay.Record{}, err
+				}
 				l.c.errors.Add(1)
+				l.tel.warn("listing failed", err, slog.String("bucket", l.bucket), slog.String("prefix", l.prefix))
+				if in := awserr.Classify(err); !in.Retryable && in.Class != awserr.Unknown && in.Class != awserr.Canceled {
+					l.down = true
+					l.tel.gauge(lakerelay.MetricSourceUp, 0)
+				}
 				return lakerelay.Record{}, err
+			}
+			if l.down {
+				l.down = false
+				l.tel.gauge(lakerelay.MetricSourceUp, 1)
 			}
 			continue
 		}
@@ -134,18 +185,34 @@ func (l *List) Read(ctx context.Context) (lakerelay.Record, error) {
 			l.c.skipped.Add(1)
 			continue
 		}
+		if l.opts.Archive != nil {
+			where, err := l.opts.Archive.copy(ctx, l.client, ref)
+			if err != nil {
+				return lakerelay.Record{}, l.objectFailed(err)
+			}
+			if l.tel.debugOn() {
+				l.tel.debug("object archived", slog.String("bucket", ref.Bucket), slog.String("key", ref.Key), slog.String("archive", where))
+			}
+		}
 		out, err := getObject(ctx, l.client, ref)
 		if err != nil {
-			l.c.errors.Add(1)
-			if errors.Is(err, ErrNotFound) {
-				l.c.notFound.Add(1)
-			}
-			return lakerelay.Record{}, err
+			return lakerelay.Record{}, l.objectFailed(err)
 		}
 		l.body = out.Body
 		origin := tagged(lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, LogType: l.types.lookup(ref.Key)}, l.opts.Tags)
-		l.cur = newObjectStream(out.Body, l.opts.Decode, origin, l.opts.Quarantine, &l.c)
+		l.cur = newObjectStream(out.Body, l.opts.Decode, origin, l.opts.Quarantine, &l.c, l.tel)
 	}
+}
+
+// objectFailed counts and logs the failure of an object before its first
+// record.
+func (l *List) objectFailed(err error) error {
+	l.c.errors.Add(1)
+	if errors.Is(err, ErrNotFound) {
+		l.c.notFound.Add(1)
+	}
+	l.tel.warn("object failed", err)
+	return err
 }
 
 func (l *List) page(ctx context.Context) error {
@@ -199,8 +266,13 @@ func (l *List) Stats() Stats { return l.c.snapshot() }
 func (l *List) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.closed = true
-	l.closeObject()
+	if !l.closed {
+		l.closed = true
+		l.closeObject()
+		st := l.c.snapshot()
+		l.tel.info("list source stopped", slog.String("bucket", l.bucket), slog.String("prefix", l.prefix), slog.String("last_key", l.lastKey),
+			slog.Int64("objects", st.Objects), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))
+	}
 	return nil
 }
 

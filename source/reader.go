@@ -52,7 +52,7 @@ func NewReader(name string, r io.Reader, opts ...func(*ReaderOptions)) (*Reader,
 		return nil, err
 	}
 	rd := &Reader{}
-	rd.o = newObjectStream(r, o.Decode, lakerelay.Origin{Key: name, LogType: o.LogType}, o.Quarantine, &rd.c)
+	rd.o = newObjectStream(r, o.Decode, lakerelay.Origin{Key: name, LogType: o.LogType}, o.Quarantine, &rd.c, silent)
 	return rd, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -85,11 +86,26 @@ type SQSOptions struct {
 	subscribeURLAllowed func(*url.URL) bool
 	// OnError is told of every failure that leaves a message in the queue
 	// or loses a visibility extension: *ObjectError for objects (fetch,
-	// decode), *MessageError for message bodies and negative
+	// decode, archive copy), *MessageError for message bodies and negative
 	// acknowledgements, and receive, delete and visibility errors. It must
 	// be safe for concurrent use and should not block. Nil means ignore
 	// (the failures are still counted in Stats.Errors).
 	OnError func(error)
+	// Name names the source in metrics (Labels.Source) and logs (the
+	// "source" attribute); "" means DefaultSQSName ("sqs"). Give each source of a
+	// program its own name.
+	Name string
+	// Logger receives the source's log lines (see the package
+	// documentation, # Logs); nil means none. Record contents are never
+	// logged.
+	Logger *slog.Logger
+	// Observer receives the source's metrics (see the package
+	// documentation, # Metrics); nil means none.
+	Observer lakerelay.Observer
+	// Archive, when set, copies every selected object, unchanged, to an
+	// archive before it is read; a failed copy fails the object (its
+	// message stays in the queue). See [Archive].
+	Archive *Archive
 }
 
 // Validate reports every problem with o.
@@ -160,6 +176,8 @@ type SQS struct {
 	done     bool         // the workers stopped (Close): settled messages are deleted at once
 	last     atomic.Int64 // unix nanos of the last received message (or start)
 	c        counters
+	tel      *telemetry
+	stopped  sync.Once // the "stopped" log line
 
 	deleter, releaser settler
 }
@@ -197,13 +215,21 @@ func NewSQS(s3c S3API, sqsc SQSAPI, queueURL string, opts ...func(*SQSOptions)) 
 		failed:   make(chan struct{}),
 		closed:   make(chan struct{}),
 		inflight: map[*message]struct{}{},
+		tel:      newTelemetry(o.Name, DefaultSQSName, o.Observer, o.Logger),
 	}
-	s.deleter = settler{s: s, op: batchOp{name: "delete", call: s.deleteBatch, ok: func(*message) { s.c.deleted.Add(1) }}}
+	s.deleter = settler{s: s, op: batchOp{name: "delete", call: s.deleteBatch, ok: s.deleted}}
 	s.releaser = settler{s: s, op: batchOp{name: "release on close", call: func(ctx context.Context, msgs []*message) (map[string]sqstypes.BatchResultErrorEntry, error) {
 		return s.changeVisibilityBatch(ctx, msgs, 0)
 	}}}
 	s.last.Store(time.Now().UnixNano())
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.tel.gauge(lakerelay.MetricSourceUp, 1)
+	s.tel.gauge(lakerelay.MetricSQSLag, 0)
+	attrs := []slog.Attr{slog.String("queue_url", queueURL), slog.Int("workers", o.Workers)}
+	if o.Archive != nil {
+		attrs = append(attrs, slog.String("archive", o.Archive.location(o.Archive.prefix)))
+	}
+	s.tel.info("sqs source started", attrs...)
 	s.wg.Add(o.Workers + 1)
 	for range o.Workers {
 		go s.worker()
@@ -263,6 +289,8 @@ func (s *SQS) fail(err error) {
 		s.fatal = err
 		close(s.failed)
 		s.cancel()
+		s.tel.gauge(lakerelay.MetricSourceUp, 0)
+		s.tel.logErr(slog.LevelError, "sqs source failed", err, slog.String("queue_url", s.queueURL))
 	})
 }
 
@@ -286,6 +314,11 @@ func (s *SQS) Close() error {
 	s.mu.Unlock()
 	s.deleter.wait()
 	s.releaser.wait()
+	s.stopped.Do(func() {
+		st := s.Stats()
+		s.tel.info("sqs source stopped", slog.String("queue_url", s.queueURL), slog.Int64("messages", st.Messages),
+			slog.Int64("deleted", st.Deleted), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))
+	})
 	return nil
 }
 
@@ -329,11 +362,25 @@ func (s *SQS) Idle() time.Duration {
 	return time.Since(time.Unix(0, s.last.Load()))
 }
 
-func (s *SQS) report(err error) {
+// report counts, logs (at Warn, as msg) and hands to OnError a failure
+// that leaves a message in the queue.
+func (s *SQS) report(msg string, err error, attrs ...slog.Attr) {
 	s.c.errors.Add(1)
+	s.tel.warn(msg, err, attrs...)
 	if s.opts.OnError != nil {
 		s.opts.OnError(err)
 	}
+}
+
+// reportFatal counts and hands to OnError a permanent error, and ends the
+// source with it (logged at Error by fail).
+func (s *SQS) reportFatal(err error) {
+	s.c.errors.Add(1)
+	s.tel.failed(err)
+	if s.opts.OnError != nil {
+		s.opts.OnError(err)
+	}
+	s.fail(err)
 }
 
 func (s *SQS) worker() {
@@ -350,15 +397,14 @@ func (s *SQS) worker() {
 				return
 			}
 			if hint, ok := permanentSQSError(err); ok {
-				err = lakerelay.Permanent(fmt.Errorf("source: receive from %s: %w (%s)", s.queueURL, err, hint))
-				s.report(err)
-				s.fail(err)
+				s.reportFatal(lakerelay.Permanent(fmt.Errorf("source: receive from %s: %w (%s)", s.queueURL, err, hint)))
 				return
 			}
-			s.report(fmt.Errorf("source: receive from %s: %w", s.queueURL, err))
 			backoff = min(max(2*backoff, 100*time.Millisecond), 10*time.Second)
+			wait := jitter(backoff)
+			s.report("receive failed, retrying", fmt.Errorf("source: receive from %s: %w", s.queueURL, err), slog.Duration("backoff", wait))
 			select {
-			case <-time.After(jitter(backoff)):
+			case <-time.After(wait):
 			case <-s.ctx.Done():
 				return
 			}
@@ -368,9 +414,15 @@ func (s *SQS) worker() {
 		// Every message received is in flight (its visibility extended)
 		// from now on, also while it waits for the ones before it.
 		msgs := make([]*message, len(out.Messages))
+		redelivered := 0
 		for i, sm := range out.Messages {
 			msgs[i] = s.track(sm, polled)
+			if msgs[i].receives > 1 {
+				redelivered++
+			}
 		}
+		s.tel.count(lakerelay.MetricSQSReceived, int64(len(msgs)))
+		s.tel.count(lakerelay.MetricSQSRedelivered, int64(redelivered))
 		for i, sm := range out.Messages {
 			s.handle(msgs[i], []byte(aws.ToString(sm.Body)))
 		}
@@ -478,6 +530,9 @@ func (s *SQS) track(sm sqstypes.Message, polled time.Time) *message {
 	s.mu.Lock()
 	s.inflight[m] = struct{}{}
 	s.mu.Unlock()
+	if s.tel.debugOn() {
+		s.tel.debug("message received", slog.String("message_id", m.id), slog.Int("receive_count", m.receives))
+	}
 	return m
 }
 
@@ -486,7 +541,11 @@ func (s *SQS) track(sm sqstypes.Message, polled time.Time) *message {
 func (s *SQS) forget(m *message) {
 	s.mu.Lock()
 	delete(s.inflight, m)
+	none := len(s.inflight) == 0
 	s.mu.Unlock()
+	if none {
+		s.tel.gauge(lakerelay.MetricSQSLag, 0)
+	}
 }
 
 func (s *SQS) handle(m *message, body []byte) {
@@ -496,7 +555,7 @@ func (s *SQS) handle(m *message, body []byte) {
 	}
 	if c, ok := subscriptionConfirmation(body); ok {
 		if err := s.confirm(s.ctx, c); err != nil {
-			s.report(&MessageError{MessageID: m.id, Err: err})
+			s.report("sns subscription not confirmed, message left in the queue", &MessageError{MessageID: m.id, Err: err})
 			s.forget(m)
 			return
 		}
@@ -511,7 +570,7 @@ func (s *SQS) handle(m *message, body []byte) {
 	}
 	if err != nil {
 		// Left for redelivery and, after maxReceiveCount, the DLQ.
-		s.report(&MessageError{MessageID: m.id, Err: err})
+		s.report("message body not decodable, left in the queue", &MessageError{MessageID: m.id, Err: err})
 		s.forget(m)
 		return
 	}
@@ -535,7 +594,7 @@ func (s *SQS) handle(m *message, body []byte) {
 				if errors.As(err, &oe) && errors.Is(err, ErrNotFound) {
 					s.c.notFound.Add(1)
 				}
-				s.report(err)
+				s.report("object failed, message left in the queue", err, slog.String("message_id", m.id))
 			}
 			break // the message comes back anyway: do not read the rest twice
 		}
@@ -564,30 +623,46 @@ func (s *SQS) setAside(m *message, body []byte, n Notification, decodeErr error)
 	}
 	for _, r := range recs {
 		if err := s.opts.Quarantine(r, reason); err != nil {
-			s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("quarantine past MaxReceiveCount failed, message left in the queue: %w", err)})
+			s.report("quarantine past MaxReceiveCount failed, message left in the queue",
+				&MessageError{MessageID: m.id, Err: fmt.Errorf("quarantine past MaxReceiveCount failed, message left in the queue: %w", err)})
 			s.forget(m)
 			return
 		}
 		s.c.quarantined.Add(1)
+		s.tel.quarantined(r.Origin.LogType, lakerelay.ClassMaxReceive)
 	}
 	s.c.maxReceived.Add(1)
+	s.tel.warn("message past MaxReceiveCount set aside in the quarantine, to be deleted", reason, slog.Int("records", len(recs)))
 	m.done(nil)
 }
 
 func (s *SQS) readObject(m *message, ref ObjectRef) error {
+	if s.opts.Archive != nil {
+		where, err := s.opts.Archive.copy(s.ctx, s.s3c, ref)
+		if err != nil {
+			return err
+		}
+		if s.tel.debugOn() {
+			s.tel.debug("object archived", slog.String("bucket", ref.Bucket), slog.String("key", ref.Key), slog.String("archive", where))
+		}
+	}
 	out, err := getObject(s.ctx, s.s3c, ref)
 	if err != nil {
 		return err
 	}
 	defer out.Body.Close()
 	origin := tagged(lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, VersionID: ref.VersionID, LogType: s.types.lookup(ref.Key)}, s.opts.Tags)
-	st := newObjectStream(out.Body, s.opts.Decode, origin, s.opts.Quarantine, &s.c)
+	st := newObjectStream(out.Body, s.opts.Decode, origin, s.opts.Quarantine, &s.c, s.tel)
 	defer st.close()
 	var acks []recordAck // allocated in chunks: one allocation serves 256 records
 	for {
 		rec, err := st.next()
 		if err == io.EOF {
 			s.c.objects.Add(1)
+			if s.tel.debugOn() {
+				s.tel.debug("object read", slog.String("bucket", ref.Bucket), slog.String("key", ref.Key), slog.String("message_id", m.id),
+					slog.Int64("records", st.records))
+			}
 			return nil
 		}
 		if err != nil {
@@ -607,6 +682,7 @@ func (s *SQS) readObject(m *message, ref ObjectRef) error {
 		select {
 		case s.out <- rec:
 			s.c.records.Add(1)
+			st.handedOut(rec)
 		case <-s.ctx.Done():
 			rec.Ack(s.ctx.Err())
 			return s.ctx.Err()
@@ -627,11 +703,22 @@ func (s *SQS) finish(m *message, failed error) {
 		}
 		var oe *ObjectError
 		if !errors.As(failed, &oe) {
-			s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("negatively acknowledged: %w", failed)})
+			s.report("record negatively acknowledged, message left in the queue", &MessageError{MessageID: m.id, Err: fmt.Errorf("negatively acknowledged: %w", failed)})
 		}
 		return
 	}
 	s.deleter.add(m)
+}
+
+// deleted counts messages deleted.
+func (s *SQS) deleted(msgs []*message) {
+	s.c.deleted.Add(int64(len(msgs)))
+	s.tel.count(lakerelay.MetricSQSDeleted, int64(len(msgs)))
+	if s.tel.debugOn() {
+		for _, m := range msgs {
+			s.tel.debug("message deleted", slog.String("message_id", m.id))
+		}
+	}
 }
 
 // queueVisibility reads the queue's visibility timeout.
@@ -649,12 +736,10 @@ func (s *SQS) queueVisibility() time.Duration {
 	}
 	if s.ctx.Err() == nil {
 		if hint, ok := permanentSQSError(err); ok {
-			err = lakerelay.Permanent(fmt.Errorf("source: read visibility timeout of %s: %w (%s)", s.queueURL, err, hint))
-			s.report(err)
-			s.fail(err)
+			s.reportFatal(lakerelay.Permanent(fmt.Errorf("source: read visibility timeout of %s: %w (%s)", s.queueURL, err, hint)))
 			return fallbackVisibility
 		}
-		s.report(fmt.Errorf("source: read visibility timeout of %s (assuming %v): %w", s.queueURL, fallbackVisibility, err))
+		s.report("visibility timeout of the queue unknown", fmt.Errorf("source: read visibility timeout of %s (assuming %v): %w", s.queueURL, fallbackVisibility, err))
 	}
 	return fallbackVisibility
 }
@@ -675,16 +760,25 @@ func (s *SQS) extender() {
 		case now := <-tick.C:
 			s.mu.Lock()
 			var due []*message
+			var oldest time.Time
 			for m := range s.inflight {
 				if now.Sub(m.extended) >= vis/2 && now.Sub(m.received)+vis <= MaxVisibility && !m.isFailed() {
 					m.extended = now
 					due = append(due, m)
 				}
+				if !m.sent.IsZero() && (oldest.IsZero() || m.sent.Before(oldest)) {
+					oldest = m.sent
+				}
 			}
 			s.mu.Unlock()
+			lag := 0.0
+			if !oldest.IsZero() {
+				lag = max(time.Since(oldest).Seconds(), 0)
+			}
+			s.tel.gauge(lakerelay.MetricSQSLag, lag)
 			extend := batchOp{name: "extend visibility", call: func(ctx context.Context, msgs []*message) (map[string]sqstypes.BatchResultErrorEntry, error) {
 				return s.changeVisibilityBatch(ctx, msgs, vis)
-			}}
+			}, ok: func(msgs []*message) { s.tel.count(lakerelay.MetricSQSVisibilityExtended, int64(len(msgs))) }}
 			for len(due) > 0 {
 				n := min(len(due), maxBatchEntries)
 				s.callBatch(s.ctx, extend, due[:n])

@@ -29,7 +29,7 @@ const (
 type batchOp struct {
 	name string // "delete", "release", "extend visibility"
 	call func(ctx context.Context, entries []*message) (failed map[string]sqstypes.BatchResultErrorEntry, err error)
-	ok   func(m *message) // called for every entry that succeeded
+	ok   func(msgs []*message) // called once per call with the entries that succeeded
 }
 
 // settler groups messages for one batchOp into calls of up to 10 entries,
@@ -114,26 +114,31 @@ func (s *SQS) callBatch(ctx context.Context, op batchOp, msgs []*message) {
 			_, permanent := permanentSQSError(err)
 			if last || permanent {
 				for _, m := range msgs {
-					s.report(&MessageError{MessageID: m.id, Err: fmt.Errorf("%s: %w", op.name, err)})
+					s.report(op.name+" failed", &MessageError{MessageID: m.id, Err: fmt.Errorf("%s: %w", op.name, err)})
 				}
 				return
 			}
+			s.tel.failed(err) // a failed attempt, retried
 			s.batchBackoff(ctx, attempt)
 			continue
 		}
-		var retry []*message
+		var retry, ok []*message
 		for i, m := range msgs {
 			f, bad := failed[strconv.Itoa(i)]
-			switch {
-			case !bad:
-				if op.ok != nil {
-					op.ok(m)
-				}
-			case f.SenderFault || last:
-				s.report(&MessageError{MessageID: m.id, Err: &BatchEntryError{Op: op.name, Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault}})
-			default:
-				retry = append(retry, m)
+			if !bad {
+				ok = append(ok, m)
+				continue
 			}
+			be := &BatchEntryError{Op: op.name, Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault}
+			if f.SenderFault || last {
+				s.report(op.name+" failed", &MessageError{MessageID: m.id, Err: be})
+				continue
+			}
+			s.tel.failed(be) // a failed attempt, retried
+			retry = append(retry, m)
+		}
+		if len(ok) > 0 && op.ok != nil {
+			op.ok(ok)
 		}
 		if len(retry) > 0 {
 			s.batchBackoff(ctx, attempt)

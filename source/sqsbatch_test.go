@@ -250,7 +250,9 @@ func TestSQSMaxReceiveCount(t *testing.T) {
 			var mu sync.Mutex
 			var got []lakerelay.Record
 			var reasons []error
+			rec := newRecorder()
 			s, c := e.source(func(o *SQSOptions) {
+				o.Observer = rec
 				o.VisibilityTimeout = time.Second
 				o.MaxReceiveCount = 2
 				o.Quarantine = func(r lakerelay.Record, reason error) error {
@@ -287,6 +289,13 @@ func TestSQSMaxReceiveCount(t *testing.T) {
 			}
 			if st := s.Stats(); st.MaxReceived != 1 || st.Quarantined != 1 || st.Messages != 3 || st.Redelivered != 2 {
 				t.Fatalf("stats %+v, want 3 receives (2 redeliveries), then set aside", st)
+			}
+			if q, errs := rec.count(lakerelay.MetricQuarantined, lakerelay.Labels{Source: "sqs", LogType: got[0].Origin.LogType, Class: lakerelay.ClassMaxReceive}),
+				rec.count(lakerelay.MetricErrors, lakerelay.Labels{Source: "sqs", Class: lakerelay.ClassMaxReceive}); q != 1 || errs != 1 {
+				t.Fatalf("observed %d quarantined, %d errors of class max_receive, want 1 and 1", q, errs)
+			}
+			if r, d := rec.count(lakerelay.MetricSQSRedelivered, lakerelay.Labels{Source: "sqs"}), rec.count(lakerelay.MetricSQSDeleted, lakerelay.Labels{Source: "sqs"}); r != 2 || d != 1 {
+				t.Fatalf("observed %d redelivered, %d deleted, want 2 and 1", r, d)
 			}
 			if d := e.queueDepth(e.queue.URL); d != 0 {
 				t.Fatalf("%d messages left", d)

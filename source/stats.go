@@ -1,6 +1,7 @@
 package source
 
 import (
+	"log/slog"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -123,16 +124,39 @@ type objectStream struct {
 	origin     lakerelay.Origin // Bucket, Key, VersionID, LogType
 	quarantine lakerelay.Quarantine
 	c          *counters
+	tel        *telemetry
 	skipped    int64 // decoder skips already counted
+	// Records handed out and their bytes: all of them (for the log), and
+	// those not yet reported to the Observer.
+	records, pending, pendingBytes int64
 }
 
-func newObjectStream(r interface{ Read([]byte) (int, error) }, opts DecodeOptions, origin lakerelay.Origin, q lakerelay.Quarantine, c *counters) *objectStream {
+func newObjectStream(r interface{ Read([]byte) (int, error) }, opts DecodeOptions, origin lakerelay.Origin, q lakerelay.Quarantine, c *counters, tel *telemetry) *objectStream {
 	return &objectStream{
 		dec:        newDecoder(r, opts, origin.Bucket, origin.Key, origin.VersionID),
 		origin:     origin,
 		quarantine: q,
 		c:          c,
+		tel:        tel,
 	}
+}
+
+// handedOut counts a record the source handed out (the caller counts
+// Stats.Records); the Observer hears of them every flushEvery records and
+// when the object ends.
+func (o *objectStream) handedOut(r lakerelay.Record) {
+	o.records++
+	o.pending++
+	o.pendingBytes += int64(len(r.Data))
+	if o.pending >= flushEvery {
+		o.report()
+	}
+}
+
+// report tells the Observer of the records not yet reported.
+func (o *objectStream) report() {
+	o.tel.records(o.origin.LogType, o.pending, o.pendingBytes)
+	o.pending, o.pendingBytes = 0, 0
 }
 
 // next returns the next valid record (without Ack), io.EOF at the end of the
@@ -164,10 +188,20 @@ func (o *objectStream) next() (lakerelay.Record, error) {
 				Err: &quarantineError{reason: d.invalid, err: qerr}}
 		}
 		o.c.quarantined.Add(1)
+		o.tel.quarantined(origin.LogType, problemClass(d.invalid))
+		if o.tel.debugOn() {
+			o.tel.debug("record quarantined", slog.String("bucket", origin.Bucket), slog.String("key", origin.Key),
+				slog.Int64("index", d.index), slog.Int64("offset", d.offset), slog.String("class", problemClass(d.invalid)))
+		}
 	}
 }
 
-func (o *objectStream) close() { o.dec.close() }
+// close releases the decoder and reports the records not yet reported. It
+// may be called more than once.
+func (o *objectStream) close() {
+	o.dec.close()
+	o.report()
+}
 
 // quarantineError reports that an invalid record could not be quarantined.
 type quarantineError struct{ reason, err error }
