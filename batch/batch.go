@@ -12,6 +12,7 @@ import (
 
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/awserr"
+	"github.com/lakerelay/lakerelay/internal/telemetry"
 )
 
 // FlushReason says why a batch was flushed.
@@ -172,15 +173,14 @@ func New(sink lakerelay.Sink, opts ...func(*Options)) (*Batcher, error) {
 	if o.Clock == nil {
 		o.Clock = systemClock{}
 	}
-	if o.Name == "" {
-		o.Name = DefaultName
-	}
+	tel := telemetry.New(o.Logger, o.Observer, o.Name, DefaultName)
+	o.Name = tel.Name
 	b := &Batcher{
 		sink:      sink,
 		opts:      o,
 		clock:     o.Clock,
-		log:       loggerOrDiscard(o.Logger).With("component", o.Name),
-		obs:       lakerelay.ObserverOrNop(o.Observer),
+		log:       tel.Log,
+		obs:       tel.Obs,
 		open:      make(map[string]*batch),
 		flushing:  make(map[*batch]struct{}),
 		closeDone: make(chan struct{}),
@@ -590,14 +590,6 @@ func (b *Batcher) report(res FlushResult, err error) {
 		b.log.Debug("batch stored", "partition", res.Partition, "records", res.Records, "bytes", res.Bytes,
 			"attempts", res.Attempts, "reason", string(res.Reason), "duration", res.Duration)
 	}
-}
-
-// loggerOrDiscard returns l, or a logger that writes nothing when l is nil.
-func loggerOrDiscard(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return l
 }
 
 // withCause adds the cause runCtx was cancelled with to err, the error of

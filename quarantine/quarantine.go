@@ -18,6 +18,7 @@ import (
 
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/awserr"
+	"github.com/lakerelay/lakerelay/internal/telemetry"
 	"github.com/lakerelay/lakerelay/partition"
 	"github.com/lakerelay/lakerelay/sink"
 )
@@ -192,8 +193,7 @@ type pending struct {
 type Writer struct {
 	b    backend
 	opts Options
-	log  *slog.Logger
-	obs  lakerelay.Observer
+	tel  telemetry.T
 
 	ctx    context.Context // of the writes; canceled when Close gives up
 	cancel context.CancelFunc
@@ -243,19 +243,12 @@ func newWriter(b backend, opts []func(*Options)) (*Writer, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Name == "" {
-		o.Name = DefaultName
-	}
-	w := &Writer{b: b, opts: o, kick: make(chan struct{}, 1), exited: make(chan struct{}), progress: make(chan struct{})}
-	w.obs = lakerelay.ObserverOrNop(o.Observer)
-	w.log = o.Logger
-	if w.log == nil {
-		w.log = slog.New(slog.DiscardHandler)
-	}
-	w.log = w.log.With("component", o.Name)
+	tel := telemetry.New(o.Logger, o.Observer, o.Name, DefaultName)
+	o.Name = tel.Name
+	w := &Writer{b: b, opts: o, tel: tel, kick: make(chan struct{}, 1), exited: make(chan struct{}), progress: make(chan struct{})}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	go w.run()
-	w.log.Info("quarantine opened", "location", b.location())
+	w.tel.Log.Info("quarantine opened", "location", b.location())
 	return w, nil
 }
 
@@ -462,14 +455,14 @@ func (w *Writer) write(batch []pending, size int64) {
 	start := time.Now()
 	loc, err := w.b.write(w.ctx, w.opts.Now(), buf, len(batch))
 	if err != nil {
-		w.obs.Count(lakerelay.MetricErrors, 1, lakerelay.Labels{Source: w.opts.Name, Class: awserr.ProblemClass(err)})
-		w.log.Warn("quarantine write failed, records stay redeliverable", "location", loc, "entries", len(batch), "error", err)
+		w.tel.Error(err)
+		w.tel.Log.Warn("quarantine write failed, records stay redeliverable", "location", loc, "entries", len(batch), "error", err)
 		err = &Error{Location: loc, Entries: len(batch), Err: err}
 	} else {
 		for _, p := range batch {
-			w.obs.Count(lakerelay.MetricQuarantined, 1, lakerelay.Labels{Source: w.opts.Name, LogType: p.logType, Class: p.class})
+			w.tel.Obs.Count(lakerelay.MetricQuarantined, 1, lakerelay.Labels{Source: w.opts.Name, LogType: p.logType, Class: p.class})
 		}
-		w.log.Debug("quarantine entries written", "location", loc, "entries", len(batch), "bytes", size, "duration", time.Since(start))
+		w.tel.Log.Debug("quarantine entries written", "location", loc, "entries", len(batch), "bytes", size, "duration", time.Since(start))
 	}
 	w.mu.Lock()
 	if err != nil {
@@ -539,9 +532,9 @@ func (w *Writer) Close(ctx context.Context) error {
 		}
 		st := w.Stats()
 		if err != nil {
-			w.log.Error("quarantine closed", "location", w.b.location(), "entries", st.Entries, "failed", st.Failed, "error", err)
+			w.tel.Log.Error("quarantine closed", "location", w.b.location(), "entries", st.Entries, "failed", st.Failed, "error", err)
 		} else {
-			w.log.Info("quarantine closed", "location", w.b.location(), "entries", st.Entries, "failed", st.Failed)
+			w.tel.Log.Info("quarantine closed", "location", w.b.location(), "entries", st.Entries, "failed", st.Failed)
 		}
 	}
 	return err
