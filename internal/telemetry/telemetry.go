@@ -51,3 +51,45 @@ func (t T) Out(logType, partition string, records, bytes int64) {
 	t.Obs.Count(lakerelay.MetricRecordsOut, records, l)
 	t.Obs.Count(lakerelay.MetricBytesOut, bytes, l)
 }
+
+// OutBatch counts a stored batch in [lakerelay.MetricRecordsOut] and
+// [lakerelay.MetricBytesOut] per log type (Origin.LogType) of its records.
+// objectBytes is what the sink stored for the batch: when the records are
+// of several log types it is shared among them in proportion to their
+// numbers of records, so that the bytes out of all log types add up to it.
+// partition is the Partition label ("" when the sink did not opt in).
+func (t T) OutBatch(records []lakerelay.Record, partition string, objectBytes int64) {
+	if len(records) == 0 {
+		return
+	}
+	first := records[0].Origin.LogType
+	mixed := false
+	for i := range records {
+		if records[i].Origin.LogType != first {
+			mixed = true
+			break
+		}
+	}
+	if !mixed {
+		t.Out(first, partition, int64(len(records)), objectBytes)
+		return
+	}
+	counts := map[string]int64{}
+	var order []string
+	for i := range records {
+		lt := records[i].Origin.LogType
+		if counts[lt] == 0 {
+			order = append(order, lt)
+		}
+		counts[lt]++
+	}
+	left := objectBytes
+	for i, lt := range order {
+		b := objectBytes * counts[lt] / int64(len(records))
+		if i == len(order)-1 {
+			b = left
+		}
+		left -= b
+		t.Out(lt, partition, counts[lt], b)
+	}
+}
