@@ -65,7 +65,7 @@ func TestLogsAndMetrics(t *testing.T) {
 func TestLogsAndMetricsOfFailedWrite(t *testing.T) {
 	var log obstest.Log
 	rec := obstest.NewRecorder()
-	w, err := OpenFile("/dev/full", func(o *Options) { o.Logger, o.Observer, o.MaxAge = log.Logger(), rec, 10 * time.Millisecond })
+	w, err := OpenFile("/dev/full", func(o *Options) { o.Logger, o.Observer, o.MaxAge = log.Logger(), rec, 10*time.Millisecond })
 	if err != nil {
 		t.Fatal(err)
 	}
