@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +19,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/awserr"
+	"github.com/lakerelay/lakerelay/internal/telemetry"
 	"github.com/lakerelay/lakerelay/ocsf"
 	"github.com/lakerelay/lakerelay/partition"
 	"github.com/lakerelay/lakerelay/sink"
@@ -112,6 +115,29 @@ type Options struct {
 	// must be safe for concurrent use when WriteBatch is called
 	// concurrently.
 	OnWrite func(Written)
+
+	// Logger receives the sink's structured log (nil: none): Info when it
+	// is created, Debug for each object stored (partition, key, records,
+	// quarantined, bytes, duration), Warn for each record the quarantine
+	// refused (its origin and the error) and, with DropUnknownFields, for
+	// each field path dropped for the first time (the path, never the
+	// value). Failed writes are logged by the store and the batcher. Never
+	// record contents.
+	Logger *slog.Logger
+	// Observer receives, under Source Name (nil: none), for each object
+	// stored [lakerelay.MetricRecordsOut] and [lakerelay.MetricBytesOut]
+	// (the Parquet object's size) per log type of its records (bytes
+	// shared by record count when a batch mixes log types), and
+	// [lakerelay.MetricQuarantined] per record handed to the quarantine
+	// (Class [lakerelay.ClassInvalid] or as its error tells).
+	Observer lakerelay.Observer
+	// Name is the Source label and the "component" log attribute; default
+	// "securitylake".
+	Name string
+	// PartitionLabel fills the Partition label of the records and bytes
+	// out with the batch's partition. Off by default: partitions grow with
+	// time (see metrics.RegistryOptions.Partitions, which must opt in too).
+	PartitionLabel bool
 }
 
 // Written describes one stored object.
@@ -161,7 +187,9 @@ type Sink struct {
 	props  *parquet.WriterProperties
 	aprops pqarrow.ArrowWriterProperties
 	pool   sync.Pool // *converter
+	tel    telemetry.T
 
+	stats
 	dropStats
 }
 
@@ -217,7 +245,7 @@ func New(store sink.Store, location string, class int, opts ...func(*Options)) (
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{store: store, prefix: prefix, class: class, o: o}
+	s := &Sink{store: store, prefix: prefix, class: class, o: o, tel: telemetry.New(o.Logger, o.Observer, o.Name, "securitylake")}
 	s.pool.Put(c)
 	s.aprops = pqarrow.NewArrowWriterProperties(
 		pqarrow.WithAllocator(o.Allocator),
@@ -225,6 +253,8 @@ func New(store sink.Store, location string, class int, opts ...func(*Options)) (
 		pqarrow.WithTruncatedTimestamps(true),
 	)
 	s.props = writerProperties(o.Allocator, o.CompressionLevel)
+	s.tel.Log.Info("security lake sink created", "location", s.Location(), "class_uid", class,
+		"drop_unknown_fields", o.DropUnknownFields)
 	return s, nil
 }
 
@@ -408,6 +438,7 @@ func (s *Sink) WriteBatch(ctx context.Context, p string, records []lakerelay.Rec
 	if err != nil {
 		return lakerelay.Permanent(fmt.Errorf("securitylake: partition %q: %w", p, err))
 	}
+	start := time.Now()
 	day, _ := time.Parse("20060102", pp.EventDay)
 	dayStart, dayEnd := day.UnixMilli(), day.AddDate(0, 0, 1).UnixMilli()
 	var bad []badRecord
@@ -515,16 +546,51 @@ func (s *Sink) WriteBatch(ctx context.Context, p string, records []lakerelay.Rec
 	}
 	for _, b := range bad {
 		if err := s.o.Quarantine(records[b.i], b.err); err != nil {
+			s.tel.Log.Warn("quarantine write failed", "origin", b.err.Origin.String(), "error", err)
 			return fmt.Errorf("securitylake: quarantine %s: %w", b.err.Origin, err)
 		}
+		s.quarantined.Add(1)
+		s.tel.Obs.Count(lakerelay.MetricQuarantined, 1, lakerelay.Labels{Source: s.tel.Name,
+			LogType: records[b.i].Origin.LogType, Class: awserr.ProblemClass(b.err)})
 	}
 	if obj != nil {
 		s.dropped(&dropped)
+		s.stored(p, key, records, bad, obj.n, start)
 	}
 	if obj != nil && s.o.OnWrite != nil {
 		s.o.OnWrite(Written{Location: obj.where, Key: key, Partition: p, Records: len(records) - len(bad), Quarantined: len(bad), Bytes: obj.n})
 	}
 	return nil
+}
+
+// stored counts and logs an object stored from records without bad.
+func (s *Sink) stored(p, key string, records []lakerelay.Record, bad []badRecord, size int64, start time.Time) {
+	n := len(records) - len(bad)
+	s.objects.Add(1)
+	s.records.Add(int64(n))
+	s.bytes.Add(size)
+	kept := records
+	if len(bad) > 0 {
+		left := make(map[int]bool, len(bad))
+		for _, b := range bad {
+			left[b.i] = true
+		}
+		kept = make([]lakerelay.Record, 0, n)
+		for i, r := range records {
+			if !left[i] {
+				kept = append(kept, r)
+			}
+		}
+	}
+	label := ""
+	if s.o.PartitionLabel {
+		label = p
+	}
+	s.tel.OutBatch(kept, label, size)
+	if s.tel.Debug() {
+		s.tel.Log.Debug("object stored", "partition", p, "key", key, "records", n, "quarantined", len(bad),
+			"bytes", size, "duration", time.Since(start))
+	}
 }
 
 type badRecord struct {
