@@ -497,6 +497,9 @@ func (b *Batcher) flush(bt *batch) {
 	for err == nil {
 		attempts++
 		err = b.sink.WriteBatch(b.runCtx, bt.partition, bt.records)
+		if err != nil {
+			b.obs.Count(lakerelay.MetricErrors, 1, lakerelay.Labels{Source: b.opts.Name, Class: awserr.ProblemClass(err)})
+		}
 		if err == nil || lakerelay.IsPermanent(err) {
 			break
 		}
@@ -507,7 +510,6 @@ func (b *Batcher) flush(bt *batch) {
 		if attempts > b.opts.MaxRetries {
 			break
 		}
-		b.obs.Count(lakerelay.MetricErrors, 1, lakerelay.Labels{Source: b.opts.Name, Class: awserr.ProblemClass(err)})
 		wait := b.backoff(attempts)
 		b.log.Warn("flush failed, will retry", "partition", bt.partition, "records", len(bt.records),
 			"attempt", attempts, "max_attempts", b.opts.MaxRetries+1, "backoff", wait, "error", err)
@@ -533,7 +535,7 @@ func (b *Batcher) flush(bt *batch) {
 		Err:       ferr,
 		Duration:  b.clock.Now().Sub(start),
 	}
-	b.report(res, err)
+	b.report(res)
 
 	b.mu.Lock()
 	b.pending -= bt.charge
@@ -564,18 +566,12 @@ func (b *Batcher) flush(bt *batch) {
 	close(bt.done)
 }
 
-// report logs and measures the outcome of a flush; err is the last
-// attempt's error (nil when stored).
-func (b *Batcher) report(res FlushResult, err error) {
+// report logs and measures the outcome of a flush (its failed attempts
+// were counted as they failed).
+func (b *Batcher) report(res FlushResult) {
 	l := lakerelay.Labels{Source: b.opts.Name}
 	if res.Attempts > 1 {
 		b.obs.Count(lakerelay.MetricFlushRetries, int64(res.Attempts-1), l)
-	}
-	if err != nil && res.Attempts > 0 {
-		// The last attempt's failure; those retried were counted then.
-		l.Class = awserr.ProblemClass(err)
-		b.obs.Count(lakerelay.MetricErrors, 1, l)
-		l.Class = ""
 	}
 	if b.opts.PartitionLabel {
 		l.Partition = res.Partition

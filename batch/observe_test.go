@@ -99,3 +99,23 @@ func TestLogsAndMetricsOfNackedBatch(t *testing.T) {
 	require.Len(t, closed, 1)
 	assert.EqualValues(t, 1, closed[0]["nacked"])
 }
+
+// A flush whose backoff is cut short by Close counts its one failed
+// attempt once, and no retry.
+func TestMetricsOfFlushAbandonedInBackoff(t *testing.T) {
+	rec := obstest.NewRecorder()
+	h := newHarness(t, func(o *Options) {
+		o.MaxRecords = 1
+		o.MaxRetries = 3
+		o.Observer = rec
+	})
+	h.sink.fail = func(context.Context, string, int) error { return errors.New("unavailable") }
+	h.add(t, "p", 5)
+	h.clock.waitTimers(t, 1) // in backoff after the first attempt
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.Error(t, h.b.Close(ctx))
+	assert.EqualValues(t, 1, rec.Sum(lakerelay.MetricErrors, lakerelay.Labels{}))
+	assert.Zero(t, rec.Sum(lakerelay.MetricFlushRetries, lakerelay.Labels{}))
+	assert.Equal(t, 1, rec.Observations(lakerelay.MetricFlushDuration, lakerelay.Labels{}))
+}
