@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/awserr"
+	"github.com/lakerelay/lakerelay/internal/telemetry"
 )
 
 // FlushReason says why a batch was flushed.
@@ -110,6 +113,8 @@ type Batcher struct {
 	sink  lakerelay.Sink
 	opts  Options
 	clock Clock
+	log   *slog.Logger
+	obs   lakerelay.Observer
 
 	// runCtx is passed to Sink.WriteBatch; Close cancels it (with the
 	// cause its own ctx ended with) when it gives up waiting.
@@ -168,10 +173,14 @@ func New(sink lakerelay.Sink, opts ...func(*Options)) (*Batcher, error) {
 	if o.Clock == nil {
 		o.Clock = systemClock{}
 	}
+	tel := telemetry.New(o.Logger, o.Observer, o.Name, DefaultName)
+	o.Name = tel.Name
 	b := &Batcher{
 		sink:      sink,
 		opts:      o,
 		clock:     o.Clock,
+		log:       tel.Log,
+		obs:       tel.Obs,
 		open:      make(map[string]*batch),
 		flushing:  make(map[*batch]struct{}),
 		closeDone: make(chan struct{}),
@@ -182,6 +191,8 @@ func New(sink lakerelay.Sink, opts ...func(*Options)) (*Batcher, error) {
 	for range o.FlushConcurrency {
 		go b.worker()
 	}
+	b.log.Info("batcher started", "max_records", o.MaxRecords, "max_bytes", o.MaxBytes, "max_age", o.MaxAge,
+		"max_pending_bytes", o.MaxPendingBytes, "max_retries", o.MaxRetries, "flush_concurrency", o.FlushConcurrency)
 	return b, nil
 }
 
@@ -342,6 +353,14 @@ func (b *Batcher) Close(ctx context.Context) error {
 	b.cancelRun(lakerelay.ErrClosed)
 
 	b.closeErr = errors.Join(ctxErr, batchErrors(waiting))
+	st := b.Stats()
+	if b.closeErr != nil {
+		b.log.Error("batcher closed with failures", "batches", st.Batches, "failed_batches", st.FailedBatches,
+			"acked", st.Acked, "nacked", st.Nacked, "retries", st.Retries, "error", b.closeErr)
+	} else {
+		b.log.Info("batcher closed", "batches", st.Batches, "failed_batches", st.FailedBatches,
+			"acked", st.Acked, "nacked", st.Nacked, "retries", st.Retries)
+	}
 	close(b.closeDone)
 	return b.closeErr
 }
@@ -478,6 +497,9 @@ func (b *Batcher) flush(bt *batch) {
 	for err == nil {
 		attempts++
 		err = b.sink.WriteBatch(b.runCtx, bt.partition, bt.records)
+		if err != nil {
+			b.obs.Count(lakerelay.MetricErrors, 1, lakerelay.Labels{Source: b.opts.Name, Class: awserr.ProblemClass(err)})
+		}
 		if err == nil || lakerelay.IsPermanent(err) {
 			break
 		}
@@ -488,7 +510,10 @@ func (b *Batcher) flush(bt *batch) {
 		if attempts > b.opts.MaxRetries {
 			break
 		}
-		if !b.sleep(b.backoff(attempts)) {
+		wait := b.backoff(attempts)
+		b.log.Warn("flush failed, will retry", "partition", bt.partition, "records", len(bt.records),
+			"attempt", attempts, "max_attempts", b.opts.MaxRetries+1, "backoff", wait, "error", err)
+		if !b.sleep(wait) {
 			err = b.withCause(err)
 			break
 		}
@@ -510,6 +535,7 @@ func (b *Batcher) flush(bt *batch) {
 		Err:       ferr,
 		Duration:  b.clock.Now().Sub(start),
 	}
+	b.report(res)
 
 	b.mu.Lock()
 	b.pending -= bt.charge
@@ -538,6 +564,28 @@ func (b *Batcher) flush(bt *batch) {
 		b.opts.OnFlush(res)
 	}
 	close(bt.done)
+}
+
+// report logs and measures the outcome of a flush (its failed attempts
+// were counted as they failed).
+func (b *Batcher) report(res FlushResult) {
+	l := lakerelay.Labels{Source: b.opts.Name}
+	if res.Attempts > 1 {
+		b.obs.Count(lakerelay.MetricFlushRetries, int64(res.Attempts-1), l)
+	}
+	if b.opts.PartitionLabel {
+		l.Partition = res.Partition
+	}
+	b.obs.Duration(lakerelay.MetricFlushDuration, res.Duration, l)
+	if res.Err != nil {
+		b.log.Warn("batch nacked", "partition", res.Partition, "records", res.Records, "bytes", res.Bytes,
+			"attempts", res.Attempts, "reason", string(res.Reason), "duration", res.Duration, "error", res.Err)
+		return
+	}
+	if b.log.Enabled(context.Background(), slog.LevelDebug) {
+		b.log.Debug("batch stored", "partition", res.Partition, "records", res.Records, "bytes", res.Bytes,
+			"attempts", res.Attempts, "reason", string(res.Reason), "duration", res.Duration)
+	}
 }
 
 // withCause adds the cause runCtx was cancelled with to err, the error of

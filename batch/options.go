@@ -3,7 +3,10 @@ package batch
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"github.com/lakerelay/lakerelay"
 )
 
 // Defaults used by [New] for every [Options] field an option function leaves
@@ -28,6 +31,8 @@ const (
 	DefaultMaxRetryBackoff = 30 * time.Second
 	// DefaultFlushConcurrency is the default [Options.FlushConcurrency].
 	DefaultFlushConcurrency = 4
+	// DefaultName is the default [Options.Name].
+	DefaultName = "batch"
 )
 
 // RecordOverhead is what every buffered record costs against
@@ -159,6 +164,32 @@ type Options struct {
 	// FlushResult.Duration. nil means the system clock. Tests inject a
 	// manual clock to make age and retry behaviour deterministic.
 	Clock Clock
+
+	// Logger receives the batcher's structured log: Info when it starts
+	// and closes, Warn for each failed flush attempt that will be retried
+	// (with the attempt) and for each batch negatively acknowledged, Debug
+	// for each stored batch (partition, records, bytes, attempts,
+	// duration). Lines carry partitions and counts, never record contents.
+	// nil means no log.
+	Logger *slog.Logger
+	// Observer receives the batcher's measurements, labelled with Source
+	// Name: [lakerelay.MetricFlushDuration] per batch (stored or not),
+	// [lakerelay.MetricFlushRetries] per retried attempt and
+	// [lakerelay.MetricErrors] per failed attempt, with the problem class
+	// of its error. [Run] adds [lakerelay.MetricQuarantined] (Source Name,
+	// the record's LogType, Class [lakerelay.ClassPartition] or
+	// [lakerelay.ClassTooLarge]) for each record the quarantine stored.
+	// Records and bytes out are the sink's to count, since only it knows
+	// what it wrote. nil means none.
+	Observer lakerelay.Observer
+	// Name is the Source label of the measurements and the "component"
+	// attribute of the log lines; default [DefaultName].
+	Name string
+	// PartitionLabel fills the Partition label of
+	// [lakerelay.MetricFlushDuration]. Partitions grow with time; the
+	// metrics package drops the label unless the program opted in there
+	// too (metrics.RegistryOptions.Partitions). Off by default.
+	PartitionLabel bool
 }
 
 // Validate reports every problem with o, including those of o.Limits,
@@ -188,5 +219,6 @@ func defaultOptions() Options {
 		RetryBackoff:     DefaultRetryBackoff,
 		MaxRetryBackoff:  DefaultMaxRetryBackoff,
 		FlushConcurrency: DefaultFlushConcurrency,
+		Name:             DefaultName,
 	}
 }

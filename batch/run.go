@@ -119,6 +119,11 @@ func (c *counts) totals() Totals {
 // Totals.Nacked; b.Close's error names the batches that failed while it
 // waited.
 //
+// Run logs (Info at start and end, with the totals; Error when it ends
+// with an error; Warn for each quarantine entry that failed) and measures
+// ([lakerelay.MetricQuarantined]) through b's [Options.Logger] and
+// [Options.Observer], under b's [Options.Name].
+//
 // Run closes b but not src: close src after Run returns, so that the
 // source can finish its last deletions (the SQS source waits for them).
 func Run(ctx context.Context, src lakerelay.Source, b *Batcher, part lakerelay.Partitioner, opts ...func(*RunOptions)) (Totals, error) {
@@ -160,17 +165,21 @@ func Run(ctx context.Context, src lakerelay.Source, b *Batcher, part lakerelay.P
 			}
 		}
 	}
-	quarantine := func(r lakerelay.Record, reason error) {
+	obs, name := b.obs, b.opts.Name
+	quarantine := func(r lakerelay.Record, reason error, class string) {
 		if o.Quarantine == nil {
 			c.nacked.Add(1)
 			r.Settle(reason)
 			return
 		}
 		orig := r.Ack
+		logType := r.Origin.LogType
 		r.Ack = func(err error) {
 			if err == nil {
 				c.quarantined.Add(1)
+				obs.Count(lakerelay.MetricQuarantined, 1, lakerelay.Labels{Source: name, LogType: logType, Class: class})
 			} else {
+				b.log.Warn("quarantine write failed, record nacked", "origin", r.Origin.String(), "class", class, "error", err)
 				c.nacked.Add(1)
 				stopOn(err)
 			}
@@ -185,6 +194,7 @@ func Run(ctx context.Context, src lakerelay.Source, b *Batcher, part lakerelay.P
 		r.Settle(err)
 	}
 
+	b.log.Info("run started")
 	var runErr error
 read:
 	for {
@@ -206,7 +216,7 @@ read:
 		p := ""
 		if part != nil {
 			if p, err = part.Partition(r); err != nil {
-				quarantine(r, err)
+				quarantine(r, err, lakerelay.ClassPartition)
 				continue
 			}
 		}
@@ -215,7 +225,7 @@ read:
 		if err := b.Add(rctx, p, r); err != nil {
 			r.Ack = orig // not taken: settled here
 			if errors.Is(err, lakerelay.ErrTooLarge) {
-				quarantine(r, err)
+				quarantine(r, err, lakerelay.ClassTooLarge)
 				continue
 			}
 			// Closed, or ctx ended.
@@ -236,7 +246,15 @@ read:
 	if cause := context.Cause(rctx); errors.As(cause, &ss) {
 		runErr = errors.Join(runErr, ss.err)
 	}
-	return c.totals(), errors.Join(runErr, closeErr, qerr)
+	t, err := c.totals(), errors.Join(runErr, closeErr, qerr)
+	attrs := []any{"in", t.In, "delivered", t.Delivered, "quarantined", t.Quarantined, "nacked", t.Nacked,
+		"unsettled", t.Unsettled, "read_errors", t.Errors}
+	if err != nil {
+		b.log.Error("run ended", append(attrs, "error", err)...)
+	} else {
+		b.log.Info("run ended", attrs...)
+	}
+	return t, err
 }
 
 // storeStop is the cause Run's reading stops with at a permanent store

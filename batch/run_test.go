@@ -14,6 +14,7 @@ import (
 
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/batch"
+	"github.com/lakerelay/lakerelay/internal/obstest"
 	"github.com/lakerelay/lakerelay/quarantine"
 	"github.com/lakerelay/lakerelay/sink"
 )
@@ -240,7 +241,12 @@ func TestRunToEOF(t *testing.T) {
 			return 0
 		}}
 	st := dirStore(t)
-	b := newBatcher(t, &storeSink{store: st}, func(o *batch.Options) { o.MaxBytes, o.MaxPendingBytes = 4096, 1<<20 })
+	rec := obstest.NewRecorder()
+	var log obstest.Log
+	b := newBatcher(t, &storeSink{store: st}, func(o *batch.Options) {
+		o.MaxBytes, o.MaxPendingBytes = 4096, 1<<20
+		o.Observer, o.Logger = rec, log.Logger()
+	})
 	qstore := dirStore(t)
 	q, err := quarantine.New(qstore, "q")
 	if err != nil {
@@ -259,6 +265,15 @@ func TestRunToEOF(t *testing.T) {
 	if tot != want {
 		t.Fatalf("totals %+v, want %+v", tot, want)
 	}
+	for class, n := range map[string]int64{lakerelay.ClassPartition: 10, lakerelay.ClassTooLarge: 1} {
+		if got := rec.Sum(lakerelay.MetricQuarantined, lakerelay.Labels{Source: batch.DefaultName, Class: class}); got != n {
+			t.Errorf("quarantined %s = %d, want %d", class, got, n)
+		}
+	}
+	if ended := log.Find(t, "run ended"); len(ended) != 1 || ended[0]["level"] != "INFO" || ended[0]["quarantined"] != 11.0 || ended[0]["delivered"] != 84.0 {
+		t.Errorf("want one run ended line with the totals:\n%s", log.String())
+	}
+	log.NotContains(t, `"n":`, "pad")
 	got := stored(t, st)
 	if len(got) != 84 || got[3] != 0 || got[50] != 0 {
 		t.Fatalf("%d records stored, want 84 without the rejected ones", len(got))

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/awserr"
+	"github.com/lakerelay/lakerelay/internal/telemetry"
 	"github.com/lakerelay/lakerelay/partition"
 	"github.com/lakerelay/lakerelay/sink"
 )
@@ -25,6 +28,7 @@ const (
 	DefaultMaxEntries       = 1000
 	DefaultMaxBytes   int64 = 8 << 20
 	DefaultMaxAge           = time.Second
+	DefaultName             = "quarantine"
 )
 
 // Options configure a [Writer]. The zero value of a field means its
@@ -40,6 +44,21 @@ type Options struct {
 	// Now is the clock for entry times and object keys; nil means
 	// time.Now.
 	Now func() time.Time
+	// Logger receives the Writer's structured log: Info when it opens and
+	// closes, Warn for each batch of entries that could not be made
+	// durable (location, entries, error: those records stay
+	// redeliverable), Debug for each batch written (location, entries,
+	// bytes, duration). Never record contents. nil means no log.
+	Logger *slog.Logger
+	// Observer receives [lakerelay.MetricQuarantined] for each entry made
+	// durable (Source Name, the record's LogType, Class: the problem class
+	// of its reason, internal/awserr's ProblemClass: [lakerelay.ClassTooLarge],
+	// [lakerelay.ClassInvalid], ...) and [lakerelay.MetricErrors] for each
+	// failed write (Class of the store error). nil means none.
+	Observer lakerelay.Observer
+	// Name is the Source label of the measurements and the "component"
+	// attribute of the log; default [DefaultName].
+	Name string
 }
 
 // Validate reports every problem with o.
@@ -163,8 +182,10 @@ type backend interface {
 
 // pending is an entry waiting to be written.
 type pending struct {
-	line []byte
-	done func(error)
+	line    []byte
+	done    func(error)
+	logType string // of the record, for the metric
+	class   string // of the reason, for the metric
 }
 
 // Writer writes quarantine entries. See the package documentation for the
@@ -172,6 +193,7 @@ type pending struct {
 type Writer struct {
 	b    backend
 	opts Options
+	tel  telemetry.T
 
 	ctx    context.Context // of the writes; canceled when Close gives up
 	cancel context.CancelFunc
@@ -221,9 +243,12 @@ func newWriter(b backend, opts []func(*Options)) (*Writer, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	w := &Writer{b: b, opts: o, kick: make(chan struct{}, 1), exited: make(chan struct{}), progress: make(chan struct{})}
+	tel := telemetry.New(o.Logger, o.Observer, o.Name, DefaultName)
+	o.Name = tel.Name
+	w := &Writer{b: b, opts: o, tel: tel, kick: make(chan struct{}, 1), exited: make(chan struct{}), progress: make(chan struct{})}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	go w.run()
+	w.tel.Log.Info("quarantine opened", "location", b.location())
 	return w, nil
 }
 
@@ -320,7 +345,13 @@ func (w *Writer) Stats() Stats {
 // [Options]). Use it where records arrive quickly; the batch package's Run
 // does.
 func (w *Writer) Quarantine(r lakerelay.Record, reason error) {
-	w.add(appendEntry(nil, w.opts.Now(), r, reason), r.Settle, false)
+	w.add(w.pending(r, reason, r.Settle), false)
+}
+
+// pending returns the entry of r for the queue.
+func (w *Writer) pending(r lakerelay.Record, reason error, done func(error)) pending {
+	return pending{line: appendEntry(nil, w.opts.Now(), r, reason), done: done,
+		logType: r.Origin.LogType, class: awserr.ProblemClass(reason)}
 }
 
 // Put writes the entry of r and returns nil once it is durable, or an
@@ -330,24 +361,24 @@ func (w *Writer) Quarantine(r lakerelay.Record, reason error) {
 // are written at once (concurrent calls share a write).
 func (w *Writer) Put(r lakerelay.Record, reason error) error {
 	done := make(chan error, 1)
-	w.add(appendEntry(nil, w.opts.Now(), r, reason), func(err error) { done <- err }, true)
+	w.add(w.pending(r, reason, func(err error) { done <- err }), true)
 	return <-done
 }
 
 var _ lakerelay.Quarantine = (*Writer)(nil).Put
 
-func (w *Writer) add(line []byte, done func(error), urgent bool) {
+func (w *Writer) add(p pending, urgent bool) {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		done(&Error{Location: w.b.location(), Entries: 1, Err: lakerelay.ErrClosed})
+		p.done(&Error{Location: w.b.location(), Entries: 1, Err: lakerelay.ErrClosed})
 		return
 	}
 	if len(w.queue) == 0 {
 		w.first = time.Now()
 	}
-	w.queue = append(w.queue, pending{line: line, done: done})
-	w.bytes += int64(len(line))
+	w.queue = append(w.queue, p)
+	w.bytes += int64(len(p.line))
 	w.queued++
 	kick := urgent || len(w.queue) >= w.opts.MaxEntries || w.bytes >= w.opts.MaxBytes
 	if urgent {
@@ -421,9 +452,17 @@ func (w *Writer) write(batch []pending, size int64) {
 	for _, p := range batch {
 		buf = append(buf, p.line...)
 	}
+	start := time.Now()
 	loc, err := w.b.write(w.ctx, w.opts.Now(), buf, len(batch))
 	if err != nil {
+		w.tel.Error(err)
+		w.tel.Log.Warn("quarantine write failed, records stay redeliverable", "location", loc, "entries", len(batch), "error", err)
 		err = &Error{Location: loc, Entries: len(batch), Err: err}
+	} else {
+		for _, p := range batch {
+			w.tel.Obs.Count(lakerelay.MetricQuarantined, 1, lakerelay.Labels{Source: w.opts.Name, LogType: p.logType, Class: p.class})
+		}
+		w.tel.Log.Debug("quarantine entries written", "location", loc, "entries", len(batch), "bytes", size, "duration", time.Since(start))
 	}
 	w.mu.Lock()
 	if err != nil {
@@ -490,6 +529,12 @@ func (w *Writer) Close(ctx context.Context) error {
 	if first {
 		if cerr := w.b.close(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("quarantine: close %s: %w", w.b.location(), cerr))
+		}
+		st := w.Stats()
+		if err != nil {
+			w.tel.Log.Error("quarantine closed", "location", w.b.location(), "entries", st.Entries, "failed", st.Failed, "error", err)
+		} else {
+			w.tel.Log.Info("quarantine closed", "location", w.b.location(), "entries", st.Entries, "failed", st.Failed)
 		}
 	}
 	return err

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/telemetry"
 	"github.com/lakerelay/lakerelay/partition"
 )
 
@@ -29,12 +31,35 @@ const tempPrefix = ".lakerelay-tmp-"
 // the directory.
 type DirStore struct {
 	root string
+	tel  telemetry.T
+}
+
+// DirOptions configure a [DirStore]. The zero value means defaults.
+type DirOptions struct {
+	// Logger receives the store's structured log (nil: none): Info when
+	// it is opened, Debug for each object stored (location, bytes when
+	// the body tells its length, else -1, duration), Warn for each Put
+	// that failed (location, error; the caller decides whether to retry).
+	// Never credentials or object contents.
+	Logger *slog.Logger
+	// Observer receives [lakerelay.MetricErrors] for each failed Put,
+	// with the problem class of its error, under Source Name (nil: none).
+	// Records and bytes out are counted by the sinks, which know the log
+	// type.
+	Observer lakerelay.Observer
+	// Name is the Source label and the "component" log attribute;
+	// default "dir".
+	Name string
 }
 
 var _ Store = (*DirStore)(nil)
 
 // NewDir returns a store rooted at root, creating the directory if needed.
-func NewDir(root string) (*DirStore, error) {
+func NewDir(root string, opts ...func(*DirOptions)) (*DirStore, error) {
+	var o DirOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	if root == "" {
 		return nil, errors.New("sink: dir store: empty root")
 	}
@@ -52,7 +77,9 @@ func NewDir(root string) (*DirStore, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("sink: dir store: %s is not a directory", abs)
 	}
-	return &DirStore{root: abs}, nil
+	d := &DirStore{root: abs, tel: telemetry.New(o.Logger, o.Observer, o.Name, "dir")}
+	d.tel.Log.Info("dir store opened", "root", abs)
+	return d, nil
 }
 
 // Root returns the absolute path of the store's directory.
@@ -93,6 +120,10 @@ func (d *DirStore) checkKey(key string) error {
 // Put writes body to a temporary file next to the target, syncs it and
 // renames it into place. PutOptions are ignored.
 func (d *DirStore) Put(ctx context.Context, key string, body io.Reader, _ PutOptions) error {
+	return reportPut(d.tel, d.Location(key), body, func() error { return d.put(ctx, key, body) })
+}
+
+func (d *DirStore) put(ctx context.Context, key string, body io.Reader) error {
 	if err := d.checkKey(key); err != nil {
 		return d.err("put", key, err)
 	}

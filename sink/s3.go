@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"sort"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/telemetry"
 )
 
 // S3API is the subset of *s3.Client an [S3Store] uses.
@@ -85,6 +87,21 @@ type S3Options struct {
 	MaxAttempts int
 	// MaxBackoff caps the backoff between attempts; default [DefaultMaxBackoff].
 	MaxBackoff time.Duration
+
+	// Logger receives the store's structured log (nil: none): Info when
+	// it is opened, Debug for each object stored (location, bytes when
+	// the body tells its length, else -1, duration), Warn for each Put
+	// that failed (location, error; the caller decides whether to retry).
+	// Never credentials or object contents.
+	Logger *slog.Logger
+	// Observer receives [lakerelay.MetricErrors] for each failed Put,
+	// with the problem class of its error, under Source Name (nil: none).
+	// Records and bytes out are counted by the sinks, which know the log
+	// type.
+	Observer lakerelay.Observer
+	// Name is the Source label and the "component" log attribute;
+	// default "s3".
+	Name string
 }
 
 // Validate reports every problem with o, joined.
@@ -147,6 +164,7 @@ type S3Store struct {
 	client   S3API
 	bucket   string
 	o        S3Options
+	tel      telemetry.T
 	tagging  *string
 	uploader *transfermanager.Client
 }
@@ -181,7 +199,7 @@ func NewS3(client S3API, bucket string, opts ...func(*S3Options)) (*S3Store, err
 	if o.MaxBackoff == 0 {
 		o.MaxBackoff = DefaultMaxBackoff
 	}
-	s := &S3Store{client: client, bucket: bucket, o: o}
+	s := &S3Store{client: client, bucket: bucket, o: o, tel: telemetry.New(o.Logger, o.Observer, o.Name, "s3")}
 	if len(o.Tags) > 0 {
 		v := url.Values{}
 		keys := make([]string, 0, len(o.Tags))
@@ -202,6 +220,7 @@ func NewS3(client S3API, bucket string, opts ...func(*S3Options)) (*S3Store, err
 		// an upload cancelled with ctx leaves no parts behind.
 		u.FailTimeout = 30 * time.Second
 	})
+	s.tel.Log.Info("s3 store opened", "bucket", bucket, "max_attempts", o.MaxAttempts)
 	return s, nil
 }
 
@@ -240,6 +259,10 @@ func (s *S3Store) err(op, key string, err error) error {
 // incomplete upload may remain; a bucket lifecycle rule
 // (AbortIncompleteMultipartUpload) removes those.
 func (s *S3Store) Put(ctx context.Context, key string, body io.Reader, po PutOptions) error {
+	return reportPut(s.tel, s.Location(key), body, func() error { return s.put(ctx, key, body, po) })
+}
+
+func (s *S3Store) put(ctx context.Context, key string, body io.Reader, po PutOptions) error {
 	if err := checkObjectKey(key); err != nil {
 		return &StoreError{Op: "put", Location: s.Location(key), Bucket: s.bucket, Key: key, Err: lakerelay.Permanent(err)}
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/lakerelay/lakerelay/internal/telemetry"
 )
 
 // Store is where objects go: an S3 bucket ([S3Store]) or a local directory
@@ -81,3 +83,22 @@ func (e *StoreError) Error() string {
 
 // Unwrap returns the cause.
 func (e *StoreError) Unwrap() error { return e.Err }
+
+// reportPut runs put, then logs and measures its outcome.
+func reportPut(t telemetry.T, location string, body io.Reader, put func() error) error {
+	size := int64(-1)
+	if l, ok := body.(interface{ Len() int }); ok {
+		size = int64(l.Len())
+	}
+	start := time.Now()
+	err := put()
+	if err != nil {
+		t.Error(err)
+		t.Log.Warn("put failed", "location", location, "error", err)
+		return err
+	}
+	if t.Debug() {
+		t.Log.Debug("object stored", "location", location, "bytes", size, "duration", time.Since(start))
+	}
+	return nil
+}

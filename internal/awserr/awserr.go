@@ -24,6 +24,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/lakerelay/lakerelay"
 )
 
 // Class is what kind of failure an error is.
@@ -206,4 +208,36 @@ func classify(err error, in Info) Class {
 		return Unavailable
 	}
 	return Unknown
+}
+
+// ProblemClass returns the [lakerelay] problem class (a lakerelay.Class*
+// constant, the Class label of lakerelay.MetricErrors) of an error with
+// this Info: NotFound, PermissionDenied, Unauthenticated and WrongRegion are
+// ClassAccess, Throttled is ClassThrottled, Unavailable and Canceled are
+// ClassTransient, InvalidArgument and Unknown are ClassOther. It is the one
+// mapping from AWS error classes to metric classes.
+func (in Info) ProblemClass() string {
+	switch in.Class {
+	case NotFound, PermissionDenied, Unauthenticated, WrongRegion:
+		return lakerelay.ClassAccess
+	case Throttled:
+		return lakerelay.ClassThrottled
+	case Unavailable, Canceled:
+		return lakerelay.ClassTransient
+	}
+	return lakerelay.ClassOther
+}
+
+// ProblemClass classifies err ([Classify]) and returns its problem class
+// ([Info.ProblemClass]); errors wrapping lakerelay.ErrTooLarge are
+// ClassTooLarge and those wrapping lakerelay.ErrInvalidRecord ClassInvalid,
+// whatever else they wrap.
+func ProblemClass(err error) string {
+	switch {
+	case errors.Is(err, lakerelay.ErrTooLarge):
+		return lakerelay.ClassTooLarge
+	case errors.Is(err, lakerelay.ErrInvalidRecord):
+		return lakerelay.ClassInvalid
+	}
+	return Classify(err).ProblemClass()
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/awserr"
 	"github.com/lakerelay/lakerelay/internal/testenv"
 )
@@ -171,5 +172,30 @@ func TestClassifyRealServers(t *testing.T) {
 				t.Fatalf("Classify(%v) = %+v, want %v", tt.err, got, tt.class)
 			}
 		})
+	}
+}
+
+func TestProblemClass(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"nil", nil, lakerelay.ClassOther},
+		{"plain", errors.New("x"), lakerelay.ClassOther},
+		{"no such bucket", apiErr(404, "NoSuchBucket", ""), lakerelay.ClassAccess},
+		{"access denied", apiErr(403, "AccessDenied", ""), lakerelay.ClassAccess},
+		{"bad key", apiErr(403, "InvalidAccessKeyId", ""), lakerelay.ClassAccess},
+		{"wrong region", apiErr(400, "AuthorizationHeaderMalformed", ""), lakerelay.ClassAccess},
+		{"slow down", apiErr(503, "SlowDown", ""), lakerelay.ClassThrottled},
+		{"5xx", apiErr(500, "InternalError", ""), lakerelay.ClassTransient},
+		{"canceled", context.Canceled, lakerelay.ClassTransient},
+		{"invalid argument", apiErr(400, "InvalidArgument", ""), lakerelay.ClassOther},
+		{"too large", fmt.Errorf("x: %w", lakerelay.ErrTooLarge), lakerelay.ClassTooLarge},
+		{"invalid record", fmt.Errorf("x: %w", lakerelay.ErrInvalidRecord), lakerelay.ClassInvalid},
+	} {
+		if got := awserr.ProblemClass(tc.err); got != tc.want {
+			t.Errorf("%s: ProblemClass = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

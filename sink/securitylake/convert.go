@@ -1,14 +1,16 @@
 package securitylake
 
+// The JSON walk of the converter: it reads each OCSF document once and
+// appends its values to the column builders of columns.go, checking them
+// against the schema.
+
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -31,60 +33,6 @@ func (e *FieldError) Error() string {
 }
 
 func (e *FieldError) Unwrap() error { return e.Err }
-
-type kind uint8
-
-const (
-	kBool kind = iota
-	kInt8
-	kInt16
-	kInt32
-	kInt64
-	kUint8
-	kUint16
-	kUint32
-	kUint64
-	kFloat32
-	kFloat64
-	kString
-	kLargeString
-	kBinary
-	kTimestamp
-	kDate32
-	kStruct
-	kList
-)
-
-// node is one field of the schema with the column it is building. Columns
-// are plain Go slices, reused from batch to batch; they are copied into
-// buffers of the converter's allocator when a record batch is built.
-type node struct {
-	name  string
-	kind  kind
-	typ   arrow.DataType
-	unit  arrow.TimeUnit // kTimestamp
-	width int            // fixed-width kinds: bytes per value
-	// required is set for fields that are not nullable: a record must give
-	// them a value, and under a null parent they hold empty values.
-	required bool
-	seen     uint32 // gen of the parent struct value that set this field
-	gen      uint32 // kStruct: counts struct values
-	kids     []*node
-	index    map[string]*node // kStruct: exact names
-	fold     map[string]*node // kStruct: lower-case names, for a case-insensitive fallback
-	elem     *node            // kList
-
-	// The column.
-	n      int     // values (rows, or list elements)
-	nulls  int     // of which null
-	pend   int     // kStruct: nulls not yet applied to this struct and its fields
-	valid  []byte  // validity bitmap; bits beyond n are zero
-	fixed  []byte  // fixed-width values, little endian
-	bits   []byte  // kBool values
-	offs   []int32 // kString, kBinary, kList offsets (n+1)
-	offs64 []int64 // kLargeString offsets (n+1)
-	data   []byte  // string bytes
-}
 
 // converter turns OCSF JSON documents into Arrow record batches for one
 // schema. It is owned by one goroutine.
@@ -130,98 +78,12 @@ func newConverter(mem memory.Allocator, schema *arrow.Schema) (*converter, error
 	return c, nil
 }
 
-func (n *node) add(k *node) {
-	n.kids = append(n.kids, k)
-	if _, dup := n.index[k.name]; !dup {
-		n.index[k.name] = k
-	}
-	l := strings.ToLower(k.name)
-	if _, dup := n.fold[l]; !dup {
-		n.fold[l] = k
-	}
-}
-
-func planField(f arrow.Field, path string) (*node, error) {
-	n := &node{name: f.Name, typ: f.Type, required: !f.Nullable}
-	if fw, ok := f.Type.(arrow.FixedWidthDataType); ok {
-		n.width = fw.BitWidth() / 8
-	}
-	switch t := f.Type.(type) {
-	case *arrow.BooleanType:
-		n.kind = kBool
-	case *arrow.Int8Type:
-		n.kind = kInt8
-	case *arrow.Int16Type:
-		n.kind = kInt16
-	case *arrow.Int32Type:
-		n.kind = kInt32
-	case *arrow.Int64Type:
-		n.kind = kInt64
-	case *arrow.Uint8Type:
-		n.kind = kUint8
-	case *arrow.Uint16Type:
-		n.kind = kUint16
-	case *arrow.Uint32Type:
-		n.kind = kUint32
-	case *arrow.Uint64Type:
-		n.kind = kUint64
-	case *arrow.Float32Type:
-		n.kind = kFloat32
-	case *arrow.Float64Type:
-		n.kind = kFloat64
-	case *arrow.StringType:
-		n.kind = kString
-	case *arrow.LargeStringType:
-		n.kind = kLargeString
-	case *arrow.BinaryType:
-		n.kind = kBinary
-	case *arrow.TimestampType:
-		n.kind, n.unit = kTimestamp, t.Unit
-	case *arrow.Date32Type:
-		n.kind = kDate32
-	case *arrow.StructType:
-		n.kind = kStruct
-		n.index = map[string]*node{}
-		n.fold = map[string]*node{}
-		for _, cf := range t.Fields() {
-			k, err := planField(cf, path+"."+cf.Name)
-			if err != nil {
-				return nil, err
-			}
-			n.add(k)
-		}
-	case *arrow.ListType:
-		n.kind = kList
-		e, err := planField(t.ElemField(), path+"[]")
-		if err != nil {
-			return nil, err
-		}
-		n.elem = e
-	default:
-		return nil, fmt.Errorf("securitylake: schema field %s: unsupported type %s", path, f.Type)
-	}
-	return n, nil
-}
-
 // reset empties every column.
 func (c *converter) reset() {
 	for _, k := range c.root.kids {
 		resetNode(k)
 	}
 	c.rows = 0
-}
-
-func resetNode(n *node) {
-	n.n, n.nulls, n.pend = 0, 0, 0
-	n.valid, n.fixed, n.bits, n.data = n.valid[:0], n.fixed[:0], n.bits[:0], n.data[:0]
-	n.offs = append(n.offs[:0], 0)
-	n.offs64 = append(n.offs64[:0], 0)
-	for _, k := range n.kids {
-		resetNode(k)
-	}
-	if n.elem != nil {
-		resetNode(n.elem)
-	}
 }
 
 // release drops the columns' memory.
@@ -240,213 +102,6 @@ func (c *converter) release() {
 		drop(k)
 	}
 	c.reset()
-}
-
-// Column appends. Bitmaps grow a zero byte at a time, so bits beyond n are
-// always zero.
-
-func (n *node) setValid() {
-	if n.n>>3 >= len(n.valid) {
-		n.valid = append(n.valid, 0)
-	}
-	n.valid[n.n>>3] |= 1 << (n.n & 7)
-}
-
-func (n *node) growValid() {
-	if n.n>>3 >= len(n.valid) {
-		n.valid = append(n.valid, 0)
-	}
-}
-
-// appendNulls adds k nulls to the column of n (for a struct, to it and,
-// lazily, to all its fields).
-func (n *node) appendNulls(k int) {
-	if n.kind == kStruct {
-		n.pend += k
-		return
-	}
-	for range k {
-		n.growValid()
-		n.n++
-		switch n.kind {
-		case kBool:
-			if (n.n-1)>>3 >= len(n.bits) {
-				n.bits = append(n.bits, 0)
-			}
-		case kString, kBinary, kList:
-			n.offs = append(n.offs, n.offs[len(n.offs)-1])
-		case kLargeString:
-			n.offs64 = append(n.offs64, n.offs64[len(n.offs64)-1])
-		default:
-			n.fixed = append(n.fixed, zeros[:n.width]...)
-		}
-	}
-	n.nulls += k
-}
-
-var zeros [16]byte
-
-// flush applies a struct's pending nulls to itself and hands them to its
-// fields.
-func (n *node) flush() {
-	k := n.pend
-	if k == 0 {
-		return
-	}
-	n.pend = 0
-	for range k {
-		n.growValid()
-		n.n++
-	}
-	n.nulls += k
-	for _, f := range n.kids {
-		f.underNull(k)
-	}
-}
-
-// underNull fills k rows of a field whose parent is null: nulls, or empty
-// values for a field that is not nullable.
-func (n *node) underNull(k int) {
-	if !n.required {
-		n.appendNulls(k)
-		return
-	}
-	for range k {
-		n.setValid()
-		n.n++
-		switch n.kind {
-		case kBool:
-			if (n.n-1)>>3 >= len(n.bits) {
-				n.bits = append(n.bits, 0)
-			}
-		case kString, kBinary, kList:
-			n.offs = append(n.offs, n.offs[len(n.offs)-1])
-		case kLargeString:
-			n.offs64 = append(n.offs64, n.offs64[len(n.offs64)-1])
-		case kStruct:
-		default:
-			n.fixed = append(n.fixed, zeros[:n.width]...)
-		}
-	}
-	if n.kind == kStruct {
-		n.fillFields(k)
-	}
-}
-
-// fillFields gives the fields of a non-nullable struct that got k
-// empty rows their k rows.
-func (n *node) fillFields(k int) {
-	for _, f := range n.kids {
-		f.underNull(k)
-	}
-}
-
-// finish applies all pending nulls below n.
-func (n *node) finish() {
-	if n.kind == kStruct {
-		n.flush()
-		for _, f := range n.kids {
-			f.finish()
-		}
-	}
-	if n.elem != nil {
-		n.elem.finish()
-	}
-}
-
-func (n *node) appendStr(v []byte) {
-	n.setValid()
-	n.n++
-	n.data = append(n.data, v...)
-	if n.kind == kLargeString {
-		n.offs64 = append(n.offs64, int64(len(n.data)))
-		return
-	}
-	n.offs = append(n.offs, int32(len(n.data)))
-}
-
-func (n *node) appendFixed(u uint64) {
-	n.setValid()
-	n.n++
-	switch n.width {
-	case 1:
-		n.fixed = append(n.fixed, byte(u))
-	case 2:
-		n.fixed = binary.LittleEndian.AppendUint16(n.fixed, uint16(u))
-	case 4:
-		n.fixed = binary.LittleEndian.AppendUint32(n.fixed, uint32(u))
-	default:
-		n.fixed = binary.LittleEndian.AppendUint64(n.fixed, u)
-	}
-}
-
-func (n *node) appendBool(v bool) {
-	if n.n>>3 >= len(n.bits) {
-		n.bits = append(n.bits, 0)
-	}
-	if v {
-		n.bits[n.n>>3] |= 1 << (n.n & 7)
-	}
-	n.setValid()
-	n.n++
-}
-
-// build turns the column into Arrow data in buffers of mem.
-func (n *node) build(mem memory.Allocator) arrow.ArrayData {
-	buf := func(b []byte) *memory.Buffer {
-		out := memory.NewResizableBuffer(mem)
-		out.Resize(len(b))
-		copy(out.Bytes(), b)
-		return out
-	}
-	var validity *memory.Buffer
-	if n.nulls > 0 {
-		validity = buf(n.valid[:(n.n+7)>>3])
-	}
-	var bufs []*memory.Buffer
-	var kids []arrow.ArrayData
-	switch n.kind {
-	case kStruct:
-		bufs = []*memory.Buffer{validity}
-		for _, f := range n.kids {
-			kids = append(kids, f.build(mem))
-		}
-	case kList:
-		bufs = []*memory.Buffer{validity, buf(int32Bytes(n.offs))}
-		kids = []arrow.ArrayData{n.elem.build(mem)}
-	case kString, kBinary:
-		bufs = []*memory.Buffer{validity, buf(int32Bytes(n.offs)), buf(n.data)}
-	case kLargeString:
-		bufs = []*memory.Buffer{validity, buf(int64Bytes(n.offs64)), buf(n.data)}
-	case kBool:
-		bufs = []*memory.Buffer{validity, buf(n.bits[:(n.n+7)>>3])}
-	default:
-		bufs = []*memory.Buffer{validity, buf(n.fixed)}
-	}
-	d := array.NewData(n.typ, n.n, bufs, kids, n.nulls, 0)
-	for _, b := range bufs {
-		if b != nil {
-			b.Release()
-		}
-	}
-	for _, k := range kids {
-		k.Release()
-	}
-	return d
-}
-
-func int32Bytes(v []int32) []byte {
-	if len(v) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*4)
-}
-
-func int64Bytes(v []int64) []byte {
-	if len(v) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*8)
 }
 
 // record builds the record batch of the rows converted so far and empties
@@ -1050,21 +705,5 @@ func (c *converter) list(n *node) error {
 		default:
 			return s.syntaxErr("expected ',' or ']'")
 		}
-	}
-}
-
-// endList closes a list value whose elements were appended to n.elem.
-func (n *node) endList() {
-	n.elem.finishPending()
-	n.setValid()
-	n.n++
-	n.offs = append(n.offs, int32(n.elem.n))
-}
-
-// finishPending makes n.n exact for a list element column: a struct
-// element's pending nulls are applied.
-func (n *node) finishPending() {
-	if n.kind == kStruct {
-		n.flush()
 	}
 }

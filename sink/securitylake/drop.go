@@ -10,22 +10,38 @@ import (
 // Options.OnDroppedField.
 const MaxDroppedFieldPaths = 1000
 
-// Stats counts what a [Sink] did to the records it stored, beyond what
-// Options.OnWrite reports per object.
+// Stats counts what a [Sink] stored; Options.OnWrite reports the same per
+// object.
 type Stats struct {
+	// Objects is the number of Parquet objects stored.
+	Objects int64 `json:"objects"`
+	// Records is the number of records (rows) in them.
+	Records int64 `json:"records"`
+	// Bytes is the size of the objects stored.
+	Bytes int64 `json:"bytes"`
+	// Quarantined is the number of records that did not fit and that
+	// Options.Quarantine accepted.
+	Quarantined int64 `json:"quarantined"`
 	// DroppedFields is the number of fields left out of stored records
 	// because the schema has no column for them (Options.DropUnknownFields);
 	// each occurrence counts.
-	DroppedFields int64
+	DroppedFields int64 `json:"dropped_fields"`
 	// RecordsWithDroppedFields is the number of stored records that lost
 	// at least one field.
-	RecordsWithDroppedFields int64
+	RecordsWithDroppedFields int64 `json:"records_with_dropped_fields"`
 }
 
-// Stats returns the counters of records stored so far. It is safe for
+// Stats returns the counters of what was stored so far. It is safe for
 // concurrent use.
 func (s *Sink) Stats() Stats {
-	return Stats{DroppedFields: s.droppedFields.Load(), RecordsWithDroppedFields: s.droppedRecords.Load()}
+	return Stats{Objects: s.objects.Load(), Records: s.records.Load(), Bytes: s.bytes.Load(),
+		Quarantined:   s.quarantined.Load(),
+		DroppedFields: s.droppedFields.Load(), RecordsWithDroppedFields: s.droppedRecords.Load()}
+}
+
+// stats are the Sink's counters of stored objects.
+type stats struct {
+	objects, records, bytes, quarantined atomic.Int64
 }
 
 // drops are the unknown fields dropped from the rows a converter (or a
@@ -65,9 +81,6 @@ func (s *Sink) dropped(d *drops) {
 	}
 	s.droppedFields.Add(int64(len(d.paths)))
 	s.droppedRecords.Add(d.rows)
-	if s.o.OnDroppedField == nil {
-		return
-	}
 	var report []string
 	s.seenMu.Lock()
 	if s.seen == nil {
@@ -82,7 +95,10 @@ func (s *Sink) dropped(d *drops) {
 	}
 	s.seenMu.Unlock()
 	for _, p := range report {
-		s.o.OnDroppedField(p)
+		s.tel.Log.Warn("unknown field dropped", "path", p)
+		if s.o.OnDroppedField != nil {
+			s.o.OnDroppedField(p)
+		}
 	}
 }
 

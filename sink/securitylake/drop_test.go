@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lakerelay/lakerelay/internal/obstest"
 	"github.com/lakerelay/lakerelay/internal/testenv"
 	"github.com/lakerelay/lakerelay/ocsf"
 )
@@ -62,7 +64,7 @@ func TestTagSchemaWithoutUnmappedRejectsByDefault(t *testing.T) {
 			assert.Contains(t, fe.Error(), "no top-level unmapped column")
 		}
 	}
-	assert.Equal(t, Stats{}, s.Stats())
+	assert.Equal(t, Stats{Quarantined: 30}, s.Stats())
 }
 
 // TestTagSchemaWithoutUnmappedDropsUnknownFields: with DropUnknownFields,
@@ -76,8 +78,9 @@ func TestTagSchemaWithoutUnmappedDropsUnknownFields(t *testing.T) {
 	q := &quarantineLog{}
 	var mu sync.Mutex
 	var paths []string
+	var log obstest.Log
 	s := newDirSink(t, dir, func(o *Options) {
-		o.Schema, o.Quarantine = schema, q.put
+		o.Schema, o.Quarantine, o.Logger = schema, q.put, log.Logger()
 		o.DropUnknownFields = true
 		o.OnDroppedField = func(p string) { mu.Lock(); paths = append(paths, p); mu.Unlock() }
 	})
@@ -89,10 +92,28 @@ func TestTagSchemaWithoutUnmappedDropsUnknownFields(t *testing.T) {
 
 	// 29 stored events: severity_id, actor.user.name and two
 	// resources[].note each (4), plus token in 6 of them.
-	assert.Equal(t, Stats{DroppedFields: 29*4 + 6, RecordsWithDroppedFields: 29}, s.Stats())
+	st := s.Stats()
+	assert.Equal(t, Stats{Objects: st.Objects, Records: 29, Bytes: st.Bytes, Quarantined: 1,
+		DroppedFields: 29*4 + 6, RecordsWithDroppedFields: 29}, st)
+	var size int64
+	for _, f := range parquetFiles(t, dir) {
+		fi, err := os.Stat(f)
+		require.NoError(t, err)
+		size += fi.Size()
+	}
+	assert.Equal(t, size, st.Bytes, "bytes written are the objects' sizes")
+	assert.EqualValues(t, len(parquetFiles(t, dir)), st.Objects)
 	slices.Sort(paths)
 	assert.Equal(t, []string{"actor.user.name", "resources[].note", "severity_id", "token"}, paths)
 	assert.NotContains(t, strings.Join(paths, " "), "s3cr3t")
+	var logged []string
+	for _, l := range log.Find(t, "unknown field dropped") {
+		assert.Equal(t, "WARN", l["level"])
+		logged = append(logged, l["path"].(string))
+	}
+	slices.Sort(logged)
+	assert.Equal(t, paths, logged, "each dropped path logged once at Warn")
+	log.NotContains(t, "s3cr3t")
 
 	rows := testenv.DuckDB(t, `SELECT count(*) AS n, count(DISTINCT actor.user.uid) AS u, sum(len(resources)) AS r FROM read_parquet(`+sqlGlob(dir)+`)`)
 	assert.Equal(t, map[string]any{"n": json.Number("29"), "u": json.Number("29"), "r": json.Number("58")}, rows[0])
@@ -108,7 +129,9 @@ func TestDropUnknownFieldsKeepsUnmapped(t *testing.T) {
 	s := newDirSink(t, dir, func(o *Options) { o.Schema, o.Quarantine, o.DropUnknownFields = schema, q.put, true })
 	writeAll(t, s, dropEvents()[:29], 29)
 	assert.Empty(t, q.got)
-	assert.Equal(t, Stats{}, s.Stats())
+	st := s.Stats()
+	assert.Equal(t, int64(29), st.Records)
+	assert.Zero(t, st.DroppedFields+st.RecordsWithDroppedFields+st.Quarantined)
 	rows := testenv.DuckDB(t, `SELECT count(*) FILTER (WHERE unmapped LIKE '%severity_id%' AND unmapped LIKE '%actor.user.name%') AS n FROM read_parquet(`+sqlGlob(dir)+`)`)
 	assert.Equal(t, json.Number("29"), rows[0]["n"])
 }

@@ -104,8 +104,9 @@ func ExampleOptions_dropUnknownFields() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("%+v\n", s.Stats())
+	st := s.Stats()
+	fmt.Printf("records %d, objects %d, dropped fields %d\n", st.Records, st.Objects, st.DroppedFields)
 	// Output:
 	// warning: dropped field user
-	// {DroppedFields:1 RecordsWithDroppedFields:1}
+	// records 1, objects 1, dropped fields 1
 }

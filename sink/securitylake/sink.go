@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,10 +14,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/awserr"
+	"github.com/lakerelay/lakerelay/internal/telemetry"
 	"github.com/lakerelay/lakerelay/ocsf"
 	"github.com/lakerelay/lakerelay/partition"
 	"github.com/lakerelay/lakerelay/sink"
@@ -112,6 +113,29 @@ type Options struct {
 	// must be safe for concurrent use when WriteBatch is called
 	// concurrently.
 	OnWrite func(Written)
+
+	// Logger receives the sink's structured log (nil: none): Info when it
+	// is created, Debug for each object stored (partition, key, records,
+	// quarantined, bytes, duration), Warn for each record the quarantine
+	// refused (its origin and the error) and, with DropUnknownFields, for
+	// each field path dropped for the first time (the path, never the
+	// value). Failed writes are logged by the store and the batcher. Never
+	// record contents.
+	Logger *slog.Logger
+	// Observer receives, under Source Name (nil: none), for each object
+	// stored [lakerelay.MetricRecordsOut] and [lakerelay.MetricBytesOut]
+	// (the Parquet object's size) per log type of its records (bytes
+	// shared by record count when a batch mixes log types), and
+	// [lakerelay.MetricQuarantined] per record handed to the quarantine
+	// (Class [lakerelay.ClassInvalid] or as its error tells).
+	Observer lakerelay.Observer
+	// Name is the Source label and the "component" log attribute; default
+	// "securitylake".
+	Name string
+	// PartitionLabel fills the Partition label of the records and bytes
+	// out with the batch's partition. Off by default: partitions grow with
+	// time (see metrics.RegistryOptions.Partitions, which must opt in too).
+	PartitionLabel bool
 }
 
 // Written describes one stored object.
@@ -161,7 +185,9 @@ type Sink struct {
 	props  *parquet.WriterProperties
 	aprops pqarrow.ArrowWriterProperties
 	pool   sync.Pool // *converter
+	tel    telemetry.T
 
+	stats
 	dropStats
 }
 
@@ -217,7 +243,7 @@ func New(store sink.Store, location string, class int, opts ...func(*Options)) (
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{store: store, prefix: prefix, class: class, o: o}
+	s := &Sink{store: store, prefix: prefix, class: class, o: o, tel: telemetry.New(o.Logger, o.Observer, o.Name, "securitylake")}
 	s.pool.Put(c)
 	s.aprops = pqarrow.NewArrowWriterProperties(
 		pqarrow.WithAllocator(o.Allocator),
@@ -225,32 +251,9 @@ func New(store sink.Store, location string, class int, opts ...func(*Options)) (
 		pqarrow.WithTruncatedTimestamps(true),
 	)
 	s.props = writerProperties(o.Allocator, o.CompressionLevel)
+	s.tel.Log.Info("security lake sink created", "location", s.Location(), "class_uid", class,
+		"drop_unknown_fields", o.DropUnknownFields)
 	return s, nil
-}
-
-// writerProperties are the Parquet settings of the sink's objects.
-func writerProperties(mem memory.Allocator, level int) *parquet.WriterProperties {
-	props := []parquet.WriterProperty{
-		parquet.WithAllocator(mem),
-		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCompressionLevel(compressionLevel(level)),
-		parquet.WithDataPageSize(dataPageBytes),
-		// PLAIN encoding only: readable by every engine, and with zstd
-		// both smaller and faster than dictionary pages on OCSF data.
-		parquet.WithDictionaryDefault(false),
-		parquet.WithBatchSize(writeBatchSize),
-		parquet.WithDataPageVersion(parquet.DataPageV1),
-		parquet.WithVersion(parquet.V2_6),
-		parquet.WithCreatedBy("lakerelay securitylake"),
-	}
-	return parquet.NewWriterProperties(props...)
-}
-
-func compressionLevel(l int) int {
-	if l == 0 {
-		return compress.DefaultCompressionLevel
-	}
-	return l
 }
 
 // Class returns the OCSF class_uid the sink accepts.
@@ -408,6 +411,7 @@ func (s *Sink) WriteBatch(ctx context.Context, p string, records []lakerelay.Rec
 	if err != nil {
 		return lakerelay.Permanent(fmt.Errorf("securitylake: partition %q: %w", p, err))
 	}
+	start := time.Now()
 	day, _ := time.Parse("20060102", pp.EventDay)
 	dayStart, dayEnd := day.UnixMilli(), day.AddDate(0, 0, 1).UnixMilli()
 	var bad []badRecord
@@ -515,16 +519,51 @@ func (s *Sink) WriteBatch(ctx context.Context, p string, records []lakerelay.Rec
 	}
 	for _, b := range bad {
 		if err := s.o.Quarantine(records[b.i], b.err); err != nil {
+			s.tel.Log.Warn("quarantine write failed", "origin", b.err.Origin.String(), "error", err)
 			return fmt.Errorf("securitylake: quarantine %s: %w", b.err.Origin, err)
 		}
+		s.quarantined.Add(1)
+		s.tel.Obs.Count(lakerelay.MetricQuarantined, 1, lakerelay.Labels{Source: s.tel.Name,
+			LogType: records[b.i].Origin.LogType, Class: awserr.ProblemClass(b.err)})
 	}
 	if obj != nil {
 		s.dropped(&dropped)
+		s.stored(p, key, records, bad, obj.n, start)
 	}
 	if obj != nil && s.o.OnWrite != nil {
 		s.o.OnWrite(Written{Location: obj.where, Key: key, Partition: p, Records: len(records) - len(bad), Quarantined: len(bad), Bytes: obj.n})
 	}
 	return nil
+}
+
+// stored counts and logs an object stored from records without bad.
+func (s *Sink) stored(p, key string, records []lakerelay.Record, bad []badRecord, size int64, start time.Time) {
+	n := len(records) - len(bad)
+	s.objects.Add(1)
+	s.records.Add(int64(n))
+	s.bytes.Add(size)
+	kept := records
+	if len(bad) > 0 {
+		left := make(map[int]bool, len(bad))
+		for _, b := range bad {
+			left[b.i] = true
+		}
+		kept = make([]lakerelay.Record, 0, n)
+		for i, r := range records {
+			if !left[i] {
+				kept = append(kept, r)
+			}
+		}
+	}
+	label := ""
+	if s.o.PartitionLabel {
+		label = p
+	}
+	s.tel.OutBatch(kept, label, size)
+	if s.tel.Debug() {
+		s.tel.Log.Debug("object stored", "partition", p, "key", key, "records", n, "quarantined", len(bad),
+			"bytes", size, "duration", time.Since(start))
+	}
 }
 
 type badRecord struct {
@@ -550,210 +589,6 @@ func (s *Sink) converter() (*converter, error) {
 		return c, nil
 	}
 	return newConverter(s.o.Allocator, s.o.Schema) // the schema was checked in New
-}
-
-// object is one Parquet object being streamed to the store.
-type object struct {
-	fw      *pqarrow.FileWriter
-	pw      *io.PipeWriter
-	done    chan error
-	where   string
-	rgBytes int64
-	n       int64 // bytes written
-	werr    error
-	waited  bool
-	putErr  error
-
-	// Row group sizing (see write).
-	perRow    float64 // estimated compressed bytes per row; 0 until known
-	overhead  float64 // estimated fixed compressed bytes of a row group
-	rgRows    int64   // rows in the open row group
-	rgEst     float64 // estimated compressed size of the open row group
-	closedSum int64   // compressed bytes of the closed row groups
-}
-
-// wait returns the store's result, once it returned.
-func (o *object) wait() error {
-	if !o.waited {
-		o.putErr, o.waited = <-o.done, true
-	}
-	return o.putErr
-}
-
-func (s *Sink) open(ctx context.Context, key string) (*object, error) {
-	pr, pw := io.Pipe()
-	o := &object{pw: pw, done: make(chan error, 1), where: s.store.Location(key), rgBytes: s.o.RowGroupBytes,
-		overhead: chunkOverhead * float64(leafColumns(s.o.Schema.Fields()))}
-	o.rgEst = o.overhead
-	go func() {
-		err := s.store.Put(ctx, key, pr, sink.PutOptions{ContentType: "application/vnd.apache.parquet"})
-		pr.CloseWithError(errPutReturned)
-		o.done <- err
-	}()
-	fw, err := pqarrow.NewFileWriter(s.o.Schema, (*errWriter)(o), s.props, s.aprops)
-	if err != nil {
-		o.abort(err)
-		return nil, fmt.Errorf("securitylake: write %s: %w", o.where, err)
-	}
-	o.fw = fw
-	return o, nil
-}
-
-var errPutReturned = errors.New("securitylake: store stopped reading")
-
-// errWriter remembers the first write error, which the Parquet writer's
-// Close does not always report.
-type errWriter object
-
-func (w *errWriter) Write(p []byte) (int, error) {
-	n, err := w.pw.Write(p)
-	w.n += int64(n)
-	if err != nil && w.werr == nil {
-		w.werr = err
-	}
-	return n, err
-}
-
-const (
-	// rowGroupFill is the share of rgBytes a row group is filled to by
-	// estimate, leaving room for estimation error.
-	rowGroupFill = 0.8
-	// chunkOverhead estimates the fixed compressed bytes of one column
-	// chunk (page header with statistics, zstd frame, levels).
-	chunkOverhead = 64
-)
-
-// leafColumns is the number of Parquet columns of fields.
-func leafColumns(fields []arrow.Field) int {
-	n := 0
-	for _, f := range fields {
-		typ := f.Type
-		for {
-			l, ok := typ.(arrow.ListLikeType)
-			if !ok {
-				break
-			}
-			typ = l.Elem()
-		}
-		if st, ok := typ.(*arrow.StructType); ok {
-			n += leafColumns(st.Fields())
-		} else {
-			n++
-		}
-	}
-	return n
-}
-
-// write adds rec to the object, in slices, so that no row group exceeds
-// rgBytes compressed. The compressed size of a row group is known only once
-// it is closed, so it is estimated: a fixed part per column chunk, plus a
-// part per row taken from the Arrow size of the data until a row group has
-// been closed (an overestimate for OCSF, which zstd compresses
-// several-fold), then from the measured size of the last closed row group
-// with a margin; the compressed pages already flushed bound the estimate
-// from below. A row group is closed when the next slice would take it
-// beyond rowGroupFill·rgBytes. A row group holds at least one row, so a
-// RowGroupBytes below the fixed part of the schema yields one-row groups
-// above it.
-func (o *object) write(rec arrow.RecordBatch) error {
-	rows := rec.NumRows()
-	if rows == 0 {
-		return nil
-	}
-	if o.perRow == 0 {
-		o.perRow = max(float64(recordBytes(rec))/float64(rows), 1)
-	}
-	budget := rowGroupFill * float64(o.rgBytes)
-	for off := int64(0); off < rows; {
-		if flushed := float64(o.fw.RowGroupTotalCompressedBytes()); flushed > o.rgEst {
-			o.rgEst = flushed
-		}
-		n := int64((budget - o.rgEst) / o.perRow)
-		if n <= 0 && o.rgRows > 0 {
-			o.newRowGroup()
-			continue
-		}
-		n = min(max(n, 1), rows-off) // a row larger than the budget goes alone
-		err := func() error {
-			part := rec.NewSlice(off, off+n)
-			defer part.Release()
-			return o.fw.WriteBuffered(part)
-		}()
-		if err != nil {
-			return o.fail(err)
-		}
-		o.rgRows += n
-		o.rgEst += float64(n) * o.perRow
-		off += n
-		if o.werr != nil {
-			return o.fail(o.werr)
-		}
-	}
-	return nil
-}
-
-// recordBytes is the size of the buffers of rec.
-func recordBytes(rec arrow.RecordBatch) int64 {
-	var n int64
-	for _, c := range rec.Columns() {
-		n += dataBytes(c.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	return n
-}
-
-// newRowGroup closes the open row group and learns the compressed size per
-// row from it.
-func (o *object) newRowGroup() {
-	o.fw.NewBufferedRowGroup()
-	total := o.fw.TotalCompressedBytes() // the closed row groups: the new one is empty
-	if size := float64(total - o.closedSum); size > 0 && o.rgRows > 0 {
-		o.perRow = 1.25 * max(size-o.overhead, size/4) / float64(o.rgRows)
-	}
-	o.closedSum = total
-	o.rgRows, o.rgEst = 0, o.overhead
-}
-
-// fail stops the upload and returns the store's error if it has one (the
-// cause of a failed pipe write), else err.
-func (o *object) fail(err error) error {
-	o.pw.CloseWithError(err)
-	if perr := o.wait(); perr != nil {
-		return fmt.Errorf("securitylake: write %s: %w", o.where, perr)
-	}
-	return fmt.Errorf("securitylake: write %s: %w", o.where, err)
-}
-
-func (o *object) abort(err error) {
-	o.pw.CloseWithError(err)
-	_ = o.wait()
-}
-
-func (o *object) close() error {
-	err := o.fw.Close()
-	if err == nil {
-		err = o.werr
-	}
-	if err != nil {
-		return o.fail(err)
-	}
-	o.pw.Close()
-	if err := o.wait(); err != nil {
-		return fmt.Errorf("securitylake: write %s: %w", o.where, err)
-	}
-	return nil
 }
 
 // ClassUID returns the class_uid of an OCSF JSON event, for routing events
