@@ -131,14 +131,14 @@ func (t *telemetry) info(msg string, attrs ...slog.Attr) {
 }
 
 // problemClass returns the lakerelay.Class* problem class of an error of
-// this package, as the sources report it in MetricErrors: a record beyond
-// a size limit is ClassTooLarge, an invalid record ClassInvalid, an object
-// or message body that cannot be decoded ClassDecode, a message past
-// MaxReceiveCount ClassMaxReceive; AWS errors by their kind (access denied,
-// a missing bucket, object or queue, rejected credentials and a wrong
-// region, and a missing object or file, are ClassAccess; throttling ClassThrottled; network and server
-// errors ClassTransient); a failed quarantine takes the class of the
-// quarantine's error. Anything else is ClassOther.
+// this package, as the sources report it in MetricErrors. The source's own
+// errors come first: a message past MaxReceiveCount is ClassMaxReceive, a
+// message body that cannot be decoded ClassDecode, a missing object or file
+// ClassAccess, and a failed quarantine takes the class of the quarantine's
+// error. AWS errors (also a failed batch entry) and the record errors
+// (ClassTooLarge, ClassInvalid) then take the one mapping of
+// awserr.ProblemClass; an error found while decoding an object that maps to
+// nothing else is ClassDecode.
 func problemClass(err error) string {
 	var qe *quarantineError
 	if errors.As(err, &qe) {
@@ -147,10 +147,6 @@ func problemClass(err error) string {
 	switch {
 	case errors.Is(err, ErrMaxReceiveCount):
 		return lakerelay.ClassMaxReceive
-	case errors.Is(err, lakerelay.ErrTooLarge):
-		return lakerelay.ClassTooLarge
-	case errors.Is(err, lakerelay.ErrInvalidRecord):
-		return lakerelay.ClassInvalid
 	case errors.Is(err, ErrInvalidNotification):
 		return lakerelay.ClassDecode
 	case errors.Is(err, ErrNotFound):
@@ -160,17 +156,10 @@ func problemClass(err error) string {
 	if errors.As(err, &be) {
 		err = &smithy.GenericAPIError{Code: be.Code, Message: be.Message}
 	}
-	switch awserr.Classify(err).Class {
-	case awserr.NotFound, awserr.PermissionDenied, awserr.Unauthenticated, awserr.WrongRegion:
-		return lakerelay.ClassAccess
-	case awserr.Throttled:
-		return lakerelay.ClassThrottled
-	case awserr.Unavailable:
-		return lakerelay.ClassTransient
-	}
+	class := awserr.ProblemClass(err)
 	var oe *ObjectError
-	if errors.As(err, &oe) && oe.Offset >= 0 {
+	if class == lakerelay.ClassOther && errors.As(err, &oe) && oe.Offset >= 0 {
 		return lakerelay.ClassDecode // found while decoding the object
 	}
-	return lakerelay.ClassOther
+	return class
 }
