@@ -10,7 +10,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -328,11 +327,11 @@ func (s *JSONL) recordTime(data []byte) time.Time {
 	return s.o.Now()
 }
 
-// RecordTime returns the time in the top-level field of a JSON object:
-// epoch milliseconds (a number) or an RFC 3339 string. ok is false when
-// data is not a JSON object, lacks the field, or its value is neither.
-// When the field occurs more than once the last occurrence counts, as with
-// encoding/json.
+// RecordTime returns the time in the top-level field of a JSON object, in
+// the forms ocsf.EventTime accepts (epoch milliseconds, integer or
+// fractional, or an RFC 3339 string; the same code). ok is false when data is not a JSON
+// object, lacks the field, or its value is none of those. When the field
+// occurs more than once the last occurrence counts, as with encoding/json.
 func RecordTime(data []byte, field string) (t time.Time, ok bool) {
 	var v [1][]byte
 	topLevelFields(data, []string{field}, v[:])
@@ -344,23 +343,8 @@ func parseTime(v []byte) (time.Time, bool) {
 	if v == nil {
 		return time.Time{}, false
 	}
-	if v[0] == '"' {
-		var s string
-		if bytes.IndexByte(v, '\\') < 0 {
-			s = string(v[1 : len(v)-1])
-		} else if json.Unmarshal(v, &s) != nil {
-			return time.Time{}, false
-		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		return t, err == nil
-	}
-	if ms, err := strconv.ParseInt(string(v), 10, 64); err == nil {
-		return time.UnixMilli(ms), true
-	}
-	if f, err := strconv.ParseFloat(string(v), 64); err == nil && f > -1e15 && f < 1e15 {
-		return time.UnixMilli(int64(f)), true
-	}
-	return time.Time{}, false
+	t, err := jsonscan.Time(v)
+	return t, err == nil
 }
 
 // topLevelFields sets values[n] to the raw value of the top-level field
