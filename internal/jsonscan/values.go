@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unsafe"
 )
 
 // Time parses raw, a JSON value holding a time: a number of epoch
@@ -125,6 +124,3 @@ func unquote(raw []byte) (string, bool) {
 	}
 	return string(inner), true
 }
-
-// bstr views b as a string without copying, for parsing only.
-func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
