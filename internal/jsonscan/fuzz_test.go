@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var seeds = []string{
@@ -69,6 +70,20 @@ func check(t *testing.T, b []byte) {
 		}
 		break
 	}
+	// The Scanner accepts exactly the valid JSON whose strings are UTF-8,
+	// and compacts it as json.Compact does.
+	var sc Scanner
+	sc.Reset(b)
+	compact, serr := sc.Compact(nil)
+	if serr == nil {
+		serr = sc.End()
+	}
+	if (serr == nil) != (want && utf8.Valid(b)) {
+		t.Fatalf("Scanner on %q: %v; json.Valid %v", b, serr, want)
+	}
+	if serr != nil && !errors.Is(serr, ErrSyntax) {
+		t.Fatalf("Scanner on %q: %v does not wrap ErrSyntax", b, serr)
+	}
 	mErr := Members(b, DefaultMaxDepth, func(key, value []byte) {})
 	if !want {
 		var se *SyntaxError
@@ -83,6 +98,9 @@ func check(t *testing.T, b []byte) {
 	}
 	if c := Compact(nil, bytes.TrimSpace(b)); !bytes.Equal(c, std.Bytes()) {
 		t.Fatalf("Compact(%q) = %q, json.Compact = %q", b, c, std.Bytes())
+	}
+	if serr == nil && !bytes.Equal(compact, std.Bytes()) {
+		t.Fatalf("Scanner.Compact(%q) = %q, json.Compact = %q", b, compact, std.Bytes())
 	}
 	if c := AppendValue(nil, b, DefaultMaxDepth); !bytes.Equal(c, std.Bytes()) {
 		t.Fatalf("AppendValue(%q) = %q, json.Compact = %q", b, c, std.Bytes())
@@ -139,7 +157,7 @@ func TestSeeds(t *testing.T) {
 }
 
 // FuzzJSON compares the package with encoding/json: Valid with json.Valid,
-// Compact and AppendValue with json.Compact, Members with json.Unmarshal
+// Compact, AppendValue and Scanner.Compact with json.Compact, Members with json.Unmarshal
 // into a map, the incremental Parser with the one-shot parse, and the
 // depth limit with the value's depth.
 func FuzzJSON(f *testing.F) {

@@ -553,6 +553,7 @@ func (c *converter) path(key string) string {
 // row converts one document.
 func (c *converter) row(data []byte) error {
 	c.s.Reset(data)
+	c.s.MaxDepth = maxDepth
 	c.stack = c.stack[:0]
 	c.extra = c.extra[:0]
 	c.extraPaths = c.extraPaths[:0]
