@@ -109,7 +109,8 @@ func Kind(raw []byte) string {
 	return "a number"
 }
 
-// unquote decodes the JSON string raw.
+// unquote decodes the JSON string raw. Without escapes the result is a view
+// of raw, for parsing only (time.Parse keeps no part of an RFC 3339 text).
 func unquote(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[len(raw)-1] != '"' {
 		return "", false
@@ -122,5 +123,5 @@ func unquote(raw []byte) (string, bool) {
 			return s, err == nil
 		}
 	}
-	return string(inner), true
+	return bstr(inner), true
 }
