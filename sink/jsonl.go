@@ -328,10 +328,11 @@ func (s *JSONL) recordTime(data []byte) time.Time {
 }
 
 // RecordTime returns the time in the top-level field of a JSON object, in
-// the forms ocsf.EventTime accepts (epoch milliseconds, integer or
-// fractional, or an RFC 3339 string; the same code). ok is false when data is not a JSON
-// object, lacks the field, or its value is none of those. When the field
-// occurs more than once the last occurrence counts, as with encoding/json.
+// the forms ocsf.EventTime reads (the same code): epoch milliseconds, an
+// integer or with a fraction (truncated), or an RFC 3339 string. ok is
+// false when data is not a JSON object, lacks the field, or its value is
+// none of those. When the field occurs more than once the last occurrence
+// counts, as with encoding/json.
 func RecordTime(data []byte, field string) (t time.Time, ok bool) {
 	var v [1][]byte
 	topLevelFields(data, []string{field}, v[:])
