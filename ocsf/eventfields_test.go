@@ -1,6 +1,7 @@
 package ocsf
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -84,7 +85,7 @@ func eventTimeReference(raw []byte) (time.Time, bool) {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		return t, err == nil
 	case float64:
-		if ms, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+		if ms, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64); err == nil {
 			return time.UnixMilli(ms), true
 		}
 		if v > -1e15 && v < 1e15 {

@@ -15,6 +15,7 @@ import (
 // what raw holds but never a string's contents; callers add the field path.
 // It is ocsf.EventTime, for the packages that do not import ocsf.
 func Time(raw []byte) (time.Time, error) {
+	raw = trimSpace(raw)
 	if len(raw) > 0 && raw[0] == '"' {
 		s, ok := unquote(raw)
 		t, err := time.Parse(time.RFC3339Nano, s)
@@ -44,6 +45,7 @@ func Time(raw []byte) (time.Time, error) {
 // Anything else is an error naming what raw holds; callers add the field
 // path.
 func Int(raw []byte, lo, hi int64) (int64, error) {
+	raw = trimSpace(raw)
 	if !isNumber(raw) {
 		return 0, fmt.Errorf("expected an integer, got %s", Kind(raw))
 	}
@@ -125,3 +127,16 @@ func unquote(raw []byte) (string, bool) {
 	}
 	return bstr(inner), true
 }
+
+// trimSpace removes JSON whitespace around a value.
+func trimSpace(raw []byte) []byte {
+	for len(raw) > 0 && isSpace(raw[0]) {
+		raw = raw[1:]
+	}
+	for len(raw) > 0 && isSpace(raw[len(raw)-1]) {
+		raw = raw[:len(raw)-1]
+	}
+	return raw
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
