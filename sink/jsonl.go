@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +20,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/jsonscan"
 	"github.com/lakerelay/lakerelay/internal/telemetry"
 	"github.com/lakerelay/lakerelay/partition"
 )
@@ -350,11 +350,12 @@ func (s *JSONL) recordTime(data []byte) time.Time {
 	return s.o.Now()
 }
 
-// RecordTime returns the time in the top-level field of a JSON object:
-// epoch milliseconds (a number) or an RFC 3339 string. ok is false when
-// data is not a JSON object, lacks the field, or its value is neither.
-// When the field occurs more than once the last occurrence counts, as with
-// encoding/json.
+// RecordTime returns the time in the top-level field of a JSON object, in
+// the forms ocsf.EventTime reads (the same code): epoch milliseconds, an
+// integer or with a fraction (truncated), or an RFC 3339 string. ok is
+// false when data is not a JSON object, lacks the field, or its value is
+// none of those. When the field occurs more than once the last occurrence
+// counts, as with encoding/json.
 func RecordTime(data []byte, field string) (t time.Time, ok bool) {
 	var v [1][]byte
 	topLevelFields(data, []string{field}, v[:])
@@ -366,107 +367,28 @@ func parseTime(v []byte) (time.Time, bool) {
 	if v == nil {
 		return time.Time{}, false
 	}
-	if v[0] == '"' {
-		var s string
-		if bytes.IndexByte(v, '\\') < 0 {
-			s = string(v[1 : len(v)-1])
-		} else if json.Unmarshal(v, &s) != nil {
-			return time.Time{}, false
-		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		return t, err == nil
-	}
-	if ms, err := strconv.ParseInt(string(v), 10, 64); err == nil {
-		return time.UnixMilli(ms), true
-	}
-	if f, err := strconv.ParseFloat(string(v), 64); err == nil && f > -1e15 && f < 1e15 {
-		return time.UnixMilli(int64(f)), true
-	}
-	return time.Time{}, false
+	t, err := jsonscan.Time(v)
+	return t, err == nil
 }
 
 // topLevelFields sets values[n] to the raw value of the top-level field
 // names[n] of a JSON object (nil when absent; the last occurrence counts),
-// in one pass and without decoding the rest. values must be as long as
-// names. It returns false when data is not a JSON object. data is checked
-// to be valid JSON first; the scanner then relies on it.
+// in one pass that also validates data. values must be as long as names.
+// It returns false when data is not a valid JSON object.
 func topLevelFields(data []byte, names []string, values [][]byte) (isObject bool) {
 	clear(values)
-	if !validJSON(data) {
-		return false
-	}
-	i := skipWS(data, 0)
-	if data[i] != '{' {
-		return false
-	}
-	i = skipWS(data, i+1)
-	if data[i] == '}' {
-		return true
-	}
-	for {
-		end := scanString(data, i)
-		key := data[i:end]
-		i = skipWS(data, skipWS(data, end)+1) // past ':'
-		vend := skipValue(data, i)
+	err := jsonscan.Members(data, jsonscan.DefaultMaxDepth, func(key, value []byte) {
 		for n, name := range names {
-			if keyEquals(key, name) {
-				values[n] = data[i:vend]
+			if jsonscan.KeyIs(key, name) {
+				values[n] = value
 			}
 		}
-		i = skipWS(data, vend)
-		if data[i] == '}' {
-			return true
-		}
-		i = skipWS(data, i+1) // past ','
+	})
+	if err != nil {
+		clear(values)
+		return false
 	}
-}
-
-// keyEquals reports whether the quoted JSON string raw decodes to field.
-func keyEquals(raw []byte, field string) bool {
-	inner := raw[1 : len(raw)-1]
-	plain := true
-	for _, c := range inner {
-		if c == '\\' || c >= 0x80 {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return string(inner) == field
-	}
-	var s string
-	return json.Unmarshal(raw, &s) == nil && s == field
-}
-
-// skipValue returns the index after the valid JSON value starting at i.
-func skipValue(data []byte, i int) int {
-	switch data[i] {
-	case '"':
-		return scanString(data, i)
-	case 't', 'n':
-		return i + 4
-	case 'f':
-		return i + 5
-	case '{', '[':
-		depth := 0
-		for {
-			switch data[i] {
-			case '"':
-				i = scanString(data, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-	default:
-		return scanNumber(data, i)
-	}
+	return true
 }
 
 // WriteBatch writes records as one object under partition (a prefix ending
@@ -580,7 +502,7 @@ type batchReader struct {
 	buf     bytes.Buffer // compressed output not yet read
 	lines   *bufio.Writer
 	c       compressor
-	scratch bytes.Buffer
+	scratch []byte
 	closed  bool
 	err     error
 	in, out int64
@@ -675,25 +597,17 @@ func (r *batchReader) Read(p []byte) (int, error) {
 
 // writeLine writes one record as one JSON line.
 func (r *batchReader) writeLine(data []byte) error {
-	if validJSON(data) {
+	if jsonscan.Valid(data, jsonscan.DefaultMaxDepth) {
 		if len(data) > 0 && (isSpace(data[0]) || isSpace(data[len(data)-1])) {
 			data = bytes.TrimSpace(data)
 		}
 		if bytes.IndexByte(data, '\n') >= 0 {
-			r.scratch.Reset()
-			if err := json.Compact(&r.scratch, data); err != nil {
-				return err
-			}
-			data = r.scratch.Bytes()
+			r.scratch = jsonscan.Compact(r.scratch[:0], data)
+			data = r.scratch
 		}
 	} else {
-		r.scratch.Reset()
-		enc := json.NewEncoder(&r.scratch)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(string(data)); err != nil {
-			return err
-		}
-		data = bytes.TrimSuffix(r.scratch.Bytes(), []byte("\n"))
+		r.scratch = jsonscan.AppendString(r.scratch[:0], data)
+		data = r.scratch
 	}
 	if _, err := r.lines.Write(data); err != nil {
 		return err

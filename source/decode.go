@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/jsonscan"
 )
 
 // initialBuffer is the first size of a decoder's buffer (a variable so
@@ -271,28 +272,28 @@ func (d *decoder) detect() error {
 	}
 	d.mode = NDJSON
 	for {
-		p := jsonParser{b: s.buf[:s.end], eof: s.eof}
-		i := p.skip(s.pos + 1)
+		p := jsonscan.Parser{B: s.buf[:s.end], EOF: s.eof}
+		i := p.SkipSpace(s.pos + 1)
 		ke, v := 0, 0
 		var err error
 		switch {
-		case i >= len(p.b):
-			err = p.end(i)
-		case p.b[i] != '"':
+		case i >= len(p.B):
+			err = p.End(i)
+		case p.B[i] != '"':
 			return nil // not JSON: the NDJSON decoder quarantines it
 		default:
-			if ke, err = p.str(i); err == nil {
-				v = p.skip(ke)
-				if v >= len(p.b) {
-					err = p.end(v)
-				} else if p.b[v] != ':' {
+			if ke, err = p.String(i); err == nil {
+				v = p.SkipSpace(ke)
+				if v >= len(p.B) {
+					err = p.End(v)
+				} else if p.B[v] != ':' {
 					return nil
-				} else if v = p.skip(v + 1); v >= len(p.b) {
-					err = p.end(v)
+				} else if v = p.SkipSpace(v + 1); v >= len(p.B) {
+					err = p.End(v)
 				}
 			}
 		}
-		if err == errMore {
+		if err == jsonscan.ErrMore {
 			if s.end-s.start >= detectWindow {
 				return nil
 			}
@@ -308,14 +309,14 @@ func (d *decoder) detect() error {
 			return nil
 		}
 		var key string
-		if json.Unmarshal(p.b[i:ke], &key) != nil {
+		if json.Unmarshal(p.B[i:ke], &key) != nil {
 			return nil
 		}
 		switch key {
 		case "messageType": // CloudWatch Logs always writes it first
 			d.mode = CloudWatchLogs
 		case "Records":
-			if p.b[v] == '[' {
+			if p.B[v] == '[' {
 				d.mode, d.expand = "expand", "Records"
 			}
 		}
@@ -330,26 +331,26 @@ func (d *decoder) detectArray() error {
 	s := &d.s
 	d.mode = JSONArray
 	for {
-		p := jsonParser{b: s.buf[:s.end], eof: s.eof}
-		i := p.skip(s.pos + 1)
+		p := jsonscan.Parser{B: s.buf[:s.end], EOF: s.eof}
+		i := p.SkipSpace(s.pos + 1)
 		var err error
 		switch {
-		case i >= len(p.b):
-			err = p.end(i)
-		case p.b[i] == ']':
+		case i >= len(p.B):
+			err = p.End(i)
+		case p.B[i] == ']':
 			return nil
 		default:
-			if i, err = p.value(i); err == nil {
-				i = p.skip(i)
+			if i, err = p.Value(i); err == nil {
+				i = p.SkipSpace(i)
 				switch {
-				case i >= len(p.b):
-					err = p.end(i)
-				case p.b[i] != ',' && p.b[i] != ']':
-					err = &syntaxError{i, "after array element"}
+				case i >= len(p.B):
+					err = p.End(i)
+				case p.B[i] != ',' && p.B[i] != ']':
+					err = &jsonscan.SyntaxError{Offset: i, Msg: "after array element"}
 				}
 			}
 		}
-		if err == errMore {
+		if err == jsonscan.ErrMore {
 			if s.end-s.start >= detectWindow {
 				return nil
 			}
@@ -414,13 +415,13 @@ func (d *decoder) value() (end int, ws bool, err error) {
 	s := &d.s
 	s.start = s.pos
 	for {
-		p := jsonParser{b: s.buf[:s.end], eof: s.eof}
-		end, err := p.value(s.pos)
-		if err != errMore {
+		p := jsonscan.Parser{B: s.buf[:s.end], EOF: s.eof}
+		end, err := p.Value(s.pos)
+		if err != jsonscan.ErrMore {
 			if err == nil && int64(end-s.start) > d.opts.MaxRecordSize && d.mode != CloudWatchLogs {
 				return 0, false, errFull
 			}
-			return end, p.ws, err
+			return end, p.Space, err
 		}
 		if ferr := s.fill(); ferr != nil && ferr != io.EOF {
 			return 0, false, ferr
@@ -435,7 +436,7 @@ func (d *decoder) record(end int, ws bool) decoded {
 	v := s.buf[s.start:end]
 	var data []byte
 	if ws {
-		data = appendCompact(d.alloc(len(v)), v)
+		data = jsonscan.Compact(d.alloc(len(v)), v)
 	} else {
 		data = d.clone(v)
 	}
@@ -455,7 +456,7 @@ func (d *decoder) nextNDJSON() (decoded, error) {
 	if err == nil {
 		return d.record(end, ws), nil
 	}
-	var se *syntaxError
+	var se *jsonscan.SyntaxError
 	if !errors.As(err, &se) {
 		return d.readFail(err)
 	}
@@ -466,7 +467,7 @@ func (d *decoder) nextNDJSON() (decoded, error) {
 	// it happened to be buffered, so the outcome is the same for any read
 	// sizes.
 	tooLong := func() (decoded, error) {
-		return d.fail(d.offset(s.start), fmt.Errorf("%w: invalid JSON line longer than %d bytes: %s", lakerelay.ErrTooLarge, d.opts.MaxRecordSize, se.msg))
+		return d.fail(d.offset(s.start), fmt.Errorf("%w: invalid JSON line longer than %d bytes: %s", lakerelay.ErrTooLarge, d.opts.MaxRecordSize, se.Msg))
 	}
 	rel := 0
 	for {
@@ -475,7 +476,7 @@ func (d *decoder) nextNDJSON() (decoded, error) {
 			if int64(cut-s.start) > d.opts.MaxRecordSize {
 				return tooLong()
 			}
-			return d.invalid(cut, cut+1, se.msg), nil
+			return d.invalid(cut, cut+1, se.Msg), nil
 		}
 		rel = s.end - s.start
 		if int64(rel) > d.opts.MaxRecordSize {
@@ -485,7 +486,7 @@ func (d *decoder) nextNDJSON() (decoded, error) {
 			if err != io.EOF {
 				return d.readFail(err)
 			}
-			return d.invalid(s.end, s.end, se.msg), nil
+			return d.invalid(s.end, s.end, se.Msg), nil
 		}
 	}
 }
@@ -510,7 +511,7 @@ func (d *decoder) nextJSON() (decoded, error) {
 		return d.readFail(err)
 	}
 	end, ws, err := d.value()
-	var se *syntaxError
+	var se *jsonscan.SyntaxError
 	switch {
 	case err == nil:
 		// Anything but whitespace after the document makes it invalid.
@@ -521,7 +522,7 @@ func (d *decoder) nextJSON() (decoded, error) {
 				s.pos++
 			}
 			if s.pos < s.end {
-				err = &syntaxError{s.pos, fmt.Sprintf("invalid character %q after top-level value", s.buf[s.pos])}
+				err = &jsonscan.SyntaxError{Offset: s.pos, Msg: fmt.Sprintf("invalid character %q after top-level value", s.buf[s.pos])}
 				break
 			}
 			if ferr := s.fill(); ferr != nil {
@@ -541,26 +542,26 @@ func (d *decoder) nextJSON() (decoded, error) {
 	// Invalid: the whole object is the record.
 	for {
 		if int64(s.end-s.start) > d.opts.MaxRecordSize {
-			return d.fail(d.offset(s.start), fmt.Errorf("%w: invalid JSON document longer than %d bytes: %s", lakerelay.ErrTooLarge, d.opts.MaxRecordSize, se.msg))
+			return d.fail(d.offset(s.start), fmt.Errorf("%w: invalid JSON document longer than %d bytes: %s", lakerelay.ErrTooLarge, d.opts.MaxRecordSize, se.Msg))
 		}
 		if ferr := s.fill(); ferr != nil {
 			if ferr != io.EOF {
 				return d.readFail(ferr)
 			}
-			return d.invalid(s.end, s.end, se.msg), nil
+			return d.invalid(s.end, s.end, se.Msg), nil
 		}
 	}
 }
 
 // unit runs f, a parser of a small piece of structure at s.pos, reading more
 // input as needed, and returns the index just past the piece.
-func (d *decoder) unit(f func(p *jsonParser, i int) (int, error)) (int, error) {
+func (d *decoder) unit(f func(p *jsonscan.Parser, i int) (int, error)) (int, error) {
 	s := &d.s
 	s.start = s.pos
 	for {
-		p := jsonParser{b: s.buf[:s.end], eof: s.eof}
+		p := jsonscan.Parser{B: s.buf[:s.end], EOF: s.eof}
 		end, err := f(&p, s.pos)
-		if err != errMore {
+		if err != jsonscan.ErrMore {
 			return end, err
 		}
 		if ferr := s.fill(); ferr != nil && ferr != io.EOF {
@@ -570,9 +571,9 @@ func (d *decoder) unit(f func(p *jsonParser, i int) (int, error)) (int, error) {
 }
 
 func (d *decoder) syntax(err error) (decoded, error) {
-	var se *syntaxError
+	var se *jsonscan.SyntaxError
 	if errors.As(err, &se) {
-		return d.fail(d.offset(se.pos), invalidf("%s", se.msg))
+		return d.fail(d.offset(se.Offset), invalidf("%s", se.Msg))
 	}
 	return d.readFail(err)
 }
@@ -670,7 +671,7 @@ func (d *decoder) nextStructured() (decoded, error) {
 			if s.buf[s.pos] != '"' {
 				return d.expected("a string beginning an object key")
 			}
-			keyEnd, err := d.unit(func(p *jsonParser, i int) (int, error) { return p.str(i) })
+			keyEnd, err := d.unit(func(p *jsonscan.Parser, i int) (int, error) { return p.String(i) })
 			if err != nil {
 				return d.syntax(err)
 			}

@@ -14,28 +14,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-func FuzzJSONParser(f *testing.F) {
-	for _, s := range []string{`{"a":[1,2,{"b":null}],"c":"\u00e9\n"}`, `[1.5e3,-0,true,false]`, ` "x" `, `{"a":}`, `[1,]`, "\"\x01\""} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		got, want := validJSON(b), json.Valid(b)
-		if got != want {
-			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", b, got, want)
-		}
-		if !want {
-			return
-		}
-		var std bytes.Buffer
-		if err := json.Compact(&std, b); err != nil {
-			t.Fatal(err)
-		}
-		if c := appendCompact(nil, bytes.TrimSpace(b)); !bytes.Equal(c, std.Bytes()) {
-			t.Fatalf("appendCompact(%q) = %q, json.Compact = %q", b, c, std.Bytes())
-		}
-	})
-}
-
 // sameDecode fails unless two decodings of the same bytes agree: the same
 // error (or none) and the same records.
 func sameDecode(t *testing.T, what string, want []rec, werr error, got []rec, gerr error) {

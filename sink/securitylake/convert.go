@@ -15,6 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/lakerelay/lakerelay/ocsf"
 )
 
 // FieldError says why a record does not fit the schema. Path names the field
@@ -41,6 +43,7 @@ type converter struct {
 	schema   *arrow.Schema
 	root     *node
 	unmapped *node // top-level "unmapped" utf8 column, or nil
+	time     *node // top-level "time" int64 column (epoch milliseconds), or nil
 
 	s     scanner
 	dry   bool // validate only; builders are not touched
@@ -73,6 +76,9 @@ func newConverter(mem memory.Allocator, schema *arrow.Schema) (*converter, error
 	c := &converter{mem: mem, schema: schema, root: root}
 	if u := root.index["unmapped"]; u != nil && (u.kind == kString || u.kind == kLargeString) {
 		c.unmapped = u
+	}
+	if t := root.index["time"]; t != nil && t.kind == kInt64 {
+		c.time = t
 	}
 	c.reset()
 	return c, nil
@@ -201,7 +207,8 @@ func (c *converter) path(key string) string {
 
 // row converts one document.
 func (c *converter) row(data []byte) error {
-	c.s.reset(data)
+	c.s.Reset(data)
+	c.s.MaxDepth = maxDepth
 	c.stack = c.stack[:0]
 	c.extra = c.extra[:0]
 	c.extraPaths = c.extraPaths[:0]
@@ -209,25 +216,18 @@ func (c *converter) row(data []byte) error {
 	hasOrig := false
 	root := c.root
 	root.gen++
-	if c.s.peek() != '{' {
+	if c.s.Peek() != '{' {
 		return &FieldError{Err: fmt.Errorf("%w: a record must be a JSON object", errSyntax)}
 	}
-	c.s.pos++
-	if c.s.peek() == '}' {
-		c.s.pos++
+	c.s.Pos++
+	if c.s.Peek() == '}' {
+		c.s.Pos++
 	} else {
 		for {
-			if c.s.peek() != '"' {
-				return c.fieldErr(c.s.syntaxErr("expected object key"))
-			}
-			key, err := c.s.str()
+			key, err := c.s.Key()
 			if err != nil {
 				return c.fieldErr(err)
 			}
-			if c.s.peek() != ':' {
-				return c.fieldErr(c.s.syntaxErr("expected ':'"))
-			}
-			c.s.pos++
 			k := lookup(root, key)
 			switch {
 			case k == nil:
@@ -238,13 +238,13 @@ func (c *converter) row(data []byte) error {
 				return &FieldError{Path: c.path(bstr(key)), Err: errors.New("duplicate key")}
 			case k == c.unmapped:
 				k.seen = root.gen
-				if c.s.peek() == 'n' {
-					if err := c.s.literal("null"); err != nil {
+				if c.s.Peek() == 'n' {
+					if err := c.s.Literal("null"); err != nil {
 						return c.fieldErr(err)
 					}
 					break
 				}
-				if c.orig, err = c.s.compact(c.orig[:0]); err != nil {
+				if c.orig, err = c.s.Compact(c.orig[:0]); err != nil {
 					return c.fieldErr(err)
 				}
 				hasOrig = true
@@ -256,19 +256,15 @@ func (c *converter) row(data []byte) error {
 				}
 				c.stack = c.stack[:len(c.stack)-1]
 			}
-			switch c.s.peek() {
-			case ',':
-				c.s.pos++
-				continue
-			case '}':
-				c.s.pos++
-			default:
-				return c.fieldErr(c.s.syntaxErr("expected ',' or '}'"))
+			if more, err := c.s.Next('}'); !more {
+				if err != nil {
+					return c.fieldErr(err)
+				}
+				break
 			}
-			break
 		}
 	}
-	if err := c.s.end(); err != nil {
+	if err := c.s.End(); err != nil {
 		return c.fieldErr(err)
 	}
 	if len(c.extra) > 0 && c.unmapped == nil && !c.dropUnknown {
@@ -299,9 +295,9 @@ func (c *converter) row(data []byte) error {
 
 func firstExtraKey(extra []byte) string {
 	var s scanner
-	s.reset(extra[1:]) // skip the leading ','
-	if s.peek() == '"' {
-		if k, err := s.str(); err == nil {
+	s.Reset(extra[1:]) // skip the leading ','
+	if s.Peek() == '"' {
+		if k, err := s.Str(); err == nil {
 			return string(k)
 		}
 	}
@@ -345,8 +341,8 @@ func (c *converter) appendUnmapped(hasOrig bool) {
 func appendStringValue(n *node, v []byte) {
 	if v[0] == '"' {
 		var s scanner
-		s.reset(v)
-		if str, err := s.str(); err == nil {
+		s.Reset(v)
+		if str, err := s.Str(); err == nil {
 			n.appendStr(str)
 			return
 		}
@@ -373,7 +369,7 @@ func (c *converter) unknown(key []byte) error {
 	c.extra = appendQuoted(c.extra, p)
 	c.extra = append(c.extra, ':')
 	var err error
-	if c.extra, err = c.s.compact(c.extra); err != nil {
+	if c.extra, err = c.s.Compact(c.extra); err != nil {
 		return c.fieldErr(err)
 	}
 	return nil
@@ -382,9 +378,9 @@ func (c *converter) unknown(key []byte) error {
 // value decodes the next JSON value into n.
 func (c *converter) value(n *node) error {
 	s := &c.s
-	ch := s.peek()
+	ch := s.Peek()
 	if ch == 'n' {
-		if err := s.literal("null"); err != nil {
+		if err := s.Literal("null"); err != nil {
 			return err
 		}
 		if n.required && n.kind != kList {
@@ -408,7 +404,7 @@ func (c *converter) value(n *node) error {
 		return c.list(n)
 	case kString, kLargeString, kBinary:
 		if ch == '"' {
-			v, err := s.str()
+			v, err := s.Str()
 			if err != nil {
 				return err
 			}
@@ -418,7 +414,7 @@ func (c *converter) value(n *node) error {
 			return nil
 		}
 		var err error
-		c.tmp, err = s.compact(c.tmp[:0])
+		c.tmp, err = s.Compact(c.tmp[:0])
 		if err != nil {
 			return err
 		}
@@ -430,12 +426,12 @@ func (c *converter) value(n *node) error {
 		var v bool
 		switch ch {
 		case 't':
-			if err := s.literal("true"); err != nil {
+			if err := s.Literal("true"); err != nil {
 				return err
 			}
 			v = true
 		case 'f':
-			if err := s.literal("false"); err != nil {
+			if err := s.Literal("false"); err != nil {
 				return err
 			}
 		default:
@@ -448,73 +444,80 @@ func (c *converter) value(n *node) error {
 	case kTimestamp:
 		return c.timestamp(n, ch)
 	}
+	if n == c.time { // the event time, read as everywhere else
+		t, err := c.eventTime(ch)
+		if err == nil && !c.dry {
+			n.appendFixed(uint64(t.UnixMilli()))
+		}
+		return err
+	}
 	// Numbers.
 	if ch != '-' && (ch < '0' || ch > '9') {
 		return mismatch("number", ch)
 	}
 	switch n.kind {
 	case kInt8:
-		v, err := s.int64(math.MinInt8, math.MaxInt8)
+		v, err := s.Int64(math.MinInt8, math.MaxInt8)
 		if err == nil && !c.dry {
 			n.appendFixed(uint64(v))
 		}
 		return err
 	case kInt16:
-		v, err := s.int64(math.MinInt16, math.MaxInt16)
+		v, err := s.Int64(math.MinInt16, math.MaxInt16)
 		if err == nil && !c.dry {
 			n.appendFixed(uint64(v))
 		}
 		return err
 	case kInt32:
-		v, err := s.int64(math.MinInt32, math.MaxInt32)
+		v, err := s.Int64(math.MinInt32, math.MaxInt32)
 		if err == nil && !c.dry {
 			n.appendFixed(uint64(v))
 		}
 		return err
 	case kInt64:
-		v, err := s.int64(math.MinInt64, math.MaxInt64)
+		v, err := s.Int64(math.MinInt64, math.MaxInt64)
 		if err == nil && !c.dry {
 			n.appendFixed(uint64(v))
 		}
 		return err
 	case kDate32:
-		v, err := s.int64(math.MinInt32, math.MaxInt32)
+		v, err := s.Int64(math.MinInt32, math.MaxInt32)
 		if err == nil && !c.dry {
 			n.appendFixed(uint64(v))
 		}
 		return err
 	case kUint8:
-		v, err := s.uint64(math.MaxUint8)
+		v, err := s.Uint64(math.MaxUint8)
 		if err == nil && !c.dry {
 			n.appendFixed(v)
 		}
 		return err
 	case kUint16:
-		v, err := s.uint64(math.MaxUint16)
+		v, err := s.Uint64(math.MaxUint16)
 		if err == nil && !c.dry {
 			n.appendFixed(v)
 		}
 		return err
 	case kUint32:
-		v, err := s.uint64(math.MaxUint32)
+		v, err := s.Uint64(math.MaxUint32)
 		if err == nil && !c.dry {
 			n.appendFixed(v)
 		}
 		return err
 	case kUint64:
-		v, err := s.uint64(math.MaxUint64)
+		v, err := s.Uint64(math.MaxUint64)
 		if err == nil && !c.dry {
 			n.appendFixed(v)
 		}
 		return err
 	case kFloat32:
-		v, err := s.float64()
+		v, err := s.Float64()
 		if err == nil && !c.dry {
 			n.appendFixed(uint64(math.Float32bits(float32(v))))
 		}
 		return err
 	case kFloat64:
-		v, err := s.float64()
+		v, err := s.Float64()
 		if err == nil && !c.dry {
 			n.appendFixed(math.Float64bits(v))
 		}
@@ -540,89 +543,61 @@ func mismatch(want string, ch byte) error {
 	return fmt.Errorf("expected %s, got %s", want, got)
 }
 
-// timestamp accepts an RFC 3339 string or a number of epoch milliseconds.
+// timestamp reads a time as ocsf.EventTime does: an RFC 3339 string or a
+// number of epoch milliseconds.
 func (c *converter) timestamp(n *node, ch byte) error {
-	var ms int64
-	var t time.Time
-	isTime := false
-	switch {
-	case ch == '"':
-		v, err := c.s.str()
-		if err != nil {
-			return err
-		}
-		t, err = time.Parse(time.RFC3339Nano, bstr(v))
-		if err != nil {
-			// The value stays out of the message: errors may be logged.
-			return fmt.Errorf("expected an RFC 3339 time such as 2006-01-02T15:04:05Z or epoch milliseconds, got a string of %d bytes that is neither", len(v))
-		}
-		isTime = true
-	case ch == '-' || (ch >= '0' && ch <= '9'):
-		v, err := c.s.int64(math.MinInt64, math.MaxInt64)
-		if err != nil {
-			return err
-		}
-		ms = v
-	default:
-		return mismatch("RFC 3339 time string", ch)
-	}
-	if c.dry {
-		return nil
+	t, err := c.eventTime(ch)
+	if err != nil || c.dry {
+		return err
 	}
 	var v int64
-	if isTime {
-		switch n.unit {
-		case arrow.Second:
-			v = t.Unix()
-		case arrow.Millisecond:
-			v = t.UnixMilli()
-		case arrow.Microsecond:
-			v = t.UnixMicro()
-		default:
-			v = t.UnixNano()
-		}
-	} else {
-		switch n.unit {
-		case arrow.Second:
-			v = ms / 1000
-		case arrow.Millisecond:
-			v = ms
-		case arrow.Microsecond:
-			v = ms * 1000
-		default:
-			v = ms * 1000000
-		}
+	switch n.unit {
+	case arrow.Second:
+		v = t.Unix()
+	case arrow.Millisecond:
+		v = t.UnixMilli()
+	case arrow.Microsecond:
+		v = t.UnixMicro()
+	default:
+		v = t.UnixNano()
 	}
 	n.appendFixed(uint64(v))
 	return nil
 }
 
+// eventTime reads the value at the scanner, whose first byte is ch, with
+// ocsf.EventTime. The value stays out of error messages: errors may be
+// logged.
+func (c *converter) eventTime(ch byte) (time.Time, error) {
+	if ch != '"' && ch != '-' && (ch < '0' || ch > '9') {
+		return time.Time{}, mismatch("RFC 3339 time string or epoch milliseconds", ch)
+	}
+	start := c.s.Pos
+	if err := c.s.Skip(); err != nil {
+		return time.Time{}, err
+	}
+	return ocsf.EventTime(c.s.Data[start:c.s.Pos])
+}
+
 func (c *converter) object(n *node) error {
 	s := &c.s
 	if len(c.stack) > maxDepth {
-		return s.syntaxErr("nesting too deep")
+		return s.SyntaxErr("nesting too deep")
 	}
-	s.pos++ // {
+	s.Pos++ // {
 	n.gen++
 	gen := n.gen
 	if !c.dry {
 		n.flush() // earlier rows' nulls go before this value's fields
 	}
-	if s.peek() == '}' {
-		s.pos++
+	if s.Peek() == '}' {
+		s.Pos++
 	} else {
 		for {
-			if s.peek() != '"' {
-				return s.syntaxErr("expected object key")
-			}
-			key, err := s.str()
+			key, err := s.Key()
 			if err != nil {
 				return err
 			}
-			if s.peek() != ':' {
-				return s.syntaxErr("expected ':'")
-			}
-			s.pos++
 			k := lookup(n, key)
 			switch {
 			case k == nil:
@@ -639,16 +614,12 @@ func (c *converter) object(n *node) error {
 				}
 				c.stack = c.stack[:len(c.stack)-1]
 			}
-			switch s.peek() {
-			case ',':
-				s.pos++
-				continue
-			case '}':
-				s.pos++
-			default:
-				return s.syntaxErr("expected ',' or '}'")
+			if more, err := s.Next('}'); !more {
+				if err != nil {
+					return err
+				}
+				break
 			}
-			break
 		}
 	}
 	for _, k := range n.kids {
@@ -677,11 +648,11 @@ var errRequired = errors.New("required (not nullable), but missing or null")
 func (c *converter) list(n *node) error {
 	s := &c.s
 	if len(c.stack) > maxDepth {
-		return s.syntaxErr("nesting too deep")
+		return s.SyntaxErr("nesting too deep")
 	}
-	s.pos++ // [
-	if s.peek() == ']' {
-		s.pos++
+	s.Pos++ // [
+	if s.Peek() == ']' {
+		s.Pos++
 		if !c.dry {
 			n.endList()
 		}
@@ -693,17 +664,17 @@ func (c *converter) list(n *node) error {
 			return c.fieldErr(err)
 		}
 		c.stack = c.stack[:len(c.stack)-1]
-		switch s.peek() {
+		switch s.Peek() {
 		case ',':
-			s.pos++
+			s.Pos++
 		case ']':
-			s.pos++
+			s.Pos++
 			if !c.dry {
 				n.endList()
 			}
 			return nil
 		default:
-			return s.syntaxErr("expected ',' or ']'")
+			return s.SyntaxErr("expected ',' or ']'")
 		}
 	}
 }

@@ -331,7 +331,8 @@ func TestConvertErrorsNeverQuoteValues(t *testing.T) {
 	const secret = "s3cr3t"
 	tests := []struct{ name, in, path, says string }{
 		{"bad time_dt", `{"time_dt":"` + secret + `"}`, "time_dt", "RFC 3339 time such as 2006-01-02T15:04:05Z or epoch milliseconds, got a string of 6 bytes"},
-		{"string for int", `{"time":"` + secret + `"}`, "time", "got string"},
+		{"string for int", `{"severity_id":"` + secret + `"}`, "severity_id", "got string"},
+		{"bad time", `{"time":"` + secret + `"}`, "time", "RFC 3339 time such as 2006-01-02T15:04:05Z or epoch milliseconds, got a string of 6 bytes"},
 		{"string for bool", `{"actor":{"session":{"is_mfa":"` + secret + `"}}}`, "actor.session.is_mfa", "got string"},
 		{"string for struct", `{"actor":"` + secret + `"}`, "actor", "got string"},
 		{"bad escape", `{"message":"` + secret + `\x"}`, "message", ""},
@@ -353,5 +354,28 @@ func TestConvertErrorsNeverQuoteValues(t *testing.T) {
 			assert.Contains(t, msg, "field "+tt.path)
 			assert.Contains(t, msg, tt.says)
 		})
+	}
+}
+
+// TestConvertEventTimeForms: the time column takes every form ocsf.EventTime
+// reads, as the partitioner does, so that a record it placed converts.
+func TestConvertEventTimeForms(t *testing.T) {
+	mem := checked(t)
+	c, err := newConverter(mem, testSchema())
+	require.NoError(t, err)
+	defer c.release()
+	rec, bad := convertAll(t, c, `{"time":1764626400123}`, `{"time":1764626400123.9}`, `{"time":"2025-12-01T22:00:00.123Z"}`, `{"time":"2025-12-01T23:00:00.123+01:00"}`)
+	require.Empty(t, bad)
+	defer rec.Release()
+	assert.Equal(t, []int64{1764626400123, 1764626400123, 1764626400123, 1764626400123}, col(t, rec, "time").(*array.Int64).Int64Values())
+	for _, in := range []string{`{"time":"2025-12-01"}`, `{"time":true}`, `{"time":1e300}`} {
+		rec, bad := convertAll(t, c, in)
+		if rec != nil {
+			rec.Release()
+		}
+		require.Len(t, bad, 1, in)
+		var fe *FieldError
+		require.ErrorAs(t, bad[0].err, &fe)
+		assert.Equal(t, "time", fe.Path)
 	}
 }

@@ -20,15 +20,17 @@
 //
 // The partition comes from each event's cloud.region and cloud.account.uid
 // (or [Options.Region] / [Options.AccountID]) and the UTC day of its time
-// (epoch milliseconds). Rows are sorted by time within each object. Lint
-// checks an existing location against the same rules.
+// (read by [ocsf.EventTime]: epoch milliseconds, or an RFC 3339 string).
+// Rows are sorted by time within each object. Lint checks an existing
+// location against the same rules.
 //
 // # Conversion
 //
 // JSON events become Arrow data through a scanner that fills the builders of
 // any *arrow.Schema directly, following the conventions of package ocsf:
 // integers, floats and booleans from JSON numbers and literals; timestamp
-// columns from RFC 3339 strings (or epoch milliseconds); utf8 columns take a
+// columns, and the int64 time column, in the forms [ocsf.EventTime] reads
+// (RFC 3339 strings or epoch milliseconds); utf8 columns take a
 // string's contents, or the compact JSON text of any other value (json_t,
 // free-form objects); structs from objects, lists from arrays; null or
 // absent fields are null. Object keys match column names exactly, else

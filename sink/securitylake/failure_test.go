@@ -123,6 +123,13 @@ func TestPartitionDefaults(t *testing.T) {
 	p, err = s.Partition(lakerelay.Record{Data: []byte(`{"class_uid":6003,"time":1764633600000,"cloud":{"region":"us-west-2"}}`)})
 	require.NoError(t, err)
 	assert.Equal(t, "region=us-west-2/accountId=external_acme/eventDay=20251202/", p, "UTC day boundary")
+	// The time in the other forms ocsf.EventTime reads.
+	p, err = s.Partition(lakerelay.Record{Data: []byte(`{"class_uid":6003,"time":"2025-12-02T00:59:59.999+01:00"}`)})
+	require.NoError(t, err)
+	assert.Equal(t, "region=eu-central-1/accountId=external_acme/eventDay=20251201/", p, "RFC 3339 with an offset")
+	p, err = s.Partition(lakerelay.Record{Data: []byte(`{"class_uid":6003.0,"time":1764633600000.5}`)})
+	require.NoError(t, err)
+	assert.Equal(t, "region=eu-central-1/accountId=external_acme/eventDay=20251202/", p, "fractional milliseconds")
 }
 
 func TestWriteBatchQuarantinesMisfits(t *testing.T) {

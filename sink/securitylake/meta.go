@@ -3,7 +3,8 @@ package securitylake
 import (
 	"errors"
 	"fmt"
-	"math"
+
+	"github.com/lakerelay/lakerelay/ocsf"
 )
 
 // meta is what decides where a record goes: its class, its time and the
@@ -18,71 +19,68 @@ type meta struct {
 }
 
 // scanMeta reads class_uid, time, cloud.region and cloud.account.uid from an
-// OCSF JSON document. It skips everything else without validating it and
-// stops once it has all four: the converter validates the whole document
-// later. The strings it returns are copies.
+// OCSF JSON document, class and time as ocsf.EventClassUID and
+// ocsf.EventTime read them. It skips everything else without validating it
+// and stops once it has all four: the converter validates the whole
+// document later. The strings it returns are copies.
 func scanMeta(s *scanner, data []byte) (meta, error) {
 	var m meta
-	s.reset(data)
-	if s.peek() != '{' {
+	s.Reset(data)
+	if s.Peek() != '{' {
 		return m, fmt.Errorf("%w: a record must be a JSON object", errSyntax)
 	}
 	cloudDone := false
-	err := members(s, func(key []byte) error {
+	err := s.Object(func(key []byte) error {
 		if m.hasClass && m.hasTime && cloudDone {
 			return errStop
 		}
 		switch string(key) {
 		case "class_uid":
-			if s.peek() == 'n' {
-				return s.literal("null")
+			v, err := eventField(s)
+			if v == nil || err != nil {
+				return err
 			}
-			if !isNumStart(s.peek()) {
-				return &FieldError{Path: "class_uid", Err: mismatch("number", s.peek())}
-			}
-			v, err := s.int64(math.MinInt32, math.MaxInt32)
+			uid, err := ocsf.EventClassUID(v)
 			if err != nil {
 				return &FieldError{Path: "class_uid", Err: err}
 			}
-			m.classUID, m.hasClass = v, true
+			m.classUID, m.hasClass = int64(uid), true
 			return nil
 		case "time":
-			if s.peek() == 'n' {
-				return s.literal("null")
+			v, err := eventField(s)
+			if v == nil || err != nil {
+				return err
 			}
-			if !isNumStart(s.peek()) {
-				return &FieldError{Path: "time", Err: mismatch("number (epoch milliseconds)", s.peek())}
-			}
-			v, err := s.int64(math.MinInt64, math.MaxInt64)
+			t, err := ocsf.EventTime(v)
 			if err != nil {
 				return &FieldError{Path: "time", Err: err}
 			}
-			m.time, m.hasTime = v, true
+			m.time, m.hasTime = t.UnixMilli(), true
 			return nil
 		case "cloud":
 			cloudDone = true
-			if s.peek() != '{' {
-				return s.skipFast()
+			if s.Peek() != '{' {
+				return s.SkipFast()
 			}
-			return members(s, func(key []byte) error {
+			return s.Object(func(key []byte) error {
 				switch string(key) {
 				case "region":
 					return stringMember(s, "cloud.region", &m.region, &s.lastRegion)
 				case "account":
-					if s.peek() != '{' {
-						return s.skipFast()
+					if s.Peek() != '{' {
+						return s.SkipFast()
 					}
-					return members(s, func(key []byte) error {
+					return s.Object(func(key []byte) error {
 						if string(key) == "uid" {
 							return stringMember(s, "cloud.account.uid", &m.account, &s.lastAccount)
 						}
-						return s.skipFast()
+						return s.SkipFast()
 					})
 				}
-				return s.skipFast()
+				return s.SkipFast()
 			})
 		}
-		return s.skipFast()
+		return s.SkipFast()
 	})
 	if err == errStop {
 		err = nil
@@ -93,16 +91,26 @@ func scanMeta(s *scanner, data []byte) (meta, error) {
 // errStop ends an iteration early.
 var errStop = errors.New("stop")
 
-func isNumStart(c byte) bool { return c == '-' || (c >= '0' && c <= '9') }
+// eventField reads the raw value of a field, validated: nil for null.
+func eventField(s *scanner) ([]byte, error) {
+	if s.Peek() == 'n' {
+		return nil, s.Literal("null")
+	}
+	start := s.Pos
+	if err := s.Skip(); err != nil {
+		return nil, err
+	}
+	return s.Data[start:s.Pos], nil
+}
 
 // stringMember reads a string or null into dst; last caches the previous
 // value so that repeated values are not copied again.
 func stringMember(s *scanner, path string, dst, last *string) error {
-	switch s.peek() {
+	switch s.Peek() {
 	case 'n':
-		return s.literal("null")
+		return s.Literal("null")
 	case '"':
-		v, err := s.str()
+		v, err := s.Str()
 		if err != nil {
 			return err
 		}
@@ -112,41 +120,5 @@ func stringMember(s *scanner, path string, dst, last *string) error {
 		*dst = *last
 		return nil
 	}
-	return &FieldError{Path: path, Err: mismatch("string", s.peek())}
-}
-
-// members iterates over the members of the object at the scanner position
-// (which must be '{'), calling f with each key positioned at its value; f
-// must consume the value.
-func members(s *scanner, f func(key []byte) error) error {
-	s.pos++ // {
-	if s.peek() == '}' {
-		s.pos++
-		return nil
-	}
-	for {
-		if s.peek() != '"' {
-			return s.syntaxErr("expected object key")
-		}
-		key, err := s.str()
-		if err != nil {
-			return err
-		}
-		if s.peek() != ':' {
-			return s.syntaxErr("expected ':'")
-		}
-		s.pos++
-		if err := f(key); err != nil {
-			return err
-		}
-		switch s.peek() {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return s.syntaxErr("expected ',' or '}'")
-		}
-	}
+	return &FieldError{Path: path, Err: mismatch("string", s.Peek())}
 }
