@@ -87,8 +87,8 @@ import (
 	"github.com/lakerelay/lakerelay/internal/awsenv"
 	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/internal/program"
-	"github.com/lakerelay/lakerelay/quarantine"
 	"github.com/lakerelay/lakerelay/partition"
+	"github.com/lakerelay/lakerelay/quarantine"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/source"
 )
