@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakerelay/lakerelay/internal/testenv"
+	"github.com/lakerelay/lakerelay/quarantine"
 	"github.com/lakerelay/lakerelay/ocsf"
 )
 
@@ -533,3 +534,6 @@ func TestPlainLocationTakesFirstRecordsClass(t *testing.T) {
 		assert.NotEmpty(t, v.Data, "the record itself is kept")
 	}
 }
+
+// quarantineLine is one quarantine entry, in the quarantine package's format.
+type quarantineLine = quarantine.Entry
