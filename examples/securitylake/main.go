@@ -367,16 +367,16 @@ type runner struct {
 
 	roles map[string]locationRole // by location, for locations with their own role
 
-	mu        sync.Mutex
-	routes    map[int]*route
-	plain     string // one location for all (the first record's class when class == 0)
-	perClass  bool   // the run without flags: one directory per class
-	byLoc     map[string]*partStat
-	written   atomic.Int64
-	records   int64 // read, once the run ended
-	quar      *program.Quarantine
-	errorsN   atomic.Int64
-	env       *program.Env
+	mu       sync.Mutex
+	routes   map[int]*route
+	plain    string // one location for all (the first record's class when class == 0)
+	perClass bool   // the run without flags: one directory per class
+	byLoc    map[string]*partStat
+	written  atomic.Int64
+	records  int64 // read, once the run ended
+	quar     *program.Quarantine
+	errorsN  atomic.Int64
+	env      *program.Env
 }
 
 type partStat struct {

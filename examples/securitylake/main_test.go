@@ -23,8 +23,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakerelay/lakerelay/internal/testenv"
-	"github.com/lakerelay/lakerelay/quarantine"
 	"github.com/lakerelay/lakerelay/ocsf"
+	"github.com/lakerelay/lakerelay/quarantine"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
