@@ -8,8 +8,10 @@
 //	  [--preset cloudtrail|crowdstrike|proofpoint|teleport|generic-json]
 //	  [--stream-type auto|lines|ndjson|json|json-array|cloudwatch-logs] [--expand-field NAME]
 //	  [--include-prefix P]... [--exclude-prefix P]... [--log-type PREFIX=NAME]...
-//	  [--workers N] [--with-origin] [--quarantine FILE] [--exit-when-idle DURATION]
+//	  [--workers N] [--with-origin] [--quarantine PATH|DIR/|s3://BUCKET/PREFIX] [--exit-when-idle DURATION]
 //	  [--region R] [--role-arn ARN] [--external-id ID] [--path-style]
+//	  [--log-format text|json] [--log-level L] [--metrics-addr ADDR] [--metrics-linger D]
+//	  [--drop-off D] [--shutdown-timeout D]
 //
 // Exactly one of --queue-url (an SQS queue receiving S3 event notifications,
 // directly, through SNS, or from EventBridge; CloudTrail's SNS notices too),
@@ -41,21 +43,28 @@
 // vendor and category are omitted when none applies; CloudWatch Logs records add
 // "cloudwatch":{"owner":..,"log_group":..,"log_stream":..,"id":..,"timestamp":..}.
 //
-// Records are acknowledged once written to standard output: an SQS message is
-// deleted only after every record of its objects was written. Invalid records
-// (a line that is not JSON in NDJSON input) go to --quarantine FILE as JSON
-// lines {"bucket","key","index","offset","reason","data"}; without
-// --quarantine they fail their object, which stays in the queue.
+// Records are acknowledged once written to standard output (in batches of
+// up to 4096 records or 200 ms, through batch.Run): an SQS message is
+// deleted only after every record of its objects was written. Invalid
+// records (a line that is not JSON in NDJSON input) go to --quarantine: a
+// file (fsynced), a directory or s3://bucket/prefix, one NDJSON entry
+// {"time","reason","origin":{"bucket","key","index","offset","log_type"},"data"}
+// per record (quarantine.Entry), each durable before its record is
+// acknowledged; without --quarantine they fail their object, which stays in
+// the queue.
 //
 // With --queue-url the program runs until interrupted (SIGINT, SIGTERM) or,
 // with --exit-when-idle DURATION, until no message arrived for that long and
 // nothing is in flight. With --bucket and --dir it stops at the end.
 //
-// Failures of single objects are named on stderr (bucket, key, cause) and
-// counted; those objects stay redeliverable. Progress goes to stderr every 10
-// seconds; the last line on stderr is one JSON summary:
+// Failures of single objects are logged (bucket, key, cause) and counted;
+// those objects stay redeliverable. Progress is logged every 10 seconds;
+// the last line on stderr is one JSON summary:
 //
-//	{"messages":N,"objects":N,"records":N,"skipped":N,"quarantined":N,"errors":N}
+//	{"messages":N,"objects":N,"records":N,"skipped":N,"quarantined":N,"nacked":N,"errors":N,"drop_offs":N}
+//
+// where nacked counts records read but not written (at shutdown, or after
+// an output error): they stay redeliverable.
 //
 // The exit status is 0 after a normal stop (end of input, idle, signal) even
 // if some objects failed, 1 on a fatal error (configuration, listing, output,
@@ -68,6 +77,15 @@
 // IMDS) and honour AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS and
 // AWS_ENDPOINT_URL_STS; --role-arn (with --external-id) assumes a role;
 // path-style addressing is used with a custom S3 endpoint or --path-style.
+//
+// Shared flags (internal/program): --log-format text|json and --log-level
+// debug|info|warn|error set the logs on stderr (never credentials, never
+// record contents); --metrics-addr ADDR serves Prometheus text at /metrics
+// and /healthz (503 once the run failed for good; --metrics-linger D keeps
+// serving that long after a failure); --drop-off D warns when no record
+// arrived for D, and again when records resume (counted in the summary's
+// drop_offs); --shutdown-timeout D (default 25s) bounds storing what was
+// read once reading stopped (SIGINT, SIGTERM, end of input).
 //
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
 // profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).

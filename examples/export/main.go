@@ -11,7 +11,9 @@
 //	  [--compression gzip|zstd|none] [--batch-records N] [--batch-bytes N] [--batch-age DURATION]
 //	  [--acl ACL] [--sse aws:kms|AES256] [--sse-kms-key-id ID] [--test-connection]
 //	  [--region R] [--role-arn ARN] [--external-id ID] [--path-style]
-//	  [--time-field NAME] [--input FILE]...
+//	  [--time-field NAME] [--quarantine PATH|DIR/|s3://BUCKET/PREFIX] [--input FILE]...
+//	  [--log-format text|json] [--log-level L] [--metrics-addr ADDR] [--metrics-linger D]
+//	  [--drop-off D] [--shutdown-timeout D]
 //
 // Records are read from standard input, or from the --input files (plain,
 // gzip or zstd, detected by content), one record per line. Lines that are
@@ -38,9 +40,12 @@
 // top-level field NAME (a string, or a number as written), so one run writes
 // many streams or event types, each under its own prefix. A record that is not
 // a JSON object, lacks the field, or whose value is not a valid key segment
-// (empty, ".", "..", "/", control characters) is not stored: an error names
-// the record (input#line index) and the field, the record is counted in
-// failed_records, the rest is exported, and the exit status is 1.
+// (empty, ".", "..", "/", control characters) is not stored. With
+// --quarantine (a file, fsynced; a directory; or s3://bucket/prefix) it goes
+// there as one NDJSON entry with the reason (quarantine.Entry) and is
+// counted in quarantined. Without it an error names the record (input#line
+// index) and the field, the record is counted in failed_records, the rest is
+// exported, and the exit status is 1.
 //
 // A batch becomes one object when it reaches --batch-records (default
 // 50000), --batch-bytes (default 33554432) or --batch-age (default 1m).
@@ -58,9 +63,19 @@
 // --connector-id, --stream; --vendor, ...; --key-template) the object goes
 // under --prefix, or the bucket's root.
 //
-// Progress goes to stderr every 5 seconds; the last line on stderr is one
-// JSON summary: {"records":N,"objects":N,"bytes":N,"errors":N,...}. The exit
-// status is 0 on success, 1 on any failure, 2 on bad usage.
+// Records go through batch.Run. Progress is logged every 5 seconds; the
+// last line on stderr is one JSON summary:
+// {"records":N,"objects":N,"bytes":N,"errors":N,"failed_records":N,"quarantined":N,"drop_offs":N,...}.
+// The exit status is 0 on success, 1 on any failure, 2 on bad usage.
+//
+// Shared flags (internal/program): --log-format text|json and --log-level
+// debug|info|warn|error set the logs on stderr (never credentials, never
+// record contents); --metrics-addr ADDR serves Prometheus text at /metrics
+// and /healthz (503 once the run failed for good; --metrics-linger D keeps
+// serving that long after a failure); --drop-off D warns when no record
+// arrived for D, and again when records resume (counted in the summary's
+// drop_offs); --shutdown-timeout D (default 25s) bounds storing what was
+// read once reading stopped (SIGINT, SIGTERM, end of input).
 //
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
 // profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).

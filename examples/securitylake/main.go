@@ -9,7 +9,8 @@
 //	  [--source-location s3://BUCKET/PREFIX/ | --out-dir DIR] [--region R] [--account-id ID]
 //	  [--batch-records N] [--batch-bytes N] [--batch-age DURATION] [--quarantine FILE]
 //	  [--exit-when-idle DURATION] [--lint LOCATION] [--role-arn ARN] [--external-id ID] [--path-style]
-//	  [--drop-unknown-fields]
+//	  [--drop-unknown-fields] [--log-format text|json] [--log-level L] [--metrics-addr ADDR]
+//	  [--metrics-linger D] [--drop-off D] [--shutdown-timeout D]
 //
 // With no flags it maps the bundled sample CloudTrail logs (three accounts,
 // three regions, three UTC days, embedded in the program) to OCSF and writes
@@ -79,9 +80,14 @@
 //	                     each field path is named once on stderr (never its value)
 //	                     and every dropped field is counted in the summary's
 //	                     dropped_fields. Without it such events are quarantined.
-//	--quarantine FILE    where records that cannot be delivered go, one JSON line
-//	                     each with the reason (default ./securitylake-quarantine.ndjson,
-//	                     created when needed)
+//	--quarantine L       where records that cannot be delivered go: a file
+//	                     (fsynced), a directory or s3://bucket/prefix; one NDJSON
+//	                     entry each, {"time","reason","origin":{…},"data"}
+//	                     (quarantine.Entry), durable before its record is
+//	                     acknowledged (default ./securitylake-quarantine.ndjson,
+//	                     created when needed). Records the mapper rejects are
+//	                     kept as read; records without a location for their
+//	                     class, as mapped
 //
 // --lint LOCATION checks an existing location (s3://… or a directory) and
 // prints its findings instead of writing anything.
@@ -93,8 +99,20 @@
 // their own;
 // path-style addressing is used with a custom S3 endpoint or --path-style.
 //
-// Progress goes to stderr every 5 seconds; the last line on stderr is one
-// JSON summary {"records":N,"objects":N,"quarantined":N,"partitions":N,"errors":N}.
+// Records are mapped (batch.Map), routed to the sink of their class
+// (batch.Router) and delivered by one batch.Run. Progress is logged every 5
+// seconds; the last line on stderr is one JSON summary
+// {"records":N,"objects":N,"quarantined":N,"partitions":N,"errors":N,"drop_offs":N}.
+//
+// Shared flags (internal/program): --log-format text|json and --log-level
+// debug|info|warn|error set the logs on stderr (never credentials, never
+// record contents); --metrics-addr ADDR serves Prometheus text at /metrics
+// and /healthz (503 once the run failed for good; --metrics-linger D keeps
+// serving that long after a failure); --drop-off D warns when no record
+// arrived for D, and again when records resume (counted in the summary's
+// drop_offs); --shutdown-timeout D (default 25s) bounds storing what was
+// read once reading stopped (SIGINT, SIGTERM, end of input).
+//
 // The exit status is 0 on success, 1 on failure, 2 on bad usage.
 //
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
