@@ -26,8 +26,9 @@
 // storing what was read after SIGINT/SIGTERM.
 //
 // The last line on stderr is one JSON summary
-// {"records":N,"objects":N,"quarantined":N,"errors":N,"drop_offs":N}; the
-// exit code is 1 on failure, 2 on bad usage.
+// {"records":N,"objects":N,"quarantined":N,"nacked":N,"errors":N,"drop_offs":N}
+// (nacked: records left in the queue, for example not admitted at shutdown);
+// the exit code is 1 on failure, 2 on bad usage.
 //
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
 // profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
@@ -124,6 +125,7 @@ type summary struct {
 	Records     int64 `json:"records"`
 	Objects     int64 `json:"objects"`
 	Quarantined int64 `json:"quarantined"`
+	Nacked      int64 `json:"nacked"`
 	Errors      int64 `json:"errors"`
 	DropOffs    int64 `json:"drop_offs"`
 }
@@ -164,6 +166,12 @@ func pipeline(ctx context.Context, c config, env *program.Env) (summary, error) 
 		if c.idle > 0 && c.idle < o.MaxAge {
 			o.MaxAge = c.idle / 2 // flush before the idle stop
 		}
+		o.OnFlush = func(res batch.FlushResult) {
+			if res.Err != nil {
+				failed.Add(1)
+				log.Error("batch not stored", "records", res.Records, "err", res.Err)
+			}
+		}
 	})
 	if err != nil {
 		return sum, err
@@ -191,6 +199,8 @@ func pipeline(ctx context.Context, c config, env *program.Env) (summary, error) 
 		cancel()
 		sum.Quarantined = q.Stats().Entries
 	}
-	sum.Records, sum.Objects, sum.Errors = tot.In, objects.Load(), failed.Load()+tot.Nacked
+	// Nacked records (not admitted at shutdown, or in a batch that failed)
+	// stay in the queue; a failed batch is counted in errors.
+	sum.Records, sum.Objects, sum.Nacked, sum.Errors = tot.In, objects.Load(), tot.Nacked, failed.Load()
 	return sum, runErr
 }
