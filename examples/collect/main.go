@@ -8,8 +8,10 @@
 //	  [--preset cloudtrail|crowdstrike|proofpoint|teleport|generic-json]
 //	  [--stream-type auto|lines|ndjson|json|json-array|cloudwatch-logs] [--expand-field NAME]
 //	  [--include-prefix P]... [--exclude-prefix P]... [--log-type PREFIX=NAME]...
-//	  [--workers N] [--with-origin] [--quarantine FILE] [--exit-when-idle DURATION]
+//	  [--workers N] [--with-origin] [--quarantine PATH|DIR/|s3://BUCKET/PREFIX] [--exit-when-idle DURATION]
 //	  [--region R] [--role-arn ARN] [--external-id ID] [--path-style]
+//	  [--log-format text|json] [--log-level L] [--metrics-addr ADDR] [--metrics-linger D]
+//	  [--drop-off D] [--shutdown-timeout D]
 //
 // Exactly one of --queue-url (an SQS queue receiving S3 event notifications,
 // directly, through SNS, or from EventBridge; CloudTrail's SNS notices too),
@@ -41,21 +43,28 @@
 // vendor and category are omitted when none applies; CloudWatch Logs records add
 // "cloudwatch":{"owner":..,"log_group":..,"log_stream":..,"id":..,"timestamp":..}.
 //
-// Records are acknowledged once written to standard output: an SQS message is
-// deleted only after every record of its objects was written. Invalid records
-// (a line that is not JSON in NDJSON input) go to --quarantine FILE as JSON
-// lines {"bucket","key","index","offset","reason","data"}; without
-// --quarantine they fail their object, which stays in the queue.
+// Records are acknowledged once written to standard output (in batches of
+// up to 4096 records or 200 ms, through batch.Run): an SQS message is
+// deleted only after every record of its objects was written. Invalid
+// records (a line that is not JSON in NDJSON input) go to --quarantine: a
+// file (fsynced), a directory or s3://bucket/prefix, one NDJSON entry
+// {"time","reason","origin":{"bucket","key","index","offset","log_type"},"data"}
+// per record (quarantine.Entry), each durable before its record is
+// acknowledged; without --quarantine they fail their object, which stays in
+// the queue.
 //
 // With --queue-url the program runs until interrupted (SIGINT, SIGTERM) or,
 // with --exit-when-idle DURATION, until no message arrived for that long and
 // nothing is in flight. With --bucket and --dir it stops at the end.
 //
-// Failures of single objects are named on stderr (bucket, key, cause) and
-// counted; those objects stay redeliverable. Progress goes to stderr every 10
-// seconds; the last line on stderr is one JSON summary:
+// Failures of single objects are logged (bucket, key, cause) and counted;
+// those objects stay redeliverable. Progress is logged every 10 seconds;
+// the last line on stderr is one JSON summary:
 //
-//	{"messages":N,"objects":N,"records":N,"skipped":N,"quarantined":N,"errors":N}
+//	{"messages":N,"objects":N,"records":N,"skipped":N,"quarantined":N,"nacked":N,"errors":N,"drop_offs":N}
+//
+// where nacked counts records read but not written (at shutdown, or after
+// an output error): they stay redeliverable.
 //
 // The exit status is 0 after a normal stop (end of input, idle, signal) even
 // if some objects failed, 1 on a fatal error (configuration, listing, output,
@@ -68,6 +77,15 @@
 // IMDS) and honour AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS and
 // AWS_ENDPOINT_URL_STS; --role-arn (with --external-id) assumes a role;
 // path-style addressing is used with a custom S3 endpoint or --path-style.
+//
+// Shared flags (internal/program): --log-format text|json and --log-level
+// debug|info|warn|error set the logs on stderr (never credentials, never
+// record contents); --metrics-addr ADDR serves Prometheus text at /metrics
+// and /healthz (503 once the run failed for good; --metrics-linger D keeps
+// serving that long after a failure); --drop-off D warns when no record
+// arrived for D, and again when records resume (counted in the summary's
+// drop_offs); --shutdown-timeout D (default 25s) bounds storing what was
+// read once reading stopped (SIGINT, SIGTERM, end of input).
 //
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
 // profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
@@ -83,18 +101,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/batch"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
 	"github.com/lakerelay/lakerelay/internal/profiling"
+	"github.com/lakerelay/lakerelay/internal/program"
+	"github.com/lakerelay/lakerelay/quarantine"
 	"github.com/lakerelay/lakerelay/source"
 )
 
@@ -112,6 +131,7 @@ type config struct {
 	workers                       int
 	withOrigin                    bool
 	quarantine                    string
+	flags                         program.Flags
 	exitWhenIdle                  time.Duration
 	aws                           awsenv.Options
 	pathStyle                     bool
@@ -138,13 +158,14 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&logTypes, "log-type", "`PREFIX=NAME`: tag records from keys with PREFIX (repeatable)")
 	fs.IntVar(&c.workers, "workers", source.DefaultWorkers, "SQS messages processed at once")
 	fs.BoolVar(&c.withOrigin, "with-origin", false, "wrap each record with its bucket, key, index and log type")
-	fs.StringVar(&c.quarantine, "quarantine", "", "append invalid records to `FILE`")
+	fs.StringVar(&c.quarantine, "quarantine", "", "where invalid records go: a file, a directory or s3://bucket/prefix")
 	fs.DurationVar(&c.exitWhenIdle, "exit-when-idle", 0, "with --queue-url: exit after no message for this long")
 	fs.StringVar(&c.aws.Region, "region", "", "AWS region")
 	fs.StringVar(&c.aws.RoleARN, "role-arn", "", "assume this IAM role")
 	fs.StringVar(&c.aws.ExternalID, "external-id", "", "external ID for --role-arn")
 	fs.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
 	c.profile.Register(fs)
+	c.flags.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err}
 	}
@@ -203,6 +224,9 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	if err := c.aws.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.flags.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return c, usageError{err}
 	}
@@ -219,7 +243,9 @@ type summary struct {
 	Records     int64 `json:"records"`
 	Skipped     int64 `json:"skipped"`
 	Quarantined int64 `json:"quarantined"`
+	Nacked      int64 `json:"nacked"`
 	Errors      int64 `json:"errors"`
+	DropOffs    int64 `json:"drop_offs"`
 }
 
 type statser interface {
@@ -228,44 +254,68 @@ type statser interface {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	stderr = &program.LockedWriter{W: stderr}
 	c, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		printSummary(stderr, summary{})
+		program.PrintSummary(stderr, summary{})
 		return 0
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "collect: %v\n", err)
-		printSummary(stderr, summary{})
+		program.PrintSummary(stderr, summary{})
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	var errMu sync.Mutex
-	logf := func(format string, a ...any) {
-		errMu.Lock()
-		defer errMu.Unlock()
-		fmt.Fprintf(stderr, "collect: "+format+"\n", a...)
-	}
-	stopProfile, err := c.profile.Start()
+	env, err := program.Start("collect", c.flags, stderr)
 	if err != nil {
-		logf("fatal: %v", err)
-		printSummary(stderr, summary{})
+		fmt.Fprintf(stderr, "collect: %v\n", err)
+		program.PrintSummary(stderr, summary{})
+		return 2
+	}
+	sum, err := collect(c, env, stdout)
+	if err != nil {
+		env.Fatal(err)
+	}
+	env.Close()
+	sum.DropOffs = env.DropOffs()
+	program.PrintSummary(stderr, sum)
+	if err != nil {
 		return 1
 	}
-	defer stopProfile() // on early returns; a no-op after the call below
-	var q *quarantineFile
-	if c.quarantine != "" {
-		if q, err = openQuarantine(c.quarantine); err != nil {
-			logf("fatal: %v", err)
-			printSummary(stderr, summary{})
-			return 1
-		}
-		defer q.Close()
+	return 0
+}
+
+// collect copies records to stdout until the input ends, the program is
+// idle or interrupted (nil), or a fatal error.
+func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err error) {
+	log := env.Logger
+	ctx, stop := program.Signals()
+	defer stop()
+	stopProfile, err := c.profile.Start()
+	if err != nil {
+		return sum, err
 	}
-	var quarantine lakerelay.Quarantine
-	if q != nil {
-		quarantine = q.put
+	defer func() { err = errors.Join(err, stopProfile()) }()
+
+	var s3c *s3.Client
+	var cfg aws.Config
+	if c.dir == "" || strings.HasPrefix(c.quarantine, "s3://") {
+		if cfg, err = awsenv.Load(ctx, c.aws); err != nil {
+			return sum, err
+		}
+		s3c = s3.NewFromConfig(cfg, awsenv.S3Options(cfg, c.pathStyle))
+	}
+	var q *quarantine.Writer
+	var qfn lakerelay.Quarantine
+	if c.quarantine != "" {
+		if q, err = quarantine.Open(c.quarantine, s3c); err != nil {
+			return sum, err
+		}
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err = errors.Join(err, q.Close(cctx))
+		}()
+		qfn = q.Put
 	}
 
 	var src statser
@@ -273,98 +323,91 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case c.dir != "":
 		src, err = source.NewDir(c.dir, func(o *source.DirOptions) {
-			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, quarantine, c.tags
+			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, qfn, c.tags
+			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
+		})
+	case c.bucket != "":
+		src, err = source.NewList(s3c, c.bucket, c.prefix, func(o *source.ListOptions) {
+			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, qfn, c.tags
 			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
 		})
 	default:
-		cfg, lerr := awsenv.Load(ctx, c.aws)
-		if lerr != nil {
-			err = lerr
-			break
-		}
-		s3c := s3.NewFromConfig(cfg, awsenv.S3Options(cfg, c.pathStyle))
-		if c.bucket != "" {
-			src, err = source.NewList(s3c, c.bucket, c.prefix, func(o *source.ListOptions) {
-				o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, quarantine, c.tags
-				o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
-			})
-			break
-		}
 		sqsSrc, err = source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, func(o *source.SQSOptions) {
 			o.Workers = c.workers
-			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, quarantine, c.tags
+			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, qfn, c.tags
 			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
 			o.OnError = func(err error) {
 				if !isObjectError(err) && lakerelay.IsPermanent(err) {
 					return // ends the source: Read returns it, logged as fatal
 				}
-				logf("error: %v", err)
+				log.Error("source", "err", err)
 			}
 		})
 		src = sqsSrc
 	}
 	if err != nil {
-		logf("fatal: %v", err)
-		printSummary(stderr, summary{})
-		return 1
+		return sum, err
 	}
 
-	fatal := collect(ctx, c, src, sqsSrc, stdout, logf)
+	out := newOutput(stdout, c)
+	b, err := batch.New(out, func(o *batch.Options) {
+		// Small, frequent batches: a record is written (and acknowledged)
+		// within 200 ms, in the order read.
+		o.MaxRecords, o.MaxBytes, o.MaxAge = 4096, 256<<20, 200*time.Millisecond
+		o.MaxPendingBytes = 512 << 20
+		o.FlushConcurrency = 1
+	})
+	if err != nil {
+		return sum, err
+	}
+	watched := env.Watch(src)
+	rctx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	if sqsSrc != nil {
+		go watched.StopWhenIdle(rctx, c.exitWhenIdle, func() bool { return sqsSrc.InFlight() > 0 || sqsSrc.Err() != nil }, stopRun)
+	}
+	stopProgress := env.Progress(rctx, 10*time.Second, func() []any {
+		st := src.Stats()
+		return []any{"messages", st.Messages, "objects", st.Objects, "records", st.Records, "errors", st.Errors}
+	})
+	var bq batch.Quarantiner
+	if q != nil {
+		bq = q
+	}
+	tot, runErr := batch.Run(rctx, watched, b, nil, env.RunOptions(bq), func(o *batch.RunOptions) {
+		o.OnReadError = func(err error) error {
+			if isObjectError(err) {
+				log.Error("object", "err", err) // counted by the source; the object stays redeliverable
+				return nil
+			}
+			return err
+		}
+	})
+	stopProgress()
 	src.Close()
-	if err := stopProfile(); err != nil {
-		logf("error: %v", err)
-	}
 	st := src.Stats()
-	printSummary(stderr, summary{Messages: st.Messages, Objects: st.Objects, Records: st.Records, Skipped: st.Skipped, Quarantined: st.Quarantined, Errors: st.Errors})
-	if fatal != nil {
-		return 1
+	sum = summary{Messages: st.Messages, Objects: st.Objects, Records: st.Records, Skipped: st.Skipped, Quarantined: st.Quarantined, Nacked: tot.Nacked, Errors: st.Errors}
+	if q != nil {
+		sum.Quarantined = q.Stats().Entries
 	}
-	return 0
+	if runErr != nil && !isObjectError(runErr) {
+		sum.Errors++
+	}
+	return sum, runErr
 }
 
-type result struct {
-	rec lakerelay.Record
-	err error
+// output writes each batch to stdout, one line per record, and returns
+// once the lines were handed to the operating system: then the batcher
+// acknowledges them. A failed write is permanent (a closed pipe does not
+// heal), which ends the run.
+type output struct {
+	w          *bufio.Writer
+	line       []byte
+	withOrigin bool
+	compact    bool
 }
 
-// collect copies records to stdout until the input ends, the program is
-// idle or interrupted (nil), or a fatal error.
-func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, stdout io.Writer, logf func(string, ...any)) error {
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// Buffered, so that reading and writing do not hand over the processor
-	// for every record.
-	ch := make(chan result, 1024)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			r, err := src.Read(rctx)
-			select {
-			case ch <- result{r, err}:
-			case <-rctx.Done():
-				r.Settle(rctx.Err())
-				return
-			}
-			if err != nil && !isObjectError(err) {
-				return
-			}
-		}
-	}()
-	defer func() {
-		cancel()
-		<-done
-		// Records read but never written stay redeliverable.
-		for {
-			select {
-			case res := <-ch:
-				res.rec.Settle(context.Canceled)
-			default:
-				return
-			}
-		}
-	}()
-
+func newOutput(stdout io.Writer, c config) *output {
 	// Records of the JSON stream types are valid compact JSON: the decoder
 	// validated (and compacted) them, invalid ones never get here.
 	compact := false
@@ -372,82 +415,22 @@ func collect(ctx context.Context, c config, src statser, sqsSrc *source.SQS, std
 	case source.NDJSON, source.JSON, source.JSONArray:
 		compact = true
 	}
-	w := bufio.NewWriterSize(stdout, 256<<10)
-	var pending []lakerelay.Record
-	flush := func() error {
-		err := w.Flush()
-		for _, r := range pending {
-			r.Settle(err)
-		}
-		pending = pending[:0]
-		if err != nil {
-			logf("fatal: write output: %v", err)
-		}
-		return err
-	}
-	defer flush()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	lastProgress := time.Now()
-	progress := func() {
-		if time.Since(lastProgress) >= 10*time.Second {
-			lastProgress = time.Now()
-			st := src.Stats()
-			logf("progress: messages=%d objects=%d records=%d errors=%d", st.Messages, st.Objects, st.Records, st.Errors)
+	return &output{w: bufio.NewWriterSize(stdout, 256<<10), withOrigin: c.withOrigin, compact: compact}
+}
+
+// WriteBatch is called by one flush at a time (FlushConcurrency 1).
+func (o *output) WriteBatch(_ context.Context, _ string, records []lakerelay.Record) error {
+	for _, r := range records {
+		o.line = render(o.line[:0], r, o.withOrigin, o.compact)
+		o.line = append(o.line, '\n')
+		if _, err := o.w.Write(o.line); err != nil {
+			return lakerelay.Permanent(fmt.Errorf("write output: %w", err))
 		}
 	}
-	var line []byte
-	for {
-		var res result
-		select {
-		case res = <-ch:
-		default:
-			// Nothing ready: make what was written durable and acknowledge it.
-			if err := flush(); err != nil {
-				return err
-			}
-			select {
-			case res = <-ch:
-			case <-ctx.Done():
-				return nil
-			case <-tick.C:
-				progress()
-				if sqsSrc != nil && sqsSrc.Err() != nil {
-					continue // its error arrives from Read
-				}
-				if c.exitWhenIdle > 0 && sqsSrc.Idle() >= c.exitWhenIdle && sqsSrc.InFlight() == 0 {
-					return nil
-				}
-				continue
-			}
-		}
-		if res.err != nil {
-			switch {
-			case res.err == io.EOF:
-				return nil
-			case isObjectError(res.err):
-				logf("error: %v", res.err)
-				continue
-			case ctx.Err() != nil:
-				return nil
-			}
-			logf("fatal: %v", res.err)
-			return res.err
-		}
-		line = render(line[:0], res.rec, c.withOrigin, compact)
-		line = append(line, '\n')
-		pending = append(pending, res.rec)
-		if _, err := w.Write(line); err != nil {
-			flush()
-			return err
-		}
-		if len(pending) >= 4096 {
-			if err := flush(); err != nil {
-				return err
-			}
-			progress()
-		}
+	if err := o.w.Flush(); err != nil {
+		return lakerelay.Permanent(fmt.Errorf("write output: %w", err))
 	}
+	return nil
 }
 
 func isObjectError(err error) bool {
@@ -495,47 +478,3 @@ func appendString(dst []byte, s string) []byte {
 	enc.Encode(s) // a string always encodes
 	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
 }
-
-func printSummary(w io.Writer, s summary) {
-	b, _ := json.Marshal(s)
-	fmt.Fprintf(w, "%s\n", b)
-}
-
-// quarantineFile appends invalid records as JSON lines.
-type quarantineFile struct {
-	mu sync.Mutex
-	f  *os.File
-}
-
-func openQuarantine(path string) (*quarantineFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("quarantine: %w", err)
-	}
-	return &quarantineFile{f: f}, nil
-}
-
-func (q *quarantineFile) put(r lakerelay.Record, reason error) error {
-	line, err := json.Marshal(struct {
-		Bucket string `json:"bucket"`
-		Key    string `json:"key"`
-		Index  int64  `json:"index"`
-		Offset int64  `json:"offset"`
-		Reason string `json:"reason"`
-		Data   string `json:"data"`
-	}{r.Origin.Bucket, r.Origin.Key, r.Origin.Index, r.Origin.Offset, reason.Error(), string(r.Data)})
-	if err != nil {
-		return err
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if _, err := q.f.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("quarantine: %w", err)
-	}
-	if err := q.f.Sync(); err != nil {
-		return fmt.Errorf("quarantine: %w", err)
-	}
-	return nil
-}
-
-func (q *quarantineFile) Close() error { return q.f.Close() }

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/lakerelay/lakerelay/internal/program/programtest"
 	"github.com/lakerelay/lakerelay/internal/testenv"
 )
 
@@ -147,11 +148,15 @@ func TestCollectDir(t *testing.T) {
 	if r.summary["records"] != 6 || r.summary["objects"] != 3 || r.summary["quarantined"] != 1 || r.summary["errors"] != 0 {
 		t.Fatalf("summary %v", r.summary)
 	}
-	q, _ := os.ReadFile(qfile)
-	var qr map[string]any
-	if err := json.Unmarshal(q, &qr); err != nil || qr["data"] != "broken line" || qr["index"] != float64(1) || qr["offset"] != float64(8) ||
-		!strings.Contains(qr["reason"].(string), "invalid") {
-		t.Fatalf("quarantine file %s", q)
+	q, err := os.Open(qfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	entries := programtest.Decode(t, q, qfile)
+	if len(entries) != 1 || string(entries[0].Data) != `"broken line"` || entries[0].Origin.Index != 1 || entries[0].Origin.Offset != 8 ||
+		entries[0].Origin.Key != filepath.Join(dir, "z.ndjson") || !strings.Contains(entries[0].Reason, "invalid") {
+		t.Fatalf("quarantine entries %+v", entries)
 	}
 
 	r = runCollect(t, os.Environ(), "--dir", filepath.Join(dir, "app"), "--with-origin", "--log-type", "a.=application")
@@ -490,7 +495,7 @@ func TestCollectFatalQueueErrors(t *testing.T) {
 			}
 			fatal := ""
 			for _, l := range strings.Split(r.stderr, "\n") {
-				if strings.HasPrefix(l, "collect: fatal: ") {
+				if strings.Contains(l, "level=ERROR msg=fatal ") {
 					fatal = l
 				}
 			}

@@ -11,7 +11,9 @@
 //	  [--compression gzip|zstd|none] [--batch-records N] [--batch-bytes N] [--batch-age DURATION]
 //	  [--acl ACL] [--sse aws:kms|AES256] [--sse-kms-key-id ID] [--test-connection]
 //	  [--region R] [--role-arn ARN] [--external-id ID] [--path-style]
-//	  [--time-field NAME] [--input FILE]...
+//	  [--time-field NAME] [--quarantine PATH|DIR/|s3://BUCKET/PREFIX] [--input FILE]...
+//	  [--log-format text|json] [--log-level L] [--metrics-addr ADDR] [--metrics-linger D]
+//	  [--drop-off D] [--shutdown-timeout D]
 //
 // Records are read from standard input, or from the --input files (plain,
 // gzip or zstd, detected by content), one record per line. Lines that are
@@ -38,9 +40,12 @@
 // top-level field NAME (a string, or a number as written), so one run writes
 // many streams or event types, each under its own prefix. A record that is not
 // a JSON object, lacks the field, or whose value is not a valid key segment
-// (empty, ".", "..", "/", control characters) is not stored: an error names
-// the record (input#line index) and the field, the record is counted in
-// failed_records, the rest is exported, and the exit status is 1.
+// (empty, ".", "..", "/", control characters) is not stored. With
+// --quarantine (a file, fsynced; a directory; or s3://bucket/prefix) it goes
+// there as one NDJSON entry with the reason (quarantine.Entry) and is
+// counted in quarantined. Without it an error names the record (input#line
+// index) and the field, the record is counted in failed_records, the rest is
+// exported, and the exit status is 1.
 //
 // A batch becomes one object when it reaches --batch-records (default
 // 50000), --batch-bytes (default 33554432) or --batch-age (default 1m).
@@ -58,9 +63,19 @@
 // --connector-id, --stream; --vendor, ...; --key-template) the object goes
 // under --prefix, or the bucket's root.
 //
-// Progress goes to stderr every 5 seconds; the last line on stderr is one
-// JSON summary: {"records":N,"objects":N,"bytes":N,"errors":N,...}. The exit
-// status is 0 on success, 1 on any failure, 2 on bad usage.
+// Records go through batch.Run. Progress is logged every 5 seconds; the
+// last line on stderr is one JSON summary:
+// {"records":N,"objects":N,"bytes":N,"errors":N,"failed_records":N,"quarantined":N,"drop_offs":N,...}.
+// The exit status is 0 on success, 1 on any failure, 2 on bad usage.
+//
+// Shared flags (internal/program): --log-format text|json and --log-level
+// debug|info|warn|error set the logs on stderr (never credentials, never
+// record contents); --metrics-addr ADDR serves Prometheus text at /metrics
+// and /healthz (503 once the run failed for good; --metrics-linger D keeps
+// serving that long after a failure); --drop-off D warns when no record
+// arrived for D, and again when records resume (counted in the summary's
+// drop_offs); --shutdown-timeout D (default 25s) bounds storing what was
+// read once reading stopped (SIGINT, SIGTERM, end of input).
 //
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
 // profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
@@ -75,10 +90,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -88,7 +101,9 @@ import (
 	"github.com/lakerelay/lakerelay/batch"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
 	"github.com/lakerelay/lakerelay/internal/profiling"
+	"github.com/lakerelay/lakerelay/internal/program"
 	"github.com/lakerelay/lakerelay/partition"
+	"github.com/lakerelay/lakerelay/quarantine"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/source"
 )
@@ -109,6 +124,8 @@ type summary struct {
 	Prefix      string `json:"prefix,omitempty"`
 	RunID       string `json:"run_id,omitempty"`
 	Connection  string `json:"connection,omitempty"`
+	Quarantined int64  `json:"quarantined"`
+	DropOffs    int64  `json:"drop_offs"`
 	Error       string `json:"error,omitempty"`
 }
 
@@ -133,6 +150,9 @@ type config struct {
 	testConnection                          bool
 	region, roleARN, externalID, timeField  string
 	pathStyle                               bool
+	quarantine                              string
+	s3c                                     *s3.Client // for --bucket and an s3:// --quarantine
+	flags                                   program.Flags
 }
 
 type usageError struct{ msg string }
@@ -142,6 +162,7 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
 func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
+	stderr = &program.LockedWriter{W: stderr}
 	var sum summary
 	defer func() {
 		line, _ := json.Marshal(sum)
@@ -185,6 +206,8 @@ func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
 	fs.StringVar(&c.externalID, "external-id", "", "external id for --role-arn")
 	fs.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
 	fs.StringVar(&c.timeField, "time-field", sink.DefaultTimeField, "record field with the event time (epoch ms or RFC 3339)")
+	fs.StringVar(&c.quarantine, "quarantine", "", "where records the layout rejects go: a file, a directory or s3://bucket/prefix")
+	c.flags.Register(fs)
 	fs.Var(&c.inputs, "input", "NDJSON input file (repeatable; more files may follow; default stdin)")
 	var prof profiling.Flags
 	prof.Register(fs)
@@ -215,7 +238,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
 		}
 	}()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := program.Signals()
 	defer stop()
 
 	store, layout, err := setup(ctx, &c, &sum)
@@ -257,7 +280,17 @@ func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
 		}
 		return 0
 	}
-	return export(ctx, &c, store, layout, stdin, stderr, &sum, fail)
+	env, err := program.Start("export", c.flags, stderr)
+	if err != nil {
+		return fail(2, &usageError{err.Error()})
+	}
+	defer func() {
+		if err := env.Close(); err != nil {
+			code = fail(1, err)
+		}
+		sum.DropOffs = env.DropOffs()
+	}()
+	return export(ctx, &c, env, store, layout, stdin, &sum, fail)
 }
 
 // setup validates the flags and builds the store and the bound layout.
@@ -296,6 +329,13 @@ func setup(ctx context.Context, c *config, sum *summary) (sink.Store, *partition
 			return nil, nil, err
 		}
 		sum.Destination = d.Root()
+		if strings.HasPrefix(c.quarantine, "s3://") {
+			cfg, err := awsenv.Load(ctx, awsenv.Options{})
+			if err != nil {
+				return nil, nil, err
+			}
+			c.s3c = s3.NewFromConfig(cfg, awsenv.S3Options(cfg, c.pathStyle))
+		}
 		return d, layout, nil
 	}
 	so := sink.S3Options{
@@ -319,6 +359,7 @@ func setup(ctx context.Context, c *config, sum *summary) (sink.Store, *partition
 		return nil, nil, err
 	}
 	client := s3.NewFromConfig(cfg, awsenv.S3Options(cfg, c.pathStyle))
+	c.s3c = client
 	st, err := sink.NewS3(client, c.bucket, func(o *sink.S3Options) { *o = so })
 	if err != nil {
 		return nil, nil, &usageError{err.Error()}
@@ -484,7 +525,8 @@ func fieldOrFlag(c *config, fields map[string]string, name, valueFlag, value, fi
 	return nil
 }
 
-func export(ctx context.Context, c *config, store sink.Store, layout *partition.Template, stdin io.Reader, stderr io.Writer, sum *summary, fail func(int, error) int) int {
+func export(ctx context.Context, c *config, env *program.Env, store sink.Store, layout *partition.Template, stdin io.Reader, sum *summary, fail func(int, error) int) int {
+	log := env.Logger
 	s, err := sink.NewJSONL(store, func(o *sink.JSONLOptions) {
 		o.Compression = sink.Compression(c.compression)
 		o.Layout = layout
@@ -494,7 +536,14 @@ func export(ctx context.Context, c *config, store sink.Store, layout *partition.
 	if err != nil {
 		return fail(2, err)
 	}
-	var failedBatches, failedRecords atomic.Int64
+	var q *quarantine.Writer
+	if c.quarantine != "" {
+		if q, err = quarantine.Open(c.quarantine, c.s3c); err != nil {
+			return fail(2, err)
+		}
+		defer q.Close(context.Background())
+	}
+	var failedBatches atomic.Int64
 	b, err := batch.New(s, func(o *batch.Options) {
 		o.MaxRecords = c.batchRecords
 		o.MaxBytes = c.batchBytes
@@ -506,8 +555,7 @@ func export(ctx context.Context, c *config, store sink.Store, layout *partition.
 		o.OnFlush = func(r batch.FlushResult) {
 			if r.Err != nil {
 				failedBatches.Add(1)
-				failedRecords.Add(int64(r.Records))
-				fmt.Fprintf(stderr, "export: %v\n", r.Err)
+				log.Error("batch not stored", "records", r.Records, "err", r.Err)
 			}
 		}
 	})
@@ -515,110 +563,137 @@ func export(ctx context.Context, c *config, store sink.Store, layout *partition.
 		return fail(2, err)
 	}
 
-	var read atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(5 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				st := s.Stats()
-				fmt.Fprintf(stderr, "export: %d records read, %d objects (%d bytes) stored\n", read.Load(), st.Objects, st.Bytes)
-			}
+	// A record the layout rejects (its key field is missing or unusable)
+	// is not stored: without --quarantine it is negatively acknowledged,
+	// named here (by input and line, never by contents) and counted.
+	var rejected atomic.Int64
+	onNack := func(err error) {
+		var fe *batch.FlushError
+		if errors.As(err, &fe) {
+			return // named by OnFlush
 		}
-	}()
-
-	// Reading happens in its own goroutine: a read from a pipe or terminal
-	// cannot be interrupted, but an interrupt must still end the run (and
-	// store what was read). Records are handed over unbuffered, so none is
-	// read and then left behind.
-	recs := make(chan lakerelay.Record)
-	readDone := make(chan error, 1)
-	rctx, stopReading := context.WithCancel(ctx)
-	defer stopReading()
-	go func() {
-		readDone <- readInputs(rctx, c.inputs, stdin, func(r lakerelay.Record) error {
-			select {
-			case recs <- r:
-				return nil
-			case <-rctx.Done():
-				return rctx.Err()
-			}
-		})
-	}()
-	var readErr error
-	var rejected int64
-loop:
-	for {
-		select {
-		case r := <-recs:
-			p, err := s.Partition(r)
-			if errors.Is(err, lakerelay.ErrInvalidRecord) {
-				// Its key field is missing or unusable: not stored, counted.
-				if rejected++; rejected <= maxRejectMessages {
-					fmt.Fprintf(stderr, "export: %v\n", err)
-				}
-				read.Add(1)
-				continue
-			}
-			if err == nil {
-				err = b.Add(ctx, p, r)
-			}
-			if err != nil {
-				readErr = err
-				break loop
-			}
-			read.Add(1)
-		case readErr = <-readDone:
-			break loop
-		case <-ctx.Done():
-			readErr = fmt.Errorf("interrupted: %w", ctx.Err())
-			break loop
+		if rejected.Add(1) <= maxRejectMessages {
+			log.Error("record not stored", "err", err)
 		}
 	}
-	stopReading()
-	// Store what was read, even after an interrupt: input from a pipe
-	// cannot be read again.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	closeErr := b.Close(cctx)
-	cancel()
-	close(done)
+	src := env.Watch(newInputSource(c.inputs, stdin, onNack))
+	stopProgress := env.Progress(ctx, 5*time.Second, func() []any {
+		st := s.Stats()
+		return []any{"records", src.Records(), "objects", st.Objects, "bytes", st.Bytes}
+	})
+	var bq batch.Quarantiner
+	if q != nil {
+		bq = q
+	}
+	// Run stores what was read even after an interrupt (within
+	// --shutdown-timeout): input from a pipe cannot be read again.
+	tot, runErr := batch.Run(ctx, src, b, s, env.RunOptions(bq))
+	stopProgress()
+	src.Close()
+	if q != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		runErr = errors.Join(runErr, q.Close(cctx))
+		cancel()
+		sum.Quarantined = q.Stats().Entries
+	}
 
 	st := s.Stats()
-	sum.Records, sum.Objects, sum.Bytes, sum.RawBytes = read.Load(), st.Objects, st.Bytes, st.RawBytes
+	sum.Records, sum.Objects, sum.Bytes, sum.RawBytes = tot.In, st.Objects, st.Bytes, st.RawBytes
 	sum.Errors += failedBatches.Load()
-	sum.Failed = failedRecords.Load() + rejected
+	sum.Failed = tot.Nacked
 	code := 0
-	if readErr != nil {
-		code = fail(1, readErr)
+	if ctx.Err() != nil {
+		runErr = errors.Join(fmt.Errorf("interrupted: %w", context.Cause(ctx)), runErr)
 	}
-	if closeErr != nil && failedBatches.Load() == 0 {
-		code = fail(1, closeErr)
+	if runErr != nil && (failedBatches.Load() == 0 || ctx.Err() != nil) {
+		env.Fatal(runErr)
+		code = fail(1, runErr)
 	}
-	if rejected > 0 {
-		if rejected > maxRejectMessages {
-			fmt.Fprintf(stderr, "export: %d more records rejected\n", rejected-maxRejectMessages)
+	if n := rejected.Load(); n > 0 {
+		if n > maxRejectMessages {
+			log.Error("more records not stored", "count", n-maxRejectMessages)
 		}
 		code = 1
 		sum.Errors++
 		if sum.Error == "" {
-			sum.Error = fmt.Sprintf("%d records were not stored: their key fields are missing or invalid", rejected)
+			sum.Error = fmt.Sprintf("%d records were not stored: their key fields are missing or invalid", n)
 		}
 	}
 	if failedBatches.Load() > 0 {
 		code = 1
 		if sum.Error == "" {
-			sum.Error = fmt.Sprintf("%d records in %d objects were not stored", failedRecords.Load(), failedBatches.Load())
+			sum.Error = fmt.Sprintf("%d records in %d objects were not stored", tot.Nacked-rejected.Load(), failedBatches.Load())
 		}
 	}
 	return code
 }
 
-// maxRejectMessages bounds the messages printed for rejected records.
+// maxRejectMessages bounds the messages logged for rejected records.
 const maxRejectMessages = 10
+
+// inputSource reads the inputs in its own goroutine: a read from a pipe or
+// terminal cannot be interrupted, but an interrupt must still end the run.
+// Records are handed over unbuffered, so none is read and then left
+// behind. Every record gets onNack as its acknowledgment for failures.
+type inputSource struct {
+	recs   chan lakerelay.Record
+	done   chan error
+	stop   context.CancelFunc
+	err    error
+	closed bool
+}
+
+func newInputSource(inputs []string, stdin io.Reader, onNack func(error)) *inputSource {
+	ctx, stop := context.WithCancel(context.Background())
+	s := &inputSource{recs: make(chan lakerelay.Record), done: make(chan error, 1), stop: stop}
+	ack := func(err error) {
+		if err != nil {
+			onNack(err)
+		}
+	}
+	go func() {
+		s.done <- readInputs(ctx, inputs, stdin, func(r lakerelay.Record) error {
+			r.Ack = ack
+			select {
+			case s.recs <- r:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	return s
+}
+
+// Read returns the next record, io.EOF at the end of the inputs, or the
+// error that ended reading.
+func (s *inputSource) Read(ctx context.Context) (lakerelay.Record, error) {
+	if s.closed {
+		return lakerelay.Record{}, lakerelay.ErrClosed
+	}
+	if s.err != nil {
+		return lakerelay.Record{}, s.err
+	}
+	select {
+	case r := <-s.recs:
+		return r, nil
+	case err := <-s.done:
+		if err == nil {
+			err = io.EOF
+		}
+		s.err = err
+		return lakerelay.Record{}, err
+	case <-ctx.Done():
+		return lakerelay.Record{}, ctx.Err()
+	}
+}
+
+// Close stops reading; it does not wait for a read from a pipe.
+func (s *inputSource) Close() error {
+	s.closed = true
+	s.stop()
+	return nil
+}
 
 // readInputs reads every record of the inputs (stdin when none) in order,
 // calling add for each. It stops at the first error.

@@ -19,6 +19,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/lakerelay/lakerelay/internal/program/programtest"
 	"github.com/lakerelay/lakerelay/internal/testenv"
 	"github.com/lakerelay/lakerelay/sink"
 )
@@ -481,7 +482,7 @@ func TestExportEventTypeField(t *testing.T) {
 	if s := res.summary; s.Records != 6 || s.Objects != 3 || s.Failed != 2 || s.Errors != 1 || !strings.Contains(s.Error, "2 records") {
 		t.Fatalf("summary %+v", s)
 	}
-	for _, mention := range []string{`stdin#1: record field "type" (for layout field {event_type}): contains "/"`, `stdin#4: record field "type" (for layout field {event_type}): missing`} {
+	for _, mention := range []string{`stdin#1: record field \"type\" (for layout field {event_type}): contains \"/\"`, `stdin#4: record field \"type\" (for layout field {event_type}): missing`} {
 		if !strings.Contains(res.stderr, mention) {
 			t.Errorf("stderr does not say %q:\n%s", mention, res.stderr)
 		}
@@ -528,5 +529,34 @@ func TestExportStreamFieldAndPrefix(t *testing.T) {
 		if !strings.HasPrefix(k, "connector-syncs/raw/app/") {
 			t.Fatalf("key %q", k)
 		}
+	}
+}
+
+// TestExportQuarantineS3 sends the records the layout rejects to
+// --quarantine s3://bucket/prefix: they are entries in quarantine's format
+// (origin and reason), the run succeeds, and nothing else is lost.
+func TestExportQuarantineS3(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	bucket, qbucket := m.NewBucket(t), m.NewBucket(t)
+	stdin := `{"type":"finding","id":1}` + "\n" + `{"id":2}` + "\n" + `{"type":"a/b","id":3}` + "\n"
+	res := runExport(t, m.Env(), stdin, "--bucket", bucket, "--layout", "vendor", "--vendor", "Acme",
+		"--account", "123456789012", "--event-type-field", "type", "--quarantine", "s3://"+qbucket+"/q/export")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if s := res.summary; s.Records != 3 || s.Objects != 1 || s.Quarantined != 2 || s.Failed != 0 {
+		t.Fatalf("summary %+v", s)
+	}
+	entries := programtest.QuarantineEntries(t, m.S3(t), qbucket, "q/export/")
+	if len(entries) != 2 {
+		t.Fatalf("entries %+v", entries)
+	}
+	for i, e := range entries {
+		if e.Origin.Key != "stdin" || !strings.Contains(e.Reason, `record field "type"`) || e.Time.IsZero() {
+			t.Errorf("entry %d: %+v", i, e)
+		}
+	}
+	if string(entries[0].Data)+string(entries[1].Data) != `{"id":2}{"type":"a/b","id":3}` {
+		t.Errorf("data %s %s", entries[0].Data, entries[1].Data)
 	}
 }

@@ -1,14 +1,33 @@
 // Command quickstart is the smallest complete pipeline: S3 objects announced
 // on an SQS queue are read, batched and delivered to an Amazon Security Lake
 // custom source as zstd Parquet; each SQS message is deleted only after
-// every record from its objects is stored.
+// every record from its objects is stored or quarantined.
 //
 // Usage:
 //
-//	go run ./examples/quickstart --queue-url URL --source-location s3://BUCKET/ext/SOURCE/ [--class 6003] [--exit-when-idle 1m]
+//	go run ./examples/quickstart --queue-url URL --source-location s3://BUCKET/ext/SOURCE/
+//	  [--class 6003] [--quarantine PATH|DIR/|s3://BUCKET/PREFIX] [--exit-when-idle 1m]
+//	  [--log-format text|json] [--log-level debug|info|warn|error] [--metrics-addr ADDR]
+//	  [--metrics-linger D] [--drop-off D] [--shutdown-timeout D]
 //
 // The input objects must hold OCSF events of one class (NDJSON, a JSON
-// array, ...). Progress and a one-line JSON summary are printed on stderr;
+// array, ...). A record that is not such an event (another class, no time)
+// goes to --quarantine with the reason: a file (fsynced), a directory or
+// s3://bucket/prefix (see quarantine.Open), one NDJSON entry per record,
+// acknowledged only once its entry is durable. Without --quarantine such a
+// record is negatively acknowledged: its message stays in the queue (and its
+// redrive policy moves it to the DLQ).
+//
+// The shared flags (see internal/program): --log-format and --log-level set
+// the logs on stderr; --metrics-addr serves Prometheus text at /metrics and
+// /healthz (503 once the run failed; --metrics-linger keeps serving that
+// long after a failure); --drop-off D warns when no record arrived for D
+// and counts it in the summary; --shutdown-timeout (default 25s) bounds
+// storing what was read after SIGINT/SIGTERM.
+//
+// The last line on stderr is one JSON summary
+// {"records":N,"objects":N,"quarantined":N,"nacked":N,"errors":N,"drop_offs":N}
+// (nacked: records left in the queue, for example not admitted at shutdown);
 // the exit code is 1 on failure, 2 on bad usage.
 //
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
@@ -17,17 +36,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -37,6 +52,8 @@ import (
 	"github.com/lakerelay/lakerelay/batch"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
 	"github.com/lakerelay/lakerelay/internal/profiling"
+	"github.com/lakerelay/lakerelay/internal/program"
+	"github.com/lakerelay/lakerelay/quarantine"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/sink/securitylake"
 	"github.com/lakerelay/lakerelay/source"
@@ -44,38 +61,60 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
 
+type config struct {
+	queueURL, location, bucket, quarantine string
+	class                                  int
+	idle                                   time.Duration
+	flags                                  program.Flags
+}
+
 func run(args []string, stderr io.Writer) int {
-	stderr = &lockedWriter{w: stderr} // progress comes from several goroutines
+	stderr = &program.LockedWriter{W: stderr} // logs come from several goroutines
+	var c config
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	queueURL := fs.String("queue-url", "", "SQS queue of S3 event notifications (required)")
-	location := fs.String("source-location", "", "Security Lake custom source location, s3://bucket/ext/source/ (required)")
-	class := fs.Int("class", 6003, "OCSF class_uid of the events")
-	idle := fs.Duration("exit-when-idle", 0, "stop after this long without a record (0: run until interrupted)")
+	fs.StringVar(&c.queueURL, "queue-url", "", "SQS queue of S3 event notifications (required)")
+	fs.StringVar(&c.location, "source-location", "", "Security Lake custom source location, s3://bucket/ext/source/ (required)")
+	fs.IntVar(&c.class, "class", 6003, "OCSF class_uid of the events")
+	fs.StringVar(&c.quarantine, "quarantine", "", "where rejected records go: a file, a directory or s3://bucket/prefix")
+	fs.DurationVar(&c.idle, "exit-when-idle", 0, "stop after this long without a record (0: run until interrupted)")
+	c.flags.Register(fs)
 	var prof profiling.Flags
 	prof.Register(fs)
 	if err := fs.Parse(args); err != nil {
+		program.PrintSummary(stderr, summary{})
 		return 2
 	}
-	bucket, _, ok := strings.Cut(strings.TrimPrefix(*location, "s3://"), "/")
-	if *queueURL == "" || !strings.HasPrefix(*location, "s3://") || !ok || bucket == "" {
+	var ok bool
+	c.bucket, _, ok = strings.Cut(strings.TrimPrefix(c.location, "s3://"), "/")
+	if c.queueURL == "" || !strings.HasPrefix(c.location, "s3://") || !ok || c.bucket == "" {
 		fmt.Fprintln(stderr, "quickstart: --queue-url and --source-location s3://bucket/prefix/ are required")
+		program.PrintSummary(stderr, summary{})
+		return 2
+	}
+	env, err := program.Start("quickstart", c.flags, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "quickstart:", err)
+		program.PrintSummary(stderr, summary{})
 		return 2
 	}
 	stopProfile, err := prof.Start()
 	if err != nil {
-		fmt.Fprintln(stderr, "quickstart:", err)
+		env.Fatal(err)
+		env.Close()
+		program.PrintSummary(stderr, summary{Errors: 1})
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := program.Signals()
 	defer stop()
-	sum, err := pipeline(ctx, *queueURL, bucket, *location, *class, *idle, stderr)
+	sum, err := pipeline(ctx, c, env)
 	err = errors.Join(err, stopProfile())
-	line, _ := json.Marshal(sum)
 	if err != nil {
-		fmt.Fprintln(stderr, "quickstart:", err)
+		env.Fatal(err)
 	}
-	fmt.Fprintln(stderr, string(line))
+	env.Close()
+	sum.DropOffs = env.DropOffs()
+	program.PrintSummary(stderr, sum)
 	if err != nil || sum.Errors > 0 {
 		return 1
 	}
@@ -86,98 +125,82 @@ type summary struct {
 	Records     int64 `json:"records"`
 	Objects     int64 `json:"objects"`
 	Quarantined int64 `json:"quarantined"`
+	Nacked      int64 `json:"nacked"`
 	Errors      int64 `json:"errors"`
+	DropOffs    int64 `json:"drop_offs"`
 }
 
-func pipeline(ctx context.Context, queueURL, bucket, location string, class int, idle time.Duration, stderr io.Writer) (summary, error) {
+func pipeline(ctx context.Context, c config, env *program.Env) (summary, error) {
 	var sum summary
+	log := env.Logger
 	cfg, err := awsenv.Load(ctx, awsenv.Options{})
 	if err != nil {
 		return sum, err
 	}
 	s3c := s3.NewFromConfig(cfg, awsenv.S3Options(cfg, false))
-	store, err := sink.NewS3(s3c, bucket)
+	store, err := sink.NewS3(s3c, c.bucket)
 	if err != nil {
 		return sum, err
 	}
-	var quarantined, failed atomic.Int64
-	quarantine := func(r lakerelay.Record, reason error) error {
-		quarantined.Add(1)
-		fmt.Fprintf(stderr, "quarantined %s: %v\n", r.Origin, reason) // origin and reason only, never contents
-		return nil
+	var q *quarantine.Writer
+	var qfn lakerelay.Quarantine
+	if c.quarantine != "" {
+		if q, err = quarantine.Open(c.quarantine, s3c); err != nil {
+			return sum, err
+		}
+		defer q.Close(context.Background())
+		qfn = q.Put
 	}
-	lake, err := securitylake.New(store, location, class, func(o *securitylake.Options) {
-		o.Quarantine = quarantine
+	var objects, failed atomic.Int64
+	lake, err := securitylake.New(store, c.location, c.class, func(o *securitylake.Options) {
+		o.Quarantine = qfn
 		o.OnWrite = func(w securitylake.Written) {
-			sum.Objects++
-			fmt.Fprintf(stderr, "wrote %s (%d records)\n", w.Location, w.Records)
+			objects.Add(1)
+			log.Info("wrote", "location", w.Location, "records", w.Records)
 		}
 	})
 	if err != nil {
 		return sum, err
 	}
 	b, err := batch.New(lake, securitylake.BatchOptions, func(o *batch.Options) {
-		o.FlushConcurrency = 1 // OnWrite above counts without a lock
-		if idle > 0 && idle < o.MaxAge {
-			o.MaxAge = idle / 2 // flush before the idle stop
+		if c.idle > 0 && c.idle < o.MaxAge {
+			o.MaxAge = c.idle / 2 // flush before the idle stop
+		}
+		o.OnFlush = func(res batch.FlushResult) {
+			if res.Err != nil {
+				failed.Add(1)
+				log.Error("batch not stored", "records", res.Records, "err", res.Err)
+			}
 		}
 	})
 	if err != nil {
 		return sum, err
 	}
-	src, err := source.NewSQS(s3c, sqs.NewFromConfig(cfg), queueURL, func(o *source.SQSOptions) {
-		o.Quarantine = quarantine
-		o.OnError = func(err error) { failed.Add(1); fmt.Fprintln(stderr, err) }
+	sqsSrc, err := source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, func(o *source.SQSOptions) {
+		o.Quarantine = qfn
+		o.OnError = func(err error) { failed.Add(1); log.Error("source", "err", err) }
 	})
 	if err != nil {
 		return sum, err
 	}
-	runErr := loop(ctx, src, b, lake, quarantine, idle, &sum.Records)
-	closeCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	runErr = errors.Join(runErr, b.Close(closeCtx), src.Close())
-	sum.Quarantined, sum.Errors = quarantined.Load(), failed.Load()
-	return sum, runErr
-}
-
-// loop moves records from the source to the batcher until ctx ends or the
-// source is idle for idle.
-func loop(ctx context.Context, src lakerelay.Source, b *batch.Batcher, lake *securitylake.Sink, q lakerelay.Quarantine, idle time.Duration, n *int64) error {
-	for {
-		rctx, cancel := ctx, context.CancelFunc(func() {})
-		if idle > 0 {
-			rctx, cancel = context.WithTimeout(ctx, idle)
-		}
-		r, err := src.Read(rctx)
+	src := env.Watch(sqsSrc)
+	rctx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	go src.StopWhenIdle(rctx, c.idle, func() bool { return sqsSrc.InFlight() > 0 }, stopRun)
+	var bq batch.Quarantiner
+	if q != nil {
+		bq = q
+	}
+	tot, runErr := batch.Run(rctx, src, b, lake, env.RunOptions(bq))
+	runErr = errors.Join(runErr, src.Close())
+	if q != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		runErr = errors.Join(runErr, q.Close(cctx))
 		cancel()
-		switch {
-		case err == nil:
-		case ctx.Err() != nil, errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.EOF):
-			return nil // interrupted or idle: a normal stop
-		default:
-			return err
-		}
-		*n++
-		p, err := lake.Partition(r)
-		if err != nil { // not Security Lake material: set aside with the reason
-			r.Settle(q(r, err))
-			continue
-		}
-		if err := b.Add(ctx, p, r); err != nil {
-			r.Settle(err) // not taken: stays redeliverable
-		}
+		sum.Quarantined = q.Stats().Entries
 	}
-}
-
-// lockedWriter serialises writes from the source's workers, the batcher's
-// flushes and the main loop.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+	// Nacked records (not admitted at shutdown, or in a batch that failed)
+	// stay in the queue; a failed batch is counted in errors.
+	sum.Records, sum.Objects, sum.Nacked, sum.Errors = tot.In, objects.Load(), tot.Nacked, failed.Load()
+	return sum, runErr
 }

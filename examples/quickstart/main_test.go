@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lakerelay/lakerelay/internal/program/programtest"
 	"github.com/lakerelay/lakerelay/internal/testenv"
 )
 
@@ -65,16 +66,22 @@ func TestQuickstartDeliversAndDeletes(t *testing.T) {
 	require.NoError(t, err)
 
 	var stderr bytes.Buffer
-	code := run([]string{"--queue-url", queue.URL, "--source-location", "s3://" + lake + "/ext/quickstart/1.0/", "--exit-when-idle", "4s"}, &stderr)
+	code := run([]string{"--queue-url", queue.URL, "--source-location", "s3://" + lake + "/ext/quickstart/1.0/", "--exit-when-idle", "4s", "--quarantine", "s3://" + lake + "/quarantine/"}, &stderr)
 	require.Equal(t, 0, code, stderr.String())
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 	var sum summary
 	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &sum), stderr.String())
 	require.Equal(t, summary{Records: 101, Objects: 2, Quarantined: 1}, sum)
 
+	// The rejected record is in the quarantine, in quarantine's one format.
+	entries := programtest.QuarantineEntries(t, m.S3(t), lake, "quarantine/")
+	require.Len(t, entries, 1)
+	require.Equal(t, key, entries[0].Origin.Key)
+	require.Contains(t, entries[0].Reason, "class")
+
 	// Download what was written and read it with DuckDB.
 	dir := t.TempDir()
-	out, err := m.S3(t).ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &lake})
+	out, err := m.S3(t).ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &lake, Prefix: aws.String("ext/")})
 	require.NoError(t, err)
 	require.Len(t, out.Contents, 2)
 	for _, o := range out.Contents {

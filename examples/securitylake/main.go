@@ -9,7 +9,8 @@
 //	  [--source-location s3://BUCKET/PREFIX/ | --out-dir DIR] [--region R] [--account-id ID]
 //	  [--batch-records N] [--batch-bytes N] [--batch-age DURATION] [--quarantine FILE]
 //	  [--exit-when-idle DURATION] [--lint LOCATION] [--role-arn ARN] [--external-id ID] [--path-style]
-//	  [--drop-unknown-fields]
+//	  [--drop-unknown-fields] [--log-format text|json] [--log-level L] [--metrics-addr ADDR]
+//	  [--metrics-linger D] [--drop-off D] [--shutdown-timeout D]
 //
 // With no flags it maps the bundled sample CloudTrail logs (three accounts,
 // three regions, three UTC days, embedded in the program) to OCSF and writes
@@ -79,9 +80,14 @@
 //	                     each field path is named once on stderr (never its value)
 //	                     and every dropped field is counted in the summary's
 //	                     dropped_fields. Without it such events are quarantined.
-//	--quarantine FILE    where records that cannot be delivered go, one JSON line
-//	                     each with the reason (default ./securitylake-quarantine.ndjson,
-//	                     created when needed)
+//	--quarantine L       where records that cannot be delivered go: a file
+//	                     (fsynced), a directory or s3://bucket/prefix; one NDJSON
+//	                     entry each, {"time","reason","origin":{…},"data"}
+//	                     (quarantine.Entry), durable before its record is
+//	                     acknowledged (default ./securitylake-quarantine.ndjson,
+//	                     created when needed). Records the mapper rejects are
+//	                     kept as read; records without a location for their
+//	                     class, as mapped
 //
 // --lint LOCATION checks an existing location (s3://… or a directory) and
 // prints its findings instead of writing anything.
@@ -93,8 +99,20 @@
 // their own;
 // path-style addressing is used with a custom S3 endpoint or --path-style.
 //
-// Progress goes to stderr every 5 seconds; the last line on stderr is one
-// JSON summary {"records":N,"objects":N,"quarantined":N,"partitions":N,"errors":N}.
+// Records are mapped (batch.Map), routed to the sink of their class
+// (batch.Router) and delivered by one batch.Run. Progress is logged every 5
+// seconds; the last line on stderr is one JSON summary
+// {"records":N,"objects":N,"quarantined":N,"partitions":N,"errors":N,"drop_offs":N}.
+//
+// Shared flags (internal/program): --log-format text|json and --log-level
+// debug|info|warn|error set the logs on stderr (never credentials, never
+// record contents); --metrics-addr ADDR serves Prometheus text at /metrics
+// and /healthz (503 once the run failed for good; --metrics-linger D keeps
+// serving that long after a failure); --drop-off D warns when no record
+// arrived for D, and again when records resume (counted in the summary's
+// drop_offs); --shutdown-timeout D (default 25s) bounds storing what was
+// read once reading stopped (SIGINT, SIGTERM, end of input).
+//
 // The exit status is 0 on success, 1 on failure, 2 on bad usage.
 //
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
@@ -111,14 +129,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -131,6 +147,7 @@ import (
 	"github.com/lakerelay/lakerelay/batch"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
 	"github.com/lakerelay/lakerelay/internal/profiling"
+	"github.com/lakerelay/lakerelay/internal/program"
 	"github.com/lakerelay/lakerelay/ocsf"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/sink/securitylake"
@@ -149,7 +166,7 @@ const defaultOutDir = "securitylake-out"
 const defaultQuarantine = "securitylake-quarantine.ndjson"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := program.Signals()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -164,6 +181,7 @@ type summary struct {
 	Errors      int64  `json:"errors"`
 	Findings    *int   `json:"findings,omitempty"`
 	Dropped     int64  `json:"dropped_fields,omitempty"`
+	DropOffs    int64  `json:"drop_offs"`
 	Error       string `json:"error,omitempty"`
 }
 
@@ -188,6 +206,7 @@ type config struct {
 	batchBytes   int64
 	batchAge     time.Duration
 	quarantine   string
+	flags        program.Flags
 	exitIdle     time.Duration
 	lint         string
 	roleARN      string
@@ -203,6 +222,7 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stderr = &program.LockedWriter{W: stderr}
 	var sum summary
 	code := func() int {
 		cfg, err := parse(args, stderr)
@@ -225,8 +245,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintln(stderr, "securitylake:", err)
 			}
 		}()
+		env, err := program.Start("securitylake", cfg.flags, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "securitylake:", err)
+			sum.Error = err.Error()
+			return 2
+		}
+		defer func() {
+			env.Close()
+			sum.DropOffs = env.DropOffs()
+		}()
 		var r *runner
 		if r, err = newRunner(ctx, cfg, stdout, stderr, &sum); err == nil {
+			r.env = env
 			if cfg.lint != "" {
 				err = r.lint(ctx, cfg.lint)
 			} else {
@@ -240,6 +271,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			sum.Error = err.Error()
 			return 2
 		case err != nil:
+			env.Fatal(err)
 			fmt.Fprintln(stderr, "securitylake:", err)
 			sum.Error = err.Error()
 			return 1
@@ -270,7 +302,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fl.IntVar(&c.batchRecords, "batch-records", securitylake.DefaultMaxRecords, "records per file (at most)")
 	fl.Int64Var(&c.batchBytes, "batch-bytes", securitylake.DefaultMaxBytes, "input bytes per file (at most)")
 	fl.DurationVar(&c.batchAge, "batch-age", securitylake.DefaultMaxAge, "longest a record waits for its file")
-	fl.StringVar(&c.quarantine, "quarantine", "", "file for records that cannot be delivered (default ./"+defaultQuarantine+")")
+	fl.StringVar(&c.quarantine, "quarantine", "", "where records that cannot be delivered go: a file, a directory or s3://bucket/prefix (default ./"+defaultQuarantine+")")
 	fl.DurationVar(&c.exitIdle, "exit-when-idle", 0, "with --queue-url: stop after this long without a record")
 	fl.StringVar(&c.lint, "lint", "", "check an existing location (s3://… or a directory) instead of writing")
 	fl.StringVar(&c.roleARN, "role-arn", "", "IAM role to assume")
@@ -278,6 +310,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fl.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
 	fl.BoolVar(&c.dropUnknown, "drop-unknown-fields", false, "with a schema without an unmapped column: drop fields it lacks (counted, with a warning) instead of quarantining the event")
 	c.profile.Register(fl)
+	c.flags.Register(fl)
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -320,6 +353,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 			errs = append(errs, fmt.Sprintf("--ocsf-version %s: the %s mapper emits OCSF %s; use --mapper none", c.ocsfVersion, c.mapper, ocsf.Version))
 		}
 	}
+	if err := c.flags.Validate(); err != nil {
+		errs = append(errs, err.Error())
+	}
 	if len(errs) > 0 {
 		return nil, &usageError{strings.Join(errs, "; ")}
 	}
@@ -331,7 +367,6 @@ type route struct {
 	class    int
 	location string
 	sink     *securitylake.Sink
-	batcher  *batch.Batcher
 }
 
 // runner holds one run's state.
@@ -350,16 +385,16 @@ type runner struct {
 
 	roles map[string]locationRole // by location, for locations with their own role
 
-	mu        sync.Mutex
-	routes    map[int]*route
-	plain     string // one location for all (the first record's class when class == 0)
-	perClass  bool   // the run without flags: one directory per class
-	byLoc     map[string]*partStat
-	written   atomic.Int64
-	records   atomic.Int64
-	quar      *quarantineFile
-	errorsN   atomic.Int64
-	lastEvent atomic.Int64
+	mu       sync.Mutex
+	routes   map[int]*route
+	plain    string // one location for all (the first record's class when class == 0)
+	perClass bool   // the run without flags: one directory per class
+	byLoc    map[string]*partStat
+	written  atomic.Int64
+	records  int64 // read, once the run ended
+	quar     *program.Quarantine
+	errorsN  atomic.Int64
+	env      *program.Env
 }
 
 type partStat struct {
@@ -398,7 +433,17 @@ func newRunner(ctx context.Context, cfg *config, stdout, stderr io.Writer, sum *
 	if q == "" {
 		q = defaultQuarantine
 	}
-	r.quar = &quarantineFile{path: q}
+	var qs3 *s3.Client
+	if strings.HasPrefix(q, "s3://") {
+		if _, err := r.loadAWS(ctx); err != nil {
+			return nil, err
+		}
+		qs3 = r.s3c
+	}
+	var err error
+	if r.quar, err = program.NewQuarantine(q, qs3); err != nil {
+		return nil, usagef("%v", err)
+	}
 	if cfg.lint != "" {
 		return r, nil
 	}
@@ -677,22 +722,7 @@ func (r *runner) open(ctx context.Context, rt *route) error {
 	if err != nil {
 		return err
 	}
-	b, err := batch.New(s, securitylake.BatchOptions, func(o *batch.Options) {
-		o.MaxRecords = r.cfg.batchRecords
-		o.MaxBytes = r.cfg.batchBytes
-		o.MaxAge = r.cfg.batchAge
-		o.MaxPendingBytes = max(o.MaxPendingBytes, 2*r.cfg.batchBytes)
-		o.OnFlush = func(res batch.FlushResult) {
-			if res.Err != nil {
-				r.errorsN.Add(1)
-				fmt.Fprintf(r.stderr, "securitylake: %s: %d records not delivered: %v\n", rt.location, res.Records, res.Err)
-			}
-		}
-	})
-	if err != nil {
-		return err
-	}
-	rt.sink, rt.batcher = s, b
+	rt.sink = s
 	return nil
 }
 
@@ -761,10 +791,7 @@ func (r *runner) routedClasses() string {
 
 // quarantine sets a record aside in the quarantine file.
 func (r *runner) quarantine(rec lakerelay.Record, reason error) error {
-	if err := r.quar.put(rec, reason); err != nil {
-		return err
-	}
-	return nil
+	return r.quar.Put(rec, reason)
 }
 
 // source opens the input: the --input paths, the queue or the sample.
@@ -789,7 +816,7 @@ func (r *runner) source(ctx context.Context) (lakerelay.Source, error) {
 			o.Quarantine = r.quarantine
 			o.OnError = func(err error) {
 				r.errorsN.Add(1)
-				fmt.Fprintln(r.stderr, "securitylake:", err)
+				r.env.Logger.Error("source", "err", err)
 			}
 		})
 	case len(r.cfg.inputs) > 0:
@@ -834,146 +861,109 @@ func (r *runner) source(ctx context.Context) (lakerelay.Source, error) {
 	return &chain{srcs: srcs}, nil
 }
 
-// deliver reads every record, maps it, and hands it to its class's batcher.
+// deliver reads every record, maps it, and hands it to its class's sink:
+// one batch.Run, whose Router sends each record to the sink of its class.
 func (r *runner) deliver(ctx context.Context) (err error) {
 	src, err := r.source(ctx)
 	if err != nil {
 		return err
 	}
-	readCtx, cancelRead := context.WithCancel(ctx)
-	defer cancelRead()
-	done := make(chan struct{})
-	var bg sync.WaitGroup
-	bg.Add(1)
-	go func() {
-		defer bg.Done()
-		r.progress(done, cancelRead)
-	}()
-	r.lastEvent.Store(time.Now().UnixNano())
-
-	for {
-		rec, rerr := src.Read(readCtx)
-		if rerr == io.EOF || errors.Is(rerr, lakerelay.ErrClosed) || readCtx.Err() != nil {
-			break
+	log := r.env.Logger
+	router := &batch.Router{Route: r.route}
+	b, err := batch.New(router, securitylake.BatchOptions, func(o *batch.Options) {
+		o.MaxRecords = r.cfg.batchRecords
+		o.MaxBytes = r.cfg.batchBytes
+		o.MaxAge = r.cfg.batchAge
+		o.MaxPendingBytes = max(o.MaxPendingBytes, 2*r.cfg.batchBytes)
+		o.OnFlush = func(res batch.FlushResult) {
+			if res.Err != nil {
+				r.errorsN.Add(1)
+				location, _ := batch.SplitPartition(res.Partition)
+				log.Error("records not delivered", "location", location, "records", res.Records, "err", res.Err)
+			}
 		}
-		if rerr != nil {
-			r.errorsN.Add(1)
-			fmt.Fprintln(r.stderr, "securitylake:", rerr)
-			continue
-		}
-		r.records.Add(1)
-		r.lastEvent.Store(time.Now().UnixNano())
-		r.handle(ctx, rec)
+	})
+	if err != nil {
+		return err
 	}
-	close(done)
-	bg.Wait()
-
-	// Flush what was read, even after a signal, then stop the source.
-	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	sqsSrc, _ := src.(*source.SQS)
+	watched := r.env.Watch(src)
+	var in lakerelay.Source = watched
+	if m, ok := mappers[r.cfg.mapper]; ok {
+		// Records the mapper rejects are quarantined as they were read.
+		in = batch.Map(watched, m.mapper, r.quar)
+	}
+	rctx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	busy := func() bool { return sqsSrc != nil && sqsSrc.InFlight() > 0 }
+	go watched.StopWhenIdle(rctx, r.cfg.exitIdle, busy, stopRun)
+	stopProgress := r.env.Progress(rctx, 5*time.Second, func() []any {
+		return []any{"records", watched.Records(), "objects", r.written.Load(), "quarantined", r.quar.Entries()}
+	})
+	tot, runErr := batch.Run(rctx, in, b, router, r.env.RunOptions(r.quar), func(o *batch.RunOptions) {
+		o.OnReadError = func(err error) error {
+			var oe *source.ObjectError
+			if errors.As(err, &oe) {
+				r.errorsN.Add(1)
+				log.Error("object", "err", err) // the object stays redeliverable
+				return nil
+			}
+			return err
+		}
+	})
+	stopProgress()
+	r.records = watched.Records()
+	if tot.Nacked > 0 {
+		log.Warn("records not delivered stay redeliverable", "count", tot.Nacked)
+	}
+	if cerr := src.Close(); cerr != nil {
+		log.Error("close input", "err", cerr)
+	}
+	qctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	if qerr := r.quar.Close(qctx); qerr != nil {
+		r.errorsN.Add(1)
+		log.Error("quarantine", "err", qerr)
+	}
 	r.mu.Lock()
 	routes := make([]*route, 0, len(r.routes))
 	for _, rt := range r.routes {
-		if rt.batcher != nil {
+		if rt.sink != nil {
 			routes = append(routes, rt)
 		}
 	}
 	r.mu.Unlock()
-	for _, rt := range routes {
-		if cerr := rt.batcher.Close(flushCtx); cerr != nil && !errors.Is(cerr, lakerelay.ErrClosed) {
-			fmt.Fprintf(r.stderr, "securitylake: %s: %v\n", rt.location, cerr)
-		}
-	}
-	if cerr := src.Close(); cerr != nil {
-		fmt.Fprintln(r.stderr, "securitylake: close input:", cerr)
-	}
-	if qerr := r.quar.close(); qerr != nil {
-		r.errorsN.Add(1)
-		fmt.Fprintln(r.stderr, "securitylake: quarantine:", qerr)
-	}
 	r.fillSummary()
 	r.printTable(routes)
+	if runErr != nil {
+		return runErr
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: %w", context.Cause(ctx))
 	}
 	return nil
 }
 
-// handle maps one record and adds it to its batch; records that cannot be
-// delivered are quarantined.
-func (r *runner) handle(ctx context.Context, rec lakerelay.Record) {
-	var data []byte
-	if m, ok := mappers[r.cfg.mapper]; ok {
-		var err error
-		if data, err = m.mapper(rec.Data); err != nil {
-			r.reject(rec, err)
-			return
-		}
-	} else {
-		data = rec.Data // its own allocation: holding it pins nothing else
-	}
-	out := lakerelay.Record{Data: data, Origin: rec.Origin, Ack: rec.Ack}
-	class, err := securitylake.ClassUID(data)
+// route is the batch.Router's Route: the record's class decides its
+// location (and sink); records without one are rejected with the reason.
+func (r *runner) route(rec lakerelay.Record) (string, batch.PartitionSink, error) {
+	class, err := securitylake.ClassUID(rec.Data)
 	if err != nil {
-		r.reject(rec, err)
-		return
+		return "", nil, err
 	}
-	rt, err := r.routeFor(ctx, class)
+	rt, err := r.routeFor(context.Background(), class)
 	if err != nil {
-		r.reject(rec, err)
-		return
+		return "", nil, err
 	}
-	p, err := rt.sink.Partition(out)
-	if err != nil {
-		r.reject(rec, err)
-		return
-	}
-	if err := rt.batcher.Add(ctx, p, out); err != nil {
-		r.errorsN.Add(1)
-		rec.Settle(err)
-	}
-}
-
-// reject quarantines a record (as read, before mapping) and settles it.
-func (r *runner) reject(rec lakerelay.Record, reason error) {
-	if err := r.quarantine(rec, reason); err != nil {
-		r.errorsN.Add(1)
-		fmt.Fprintln(r.stderr, "securitylake: quarantine:", err)
-		rec.Settle(err)
-		return
-	}
-	rec.Settle(nil)
-}
-
-func (r *runner) progress(done <-chan struct{}, stopReading func()) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	last := time.Now()
-	for {
-		select {
-		case <-done:
-			return
-		case now := <-tick.C:
-			if idle := r.cfg.exitIdle; idle > 0 && now.Sub(time.Unix(0, r.lastEvent.Load())) >= idle {
-				fmt.Fprintf(r.stderr, "securitylake: idle for %s, stopping\n", idle)
-				stopReading()
-				return
-			}
-			if now.Sub(last) >= 5*time.Second {
-				last = now
-				fmt.Fprintf(r.stderr, "securitylake: %d records read, %d objects written, %d quarantined\n",
-					r.records.Load(), r.written.Load(), r.quar.count.Load())
-			}
-		}
-	}
+	return rt.location, rt.sink, nil
 }
 
 func (r *runner) fillSummary() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.sum.Records = r.records.Load()
+	r.sum.Records = r.records
 	r.sum.Objects = r.written.Load()
-	r.sum.Quarantined = r.quar.count.Load()
+	r.sum.Quarantined = r.quar.Entries()
 	r.sum.Partitions = len(r.byLoc)
 	r.sum.Errors = r.errorsN.Load()
 	r.sum.Dropped = 0
@@ -1005,8 +995,8 @@ func (r *runner) printTable(routes []*route) {
 	fmt.Fprintf(tw, "total\t%d partitions\t%d\t%d\n", len(locs), files, records)
 	r.mu.Unlock()
 	tw.Flush()
-	if q := r.quar.count.Load(); q > 0 {
-		fmt.Fprintf(r.stdout, "\n%d records quarantined in %s (one JSON line each, with the reason)\n", q, r.quar.path)
+	if q := r.quar.Entries(); q > 0 {
+		fmt.Fprintf(r.stdout, "\n%d records quarantined in %s (one JSON line each, with the reason)\n", q, r.quar.Location())
 	}
 	sort.Slice(routes, func(i, j int) bool { return routes[i].location < routes[j].location })
 	for i, rt := range routes {
@@ -1063,65 +1053,6 @@ func (r *runner) lint(ctx context.Context, location string) error {
 	r.sum.Errors = int64(n)
 	return nil
 }
-
-// quarantineFile appends quarantined records to a file, one JSON line
-// each, creating it on first use.
-type quarantineFile struct {
-	path  string
-	mu    sync.Mutex
-	f     *os.File
-	count atomic.Int64
-}
-
-type quarantineLine struct {
-	Origin string `json:"origin"`
-	Reason string `json:"reason"`
-	Data   string `json:"data,omitempty"`
-	Base64 []byte `json:"data_base64,omitempty"`
-}
-
-func (q *quarantineFile) put(rec lakerelay.Record, reason error) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.f == nil {
-		f, err := os.OpenFile(q.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return err
-		}
-		q.f = f
-	}
-	l := quarantineLine{Origin: rec.Origin.String(), Reason: reason.Error()}
-	if json.Valid(rec.Data) || isUTF8(rec.Data) {
-		l.Data = string(rec.Data)
-	} else {
-		l.Base64 = rec.Data
-	}
-	b, err := json.Marshal(l)
-	if err != nil {
-		return err
-	}
-	if _, err := q.f.Write(append(b, '\n')); err != nil {
-		return err
-	}
-	q.count.Add(1)
-	return nil
-}
-
-func (q *quarantineFile) close() error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.f == nil {
-		return nil
-	}
-	err := q.f.Sync()
-	if cerr := q.f.Close(); err == nil {
-		err = cerr
-	}
-	q.f = nil
-	return err
-}
-
-func isUTF8(b []byte) bool { return strings.ToValidUTF8(string(b), "\uFFFD") == string(b) }
 
 // chain reads several sources one after the other.
 type chain struct {

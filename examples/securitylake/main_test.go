@@ -24,6 +24,7 @@ import (
 
 	"github.com/lakerelay/lakerelay/internal/testenv"
 	"github.com/lakerelay/lakerelay/ocsf"
+	"github.com/lakerelay/lakerelay/quarantine"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -533,3 +534,6 @@ func TestPlainLocationTakesFirstRecordsClass(t *testing.T) {
 		assert.NotEmpty(t, v.Data, "the record itself is kept")
 	}
 }
+
+// quarantineLine is one quarantine entry, in the quarantine package's format.
+type quarantineLine = quarantine.Entry

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/lakerelay/lakerelay/internal/program/programtest"
+)
+
+// metricsAddr waits for the "serving metrics" log line and returns the
+// address the program listens on (it was given 127.0.0.1:0).
+func metricsAddr(t *testing.T, stderr *lockedBuffer) string {
+	t.Helper()
+	re := regexp.MustCompile(`msg="serving metrics" .*addr=(127\.0\.0\.1:\d+)`)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no metrics address logged:\n%s", stderr)
+	return ""
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// until polls cond every 50 ms for up to d.
+func until(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCollectMetricsAndHealth scrapes /metrics while collect reads a queue:
+// 200 with the lakerelay_* series and records in counted; /healthz is 200
+// while it runs and 503 once the queue was deleted (the source's receive
+// fails for good), and the program exits 1.
+func TestCollectMetricsAndHealth(t *testing.T) {
+	e := newAWSEnv(t)
+	cmd, stdout, stderr := start(t, e.env, "--queue-url", e.queue.URL, "--metrics-addr", "127.0.0.1:0", "--metrics-linger", "20s")
+	addr := metricsAddr(t, stderr)
+	for i := range 3 {
+		key := fmt.Sprintf("m/%d.ndjson", i)
+		e.put(t, key, []byte(fmt.Sprintf("{\"n\":%d}\n{\"n\":%d}\n", 2*i, 2*i+1)))
+		e.notify(t, key)
+	}
+	until(t, 30*time.Second, "6 records out", func() bool { return strings.Count(stdout.String(), "\n") == 6 })
+	code, body := get(t, "http://"+addr+"/metrics")
+	if code != 200 || !strings.Contains(body, `lakerelay_records_in_total{source="collect"} 6`) ||
+		!strings.Contains(body, `lakerelay_bytes_in_total{source="collect"} 42`) || !strings.Contains(body, `lakerelay_source_up{source="collect"} 1`) {
+		t.Fatalf("/metrics %d:\n%s", code, body)
+	}
+	if code, body := get(t, "http://"+addr+"/healthz"); code != 200 {
+		t.Fatalf("/healthz %d while running: %s", code, body)
+	}
+
+	if _, err := e.sqsc.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: &e.queue.URL}); err != nil {
+		t.Fatal(err)
+	}
+	var health string
+	until(t, 40*time.Second, "/healthz 503 after the queue was deleted", func() bool {
+		var c int
+		c, health = get(t, "http://"+addr+"/healthz")
+		return c == http.StatusServiceUnavailable
+	})
+	if !strings.Contains(health, "NonExistentQueue") {
+		t.Errorf("/healthz does not say why: %s", health)
+	}
+	if _, body := get(t, "http://"+addr+"/metrics"); !strings.Contains(body, `lakerelay_source_up{source="collect"} 0`) {
+		t.Errorf("/metrics after the failure:\n%s", body)
+	}
+	r := wait(t, cmd, stdout, stderr)
+	if r.code != 1 || r.summary["records"] != 6 {
+		t.Fatalf("exit %d summary %v\n%s", r.code, r.summary, r.stderr)
+	}
+}
+
+// TestCollectDropOff: --drop-off 2s on an idle queue warns once the queue
+// sent nothing for 2 s, says when records resume, and counts the drop-offs
+// in the summary.
+func TestCollectDropOff(t *testing.T) {
+	e := newAWSEnv(t)
+	cmd, stdout, stderr := start(t, e.env, "--queue-url", e.queue.URL, "--drop-off", "2s", "--exit-when-idle", "4s", "--log-format", "json")
+	until(t, 20*time.Second, "drop-off warning", func() bool { return strings.Contains(stderr.String(), `"msg":"drop-off: no record"`) })
+	e.put(t, "d/1.ndjson", []byte("{\"a\":1}\n"))
+	e.notify(t, "d/1.ndjson")
+	r := wait(t, cmd, stdout, stderr)
+	if r.code != 0 || r.summary["records"] != 1 || r.summary["drop_offs"] < 1 {
+		t.Fatalf("exit %d summary %v\n%s", r.code, r.summary, r.stderr)
+	}
+	for _, want := range []string{`"level":"WARN","msg":"drop-off: no record","program":"collect","source":"collect"`, `"level":"WARN","msg":"records resumed"`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %s:\n%s", want, r.stderr)
+		}
+	}
+}
+
+// TestCollectQuarantineS3 sends invalid records to --quarantine
+// s3://bucket/prefix, in quarantine's format.
+func TestCollectQuarantineS3(t *testing.T) {
+	e := newAWSEnv(t)
+	qb := e.minio.NewBucket(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "x.ndjson"), []byte("{\"a\":1}\nnot json\n{\"a\":2}\n"), 0o644)
+	r := runCollect(t, append(os.Environ(), e.env...), "--dir", dir, "--stream-type", "ndjson", "--quarantine", "s3://"+qb+"/q/collect")
+	if r.code != 0 || len(r.lines()) != 2 || r.summary["quarantined"] != 1 {
+		t.Fatalf("exit %d summary %v\n%s", r.code, r.summary, r.stderr)
+	}
+	entries := programtest.QuarantineEntries(t, e.s3c, qb, "q/collect/")
+	if len(entries) != 1 || string(entries[0].Data) != `"not json"` || entries[0].Origin.Index != 1 || entries[0].Origin.Key != filepath.Join(dir, "x.ndjson") {
+		t.Fatalf("entries %+v", entries)
+	}
+}
+
+// TestCollectThreeProcessesOneQueue runs three collect processes on one
+// queue: every record arrives, exactly once (each message is taken by one
+// process and deleted after its records were written).
+func TestCollectThreeProcessesOneQueue(t *testing.T) {
+	e := newAWSEnv(t)
+	const objects, per = 30, 20
+	var want []string
+	for o := range objects {
+		var b strings.Builder
+		for i := range per {
+			line := fmt.Sprintf(`{"o":%d,"i":%d}`, o, i)
+			b.WriteString(line + "\n")
+			want = append(want, line)
+		}
+		key := fmt.Sprintf("s/%02d.ndjson", o)
+		e.put(t, key, []byte(b.String()))
+	}
+	type proc struct {
+		cmd            *exec.Cmd
+		stdout, stderr *lockedBuffer
+	}
+	var procs []proc
+	for range 3 {
+		c, o, er := start(t, e.env, "--queue-url", e.queue.URL, "--exit-when-idle", "4s", "--workers", "2")
+		procs = append(procs, proc{c, o, er})
+	}
+	for o := range objects {
+		e.notify(t, fmt.Sprintf("s/%02d.ndjson", o))
+	}
+	var got []string
+	for i, p := range procs {
+		r := wait(t, p.cmd, p.stdout, p.stderr)
+		if r.code != 0 {
+			t.Fatalf("process %d: exit %d\n%s", i, r.code, r.stderr)
+		}
+		t.Logf("process %d: %d messages, %d records", i, r.summary["messages"], r.summary["records"])
+		got = append(got, r.lines()...)
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got %d records, want %d, each once", len(got), len(want))
+	}
+	if left := e.remaining(t, 2*time.Second); len(left) != 0 {
+		t.Fatalf("messages left: %v", left)
+	}
+}
