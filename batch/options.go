@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unsafe"
 
 	"github.com/lakerelay/lakerelay"
 )
@@ -36,11 +37,12 @@ const (
 )
 
 // RecordOverhead is what every buffered record costs against
-// [Limits.MaxPendingBytes] in addition to len(Record.Data): an estimate of
-// the [lakerelay.Record] value the batcher holds for it. It keeps memory
-// bounded even for empty or tiny records. It does not count against
-// [Limits.MaxBytes], which is about record data only.
-const RecordOverhead = 128
+// [Limits.MaxPendingBytes] in addition to len(Record.Data): the
+// [lakerelay.Record] value the batcher holds for it (152 bytes on 64-bit
+// platforms) plus a quarter for the spare capacity of a growing batch. It
+// keeps memory bounded even for empty or tiny records. It does not count
+// against [Limits.MaxBytes], which is about record data only.
+const RecordOverhead = int64(unsafe.Sizeof(lakerelay.Record{})) * 5 / 4
 
 // Limits bound the batches a [Batcher] builds. A batch is flushed as soon as
 // the first of MaxRecords, MaxBytes or MaxAge is reached, so no batch ever
