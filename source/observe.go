@@ -14,9 +14,10 @@ import (
 // Default names of the sources in metrics and logs (Labels.Source and the
 // "source" attribute), when their options leave Name empty.
 const (
-	DefaultSQSName  = "sqs"
-	DefaultListName = "list"
-	DefaultDirName  = "dir"
+	DefaultSQSName    = "sqs"
+	DefaultListName   = "list"
+	DefaultDirName    = "dir"
+	DefaultReaderName = "reader"
 )
 
 // flushEvery is how many records an object stream counts before it reports
@@ -31,9 +32,6 @@ type telemetry struct {
 	obs  lakerelay.Observer
 	log  *slog.Logger
 }
-
-// silent observes and logs nothing (the Reader source).
-var silent = newTelemetry("", "", nil, nil)
 
 func newTelemetry(name, def string, obs lakerelay.Observer, log *slog.Logger) *telemetry {
 	if name == "" {

@@ -407,6 +407,25 @@ func TestListDirMetricsAndLogs(t *testing.T) {
 	}
 }
 
+func TestReaderMetrics(t *testing.T) {
+	rec := newRecorder()
+	var quarantined int
+	rd, err := NewReader("stdin", strings.NewReader("{\"a\":1}\nnot json\n{\"b\":2}\n"), func(o *ReaderOptions) {
+		o.Observer, o.Name, o.LogType = rec, "export", "app"
+		o.Decode.StreamType = NDJSON
+		o.Quarantine = func(lakerelay.Record, error) error { quarantined++; return nil }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, errs := readAll(t, rd)
+	l := lakerelay.Labels{Source: "export", LogType: "app"}
+	if len(recs) != 2 || len(errs) != 0 || quarantined != 1 || rec.count(lakerelay.MetricRecordsIn, l) != 2 ||
+		rec.count(lakerelay.MetricBytesIn, l) != 14 || rec.sum(lakerelay.MetricQuarantined, "export") != 1 {
+		t.Fatalf("reader: %d records %v, %d quarantined, counts %v", len(recs), errs, quarantined, rec.counts)
+	}
+}
+
 func TestProblemClass(t *testing.T) {
 	for _, tc := range []struct {
 		err  error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"sync"
 
 	"github.com/lakerelay/lakerelay"
@@ -18,6 +19,15 @@ type ReaderOptions struct {
 	// Quarantine receives invalid records (invalid JSON in NDJSON input, an
 	// invalid JSON document). When nil, Read returns them as errors.
 	Quarantine lakerelay.Quarantine
+	// Name is the Source label of the reader's metrics and the "source"
+	// attribute of its logs; "" means [DefaultReaderName].
+	Name string
+	// Logger receives the reader's logs (quarantined records at Debug);
+	// nil logs nothing.
+	Logger *slog.Logger
+	// Observer receives the records and bytes read and the records
+	// quarantined (see [lakerelay.Observer]); nil observes nothing.
+	Observer lakerelay.Observer
 }
 
 // Reader is a [lakerelay.Source] over one stream, such as standard input or
@@ -52,7 +62,8 @@ func NewReader(name string, r io.Reader, opts ...func(*ReaderOptions)) (*Reader,
 		return nil, err
 	}
 	rd := &Reader{}
-	rd.o = newObjectStream(r, o.Decode, lakerelay.Origin{Key: name, LogType: o.LogType}, o.Quarantine, &rd.c, silent)
+	tel := newTelemetry(o.Name, DefaultReaderName, o.Observer, o.Logger)
+	rd.o = newObjectStream(r, o.Decode, lakerelay.Origin{Key: name, LogType: o.LogType}, o.Quarantine, &rd.c, tel)
 	return rd, nil
 }
 
@@ -72,6 +83,7 @@ func (r *Reader) Read(ctx context.Context) (lakerelay.Record, error) {
 	rec, err := r.o.next()
 	if err == nil {
 		r.c.records.Add(1)
+		r.o.handedOut(rec)
 		return rec, nil
 	}
 	if err == io.EOF {
