@@ -1,6 +1,7 @@
 // Starts local-aws-sqs on 127.0.0.1 and prints "listening PORT" when ready.
 // Usage: node sqs.mjs TOOLS_NODE_DIR PORT
 import { createRequire } from "node:module";
+import { AsyncLocalStorage } from "node:async_hooks";
 import http from "node:http";
 import path from "node:path";
 
@@ -24,8 +25,12 @@ const { requestHandler, service } = createRequestHandler({
 // MaxNumberOfMessages of them or the wait time ends, so a consumer asking for
 // 10 would see a few messages stall for up to 20 s. Its queues' receive is
 // made to follow SQS: short polls (which answer with what is visible) until
-// one returns a message or the wait time is over.
+// one returns a message or the wait time is over, 20 ms apart. A long poll
+// whose client went away (a consumer that exited) stops polling, so it does
+// not take messages that nobody will receive: they would stay invisible for
+// their visibility timeout.
 const patched = new WeakSet();
+const request = new AsyncLocalStorage();
 function followSQSLongPolling() {
   for (const queue of service.Queues) {
     const proto = Object.getPrototypeOf(queue);
@@ -35,9 +40,12 @@ function followSQSLongPolling() {
     proto.receive = async function (opts) {
       const wait = Number(opts.WaitTimeSeconds ?? this.ReceiveMessageWaitTimeSeconds ?? 0);
       const deadline = Date.now() + wait * 1000;
+      const state = request.getStore();
       for (;;) {
+        if (state?.gone) return [];
         const got = await receive.call(this, { ...opts, WaitTimeSeconds: 0 });
         if (got.length > 0 || Date.now() >= deadline) return got;
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     };
   }
@@ -45,7 +53,11 @@ function followSQSLongPolling() {
 
 const server = http.createServer((req, res) => {
   followSQSLongPolling();
-  return requestHandler(req, res);
+  const state = { gone: false };
+  res.on("close", () => {
+    if (!res.writableFinished) state.gone = true;
+  });
+  return request.run(state, () => requestHandler(req, res));
 });
 server.listen(Number(port), "127.0.0.1", () => {
   const addr = server.address();
