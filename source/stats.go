@@ -132,18 +132,33 @@ type objectStream struct {
 }
 
 func newObjectStream(r interface{ Read([]byte) (int, error) }, opts DecodeOptions, origin lakerelay.Origin, q lakerelay.Quarantine, c *counters, tel *telemetry) *objectStream {
-	return &objectStream{
-		dec:        newDecoder(r, opts, origin.Bucket, origin.Key, origin.VersionID),
+	o := &objectStream{
 		origin:     origin,
 		quarantine: q,
 		c:          c,
 		tel:        tel,
 	}
+	o.dec = newDecoder(reportBeforeRead{r, o}, opts, origin.Bucket, origin.Key, origin.VersionID)
+	return o
+}
+
+// reportBeforeRead reports the records handed out before each read of the
+// object's bytes, which may block: a slow stream (standard input fed a
+// line at a time) is counted as its records arrive, not only every
+// flushEvery records, and the drop-off alarm sees them.
+type reportBeforeRead struct {
+	r interface{ Read([]byte) (int, error) }
+	o *objectStream
+}
+
+func (x reportBeforeRead) Read(p []byte) (int, error) {
+	x.o.report()
+	return x.r.Read(p)
 }
 
 // handedOut counts a record the source handed out (the caller counts
-// Stats.Records); the Observer hears of them every flushEvery records and
-// when the object ends.
+// Stats.Records); the Observer hears of them every flushEvery records,
+// before each read of the object's bytes and when the object ends.
 func (o *objectStream) handedOut(r lakerelay.Record) {
 	o.records++
 	o.pending++

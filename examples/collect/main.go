@@ -9,6 +9,7 @@
 //	  [--stream-type auto|lines|ndjson|json|json-array|cloudwatch-logs] [--expand-field NAME]
 //	  [--include-prefix P]... [--exclude-prefix P]... [--log-type PREFIX=NAME]...
 //	  [--workers N] [--with-origin] [--quarantine PATH|DIR/|s3://BUCKET/PREFIX] [--exit-when-idle DURATION]
+//	  [--archive DIR|s3://BUCKET/PREFIX]
 //	  [--region R] [--role-arn ARN] [--external-id ID] [--path-style]
 //	  [--log-format text|json] [--log-level L] [--metrics-addr ADDR] [--metrics-linger D]
 //	  [--drop-off D] [--shutdown-timeout D]
@@ -52,6 +53,12 @@
 // per record (quarantine.Entry), each durable before its record is
 // acknowledged; without --quarantine they fail their object, which stays in
 // the queue.
+//
+// --archive keeps a raw copy of every object read with --queue-url or
+// --bucket, unchanged, at {archive}/{bucket}/{key}: s3://bucket/prefix copies
+// server-side (CopyObject), a directory receives a streamed copy. The copy
+// is made before the object is read, so before its message is deleted; a
+// failed copy fails the object, which stays in the queue.
 //
 // With --queue-url the program runs until interrupted (SIGINT, SIGTERM) or,
 // with --exit-when-idle DURATION, until no message arrived for that long and
@@ -130,7 +137,7 @@ type config struct {
 	tags                          source.Tags
 	workers                       int
 	withOrigin                    bool
-	quarantine                    string
+	quarantine, archive           string
 	flags                         program.Flags
 	exitWhenIdle                  time.Duration
 	aws                           awsenv.Options
@@ -159,6 +166,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.workers, "workers", source.DefaultWorkers, "SQS messages processed at once")
 	fs.BoolVar(&c.withOrigin, "with-origin", false, "wrap each record with its bucket, key, index and log type")
 	fs.StringVar(&c.quarantine, "quarantine", "", "where invalid records go: a file, a directory or s3://bucket/prefix")
+	fs.StringVar(&c.archive, "archive", "", "keep a raw copy of every object read: a directory or s3://bucket/prefix")
 	fs.DurationVar(&c.exitWhenIdle, "exit-when-idle", 0, "with --queue-url: exit after no message for this long")
 	fs.StringVar(&c.aws.Region, "region", "", "AWS region")
 	fs.StringVar(&c.aws.RoleARN, "role-arn", "", "assume this IAM role")
@@ -181,6 +189,9 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	}
 	if n != 1 {
 		errs = append(errs, errors.New("give exactly one of --queue-url, --bucket, --dir"))
+	}
+	if c.archive != "" && c.dir != "" {
+		errs = append(errs, errors.New("--archive needs --queue-url or --bucket"))
 	}
 	if c.prefix != "" && c.bucket == "" {
 		errs = append(errs, errors.New("--prefix needs --bucket"))
@@ -287,7 +298,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 // collect copies records to stdout until the input ends, the program is
 // idle or interrupted (nil), or a fatal error.
 func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err error) {
-	log := env.Logger
 	ctx, stop := program.Signals()
 	defer stop()
 	stopProfile, err := c.profile.Start()
@@ -307,7 +317,7 @@ func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err err
 	var q *quarantine.Writer
 	var qfn lakerelay.Quarantine
 	if c.quarantine != "" {
-		if q, err = quarantine.Open(c.quarantine, s3c); err != nil {
+		if q, err = quarantine.Open(c.quarantine, s3c, env.Quarantine); err != nil {
 			return sum, err
 		}
 		defer func() {
@@ -318,30 +328,33 @@ func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err err
 		qfn = q.Put
 	}
 
+	archive, err := program.OpenArchive(c.archive, s3c, env.DirStore)
+	if err != nil {
+		return sum, err
+	}
+
 	var src statser
 	var sqsSrc *source.SQS
 	switch {
 	case c.dir != "":
-		src, err = source.NewDir(c.dir, func(o *source.DirOptions) {
+		src, err = source.NewDir(c.dir, env.Dir, func(o *source.DirOptions) {
 			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, qfn, c.tags
 			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
 		})
 	case c.bucket != "":
-		src, err = source.NewList(s3c, c.bucket, c.prefix, func(o *source.ListOptions) {
+		src, err = source.NewList(s3c, c.bucket, c.prefix, env.List, func(o *source.ListOptions) {
 			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, qfn, c.tags
+			o.Archive = archive
 			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
 		})
 	default:
-		sqsSrc, err = source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, func(o *source.SQSOptions) {
+		// The source logs each failure itself (bucket, key, message id,
+		// problem class) through env.Logger.
+		sqsSrc, err = source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, env.SQS, func(o *source.SQSOptions) {
 			o.Workers = c.workers
 			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, qfn, c.tags
 			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
-			o.OnError = func(err error) {
-				if !isObjectError(err) && lakerelay.IsPermanent(err) {
-					return // ends the source: Read returns it, logged as fatal
-				}
-				log.Error("source", "err", err)
-			}
+			o.Archive = archive
 		})
 		src = sqsSrc
 	}
@@ -350,7 +363,7 @@ func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err err
 	}
 
 	out := newOutput(stdout, c)
-	b, err := batch.New(out, func(o *batch.Options) {
+	b, err := batch.New(out, env.Batch, func(o *batch.Options) {
 		// Small, frequent batches: a record is written (and acknowledged)
 		// within 200 ms, in the order read.
 		o.MaxRecords, o.MaxBytes, o.MaxAge = 4096, 256<<20, 200*time.Millisecond
@@ -377,8 +390,7 @@ func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err err
 	tot, runErr := batch.Run(rctx, watched, b, nil, env.RunOptions(bq), func(o *batch.RunOptions) {
 		o.OnReadError = func(err error) error {
 			if isObjectError(err) {
-				log.Error("object", "err", err) // counted by the source; the object stays redeliverable
-				return nil
+				return nil // logged and counted by the source; the object stays redeliverable
 			}
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/lakerelay/lakerelay/internal/program/programtest"
@@ -185,4 +187,147 @@ func TestCollectThreeProcessesOneQueue(t *testing.T) {
 	if left := e.remaining(t, 2*time.Second); len(left) != 0 {
 		t.Fatalf("messages left: %v", left)
 	}
+}
+
+// TestCollectSQSLag scrapes lakerelay_sqs_lag_seconds while a message is
+// held in flight (its records wait on a standard output nobody reads yet):
+// the lag is positive and grows between two scrapes, and falls to 0 once
+// the message was deleted.
+func TestCollectSQSLag(t *testing.T) {
+	e := newAWSEnv(t)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	cmd := exec.Command(build(t), "--queue-url", e.queue.URL, "--metrics-addr", "127.0.0.1:0", "--exit-when-idle", "3s")
+	cmd.Env = e.env
+	var stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = pw, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close() // the child holds the write end
+	addr := metricsAddr(t, &stderr)
+	// More than a pipe buffer of output: the program blocks writing it.
+	var obj strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&obj, "{\"n\":%d,\"pad\":\"%s\"}\n", i, strings.Repeat("x", 40))
+	}
+	e.put(t, "lag/1.ndjson", []byte(obj.String()))
+	e.notify(t, "lag/1.ndjson")
+
+	re := regexp.MustCompile(`(?m)^lakerelay_sqs_lag_seconds\{source="collect"\} (\S+)$`)
+	lag := func() float64 {
+		_, body := get(t, "http://"+addr+"/metrics")
+		m := re.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no lag gauge in /metrics:\n%s", body)
+		}
+		var v float64
+		fmt.Sscan(m[1], &v)
+		return v
+	}
+	var first float64
+	until(t, 20*time.Second, "a positive lag", func() bool { first = lag(); return first > 0 })
+	var second float64
+	until(t, 20*time.Second, "a growing lag", func() bool { second = lag(); return second > first })
+	t.Logf("lag %.2fs, then %.2fs", first, second)
+
+	lines := make(chan int, 1)
+	go func() {
+		b, _ := io.ReadAll(pr)
+		lines <- strings.Count(string(b), "\n")
+	}()
+	until(t, 30*time.Second, "lag back to 0", func() bool { return lag() == 0 })
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("collect did not exit:\n%s", stderr.String())
+	}
+	if n := <-lines; cmd.ProcessState.ExitCode() != 0 || n != 20000 {
+		t.Fatalf("exit %d, %d lines\n%s", cmd.ProcessState.ExitCode(), n, stderr.String())
+	}
+}
+
+// TestCollectArchive: with --archive every object read is copied, byte
+// for byte, to {archive}/{bucket}/{key} (server-side to S3, streamed to a
+// directory) before its message is deleted; an archive write that is
+// denied fails the object, whose message stays in the queue.
+func TestCollectArchive(t *testing.T) {
+	build(t) // once, for the subtests
+	e := newAWSEnv(t)
+	objects := map[string][]byte{
+		"arch/a.json.gz":       gzipped(t, "{\"n\":1}\n{\"n\":2}\n"),
+		"arch/b c+d.ndjson":    []byte("{\"n\":3}\n"),
+		"arch/trail/t.json.gz": gzipped(t, `{"Records":[{"eventName":"A"},{"eventName":"B"}]}`),
+	}
+	send := func() {
+		for k, v := range objects {
+			e.put(t, k, v)
+			e.notify(t, k)
+		}
+	}
+	ab := e.minio.NewBucket(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, archive string
+		read          func(t *testing.T, key string) []byte
+	}{
+		{"s3", "s3://" + ab + "/raw", func(t *testing.T, key string) []byte {
+			k := "raw/" + e.bucket + "/" + key
+			out, err := e.s3c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &ab, Key: &k})
+			if err != nil {
+				t.Fatalf("archive %s: %v", k, err)
+			}
+			defer out.Body.Close()
+			b, _ := io.ReadAll(out.Body)
+			return b
+		}},
+		{"dir", dir, func(t *testing.T, key string) []byte {
+			b, err := os.ReadFile(filepath.Join(dir, e.bucket, key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			send()
+			r := runCollect(t, e.env, "--queue-url", e.queue.URL, "--archive", tc.archive, "--exit-when-idle", "3s")
+			if r.code != 0 || len(r.lines()) != 5 || r.summary["errors"] != 0 {
+				t.Fatalf("exit %d summary %v\n%s", r.code, r.summary, r.stderr)
+			}
+			for k, v := range objects {
+				if got := tc.read(t, k); !bytes.Equal(got, v) {
+					t.Errorf("archive of %s: %d bytes, want the %d bytes of the object", k, len(got), len(v))
+				}
+			}
+			if left := e.remaining(t, 2*time.Second); len(left) != 0 {
+				t.Errorf("%d messages left in the queue", len(left))
+			}
+		})
+	}
+
+	t.Run("denied", func(t *testing.T) {
+		// Credentials that may read the objects but write nowhere.
+		ak, sk, token := e.minio.AssumeRole(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::*"]}]}`)
+		env := append(append([]string{}, e.env...), "AWS_ACCESS_KEY_ID="+ak, "AWS_SECRET_ACCESS_KEY="+sk, "AWS_SESSION_TOKEN="+token)
+		e.put(t, "arch/denied.ndjson", []byte("{\"n\":9}\n"))
+		e.notify(t, "arch/denied.ndjson")
+		r := runCollect(t, env, "--queue-url", e.queue.URL, "--archive", "s3://"+ab+"/denied", "--exit-when-idle", "3s")
+		if r.code != 0 || len(r.lines()) != 0 || r.summary["errors"] < 1 {
+			t.Fatalf("exit %d summary %v\n%s", r.code, r.summary, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "AccessDenied") || !strings.Contains(r.stderr, "arch/denied.ndjson") {
+			t.Errorf("stderr does not name the object and the denial:\n%s", r.stderr)
+		}
+		left := e.remaining(t, 8*time.Second)
+		if len(left) != 1 || !strings.Contains(left[0], "arch/denied.ndjson") {
+			t.Fatalf("messages left %q, want the denied object's", left)
+		}
+	})
 }

@@ -70,7 +70,7 @@ func TestMetricsServedAndHealth(t *testing.T) {
 	env, err := Start("prog", f, &buf)
 	require.NoError(t, err)
 	defer env.Close()
-	src, err := source.NewReader("in", strings.NewReader("a\nbb\n"), func(o *source.ReaderOptions) { o.Decode.StreamType = source.Lines })
+	src, err := source.NewReader("in", strings.NewReader("a\nbb\n"), env.Reader, func(o *source.ReaderOptions) { o.Decode.StreamType = source.Lines })
 	require.NoError(t, err)
 	w := env.Watch(src)
 	for {
@@ -115,20 +115,35 @@ func TestDropOff(t *testing.T) {
 	require.NoError(t, err)
 	env, err := Start("prog", f, lw)
 	require.NoError(t, err)
-	ch := make(chan lakerelay.Record, 1)
-	w := env.Watch(chanSource(ch))
+	// A slow stream, as standard input fed a line at a time: the source
+	// reports each record before it waits for the next bytes.
+	pr, pw := io.Pipe()
+	src, err := source.NewReader("stdin", pr, env.Reader, func(o *source.ReaderOptions) { o.Decode.StreamType = source.Lines })
+	require.NoError(t, err)
+	w := env.Watch(src)
+	read := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := w.Read(context.Background()); err != nil {
+				read <- err
+				return
+			}
+		}
+	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for env.DropOffs() == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	require.Equal(t, int64(1), env.DropOffs())
-	ch <- lakerelay.Record{Data: []byte("x")}
-	_, err = w.Read(context.Background())
+	_, err = pw.Write([]byte("x\n"))
 	require.NoError(t, err)
 	deadline = time.Now().Add(5 * time.Second)
 	for !strings.Contains(lw.String(), "records resumed") && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
+	pw.Close()
+	require.ErrorIs(t, <-read, io.EOF)
+	require.Equal(t, int64(1), w.Records())
 	require.NoError(t, env.Close())
 	log := lw.String()
 	require.Contains(t, log, `level=WARN msg="drop-off: no record" program=prog source=prog`)

@@ -18,10 +18,11 @@ func listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// Watched is a source whose records are counted: lakerelay_records_in_total
-// and lakerelay_bytes_in_total (labels: the program's name and the record's
-// log type) go to Env.Observer, which feeds the drop-off alarm. It also
-// tells how long no record arrived, for --exit-when-idle.
+// Watched is a source whose records are counted, to tell how long no
+// record arrived (for --exit-when-idle) and how many were read (for
+// progress lines). Metrics are not counted here: the sources report their
+// records themselves when given the program's Observer (Env.SQS, Env.List,
+// Env.Dir, Env.Reader).
 type Watched struct {
 	lakerelay.Source
 	env  *Env
@@ -29,9 +30,7 @@ type Watched struct {
 	n    atomic.Int64
 }
 
-// Watch wraps src so that every record it yields is counted. Until the
-// sources report their own records through an Observer, this is what the
-// metrics and the drop-off alarm see.
+// Watch wraps src so that every record it yields is counted.
 func (e *Env) Watch(src lakerelay.Source) *Watched {
 	w := &Watched{Source: src, env: e}
 	w.last.Store(time.Now().UnixNano())
@@ -44,9 +43,6 @@ func (w *Watched) Read(ctx context.Context) (lakerelay.Record, error) {
 	if err == nil {
 		w.n.Add(1)
 		w.last.Store(time.Now().UnixNano())
-		l := lakerelay.Labels{Source: w.env.Name, LogType: r.Origin.LogType}
-		w.env.Observer.Count(lakerelay.MetricRecordsIn, 1, l)
-		w.env.Observer.Count(lakerelay.MetricBytesIn, int64(len(r.Data)), l)
 	}
 	return r, err
 }
