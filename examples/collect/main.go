@@ -120,7 +120,6 @@ import (
 	"github.com/lakerelay/lakerelay/internal/awsenv"
 	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/internal/program"
-	"github.com/lakerelay/lakerelay/quarantine"
 	"github.com/lakerelay/lakerelay/source"
 )
 
@@ -314,19 +313,16 @@ func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err err
 		}
 		s3c = s3.NewFromConfig(cfg, awsenv.S3Options(cfg, c.pathStyle))
 	}
-	var q *quarantine.Writer
-	var qfn lakerelay.Quarantine
-	if c.quarantine != "" {
-		if q, err = quarantine.Open(c.quarantine, s3c, env.Quarantine); err != nil {
-			return sum, err
-		}
-		defer func() {
-			cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			err = errors.Join(err, q.Close(cctx))
-		}()
-		qfn = q.Put
+	q, err := program.NewQuarantine(c.quarantine, s3c, env.Quarantine)
+	if err != nil {
+		return sum, err
 	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err = errors.Join(err, q.Close(cctx))
+	}()
+	qfn := q.Func()
 
 	archive, err := program.OpenArchive(c.archive, s3c, env.DirStore)
 	if err != nil {
@@ -383,11 +379,7 @@ func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err err
 		st := src.Stats()
 		return []any{"messages", st.Messages, "objects", st.Objects, "records", st.Records, "errors", st.Errors}
 	})
-	var bq batch.Quarantiner
-	if q != nil {
-		bq = q
-	}
-	tot, runErr := batch.Run(rctx, watched, b, nil, env.RunOptions(bq), func(o *batch.RunOptions) {
+	tot, runErr := batch.Run(rctx, watched, b, nil, env.RunOptions(q.Quarantiner()), func(o *batch.RunOptions) {
 		o.OnReadError = func(err error) error {
 			if isObjectError(err) {
 				return nil // logged and counted by the source; the object stays redeliverable
@@ -400,7 +392,7 @@ func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err err
 	st := src.Stats()
 	sum = summary{Messages: st.Messages, Objects: st.Objects, Records: st.Records, Skipped: st.Skipped, Quarantined: st.Quarantined, Nacked: tot.Nacked, Errors: st.Errors}
 	if q != nil {
-		sum.Quarantined = q.Stats().Entries
+		sum.Quarantined = q.Entries()
 	}
 	if runErr != nil && !isObjectError(runErr) {
 		sum.Errors++

@@ -103,7 +103,6 @@ import (
 	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/internal/program"
 	"github.com/lakerelay/lakerelay/partition"
-	"github.com/lakerelay/lakerelay/quarantine"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/source"
 )
@@ -241,7 +240,18 @@ func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
 	ctx, stop := program.Signals()
 	defer stop()
 
-	store, layout, err := setup(ctx, &c, &sum)
+	env, err := program.Start("export", c.flags, stderr)
+	if err != nil {
+		return fail(2, &usageError{err.Error()})
+	}
+	defer func() {
+		if err := env.Close(); err != nil {
+			code = fail(1, err)
+		}
+		sum.DropOffs = env.DropOffs()
+	}()
+
+	store, layout, err := setup(ctx, &c, env, &sum)
 	if err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {
@@ -280,21 +290,11 @@ func run(args []string, stdin io.Reader, stderr io.Writer) (code int) {
 		}
 		return 0
 	}
-	env, err := program.Start("export", c.flags, stderr)
-	if err != nil {
-		return fail(2, &usageError{err.Error()})
-	}
-	defer func() {
-		if err := env.Close(); err != nil {
-			code = fail(1, err)
-		}
-		sum.DropOffs = env.DropOffs()
-	}()
 	return export(ctx, &c, env, store, layout, stdin, &sum, fail)
 }
 
 // setup validates the flags and builds the store and the bound layout.
-func setup(ctx context.Context, c *config, sum *summary) (sink.Store, *partition.Template, error) {
+func setup(ctx context.Context, c *config, env *program.Env, sum *summary) (sink.Store, *partition.Template, error) {
 	if (c.bucket == "") == (c.outDir == "") {
 		return nil, nil, usagef("exactly one of --bucket and --out-dir is required")
 	}
@@ -324,7 +324,7 @@ func setup(ctx context.Context, c *config, sum *summary) (sink.Store, *partition
 	sum.Prefix = c.prefix
 
 	if c.outDir != "" {
-		d, err := sink.NewDir(c.outDir)
+		d, err := sink.NewDir(c.outDir, env.DirStore)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -360,7 +360,7 @@ func setup(ctx context.Context, c *config, sum *summary) (sink.Store, *partition
 	}
 	client := s3.NewFromConfig(cfg, awsenv.S3Options(cfg, c.pathStyle))
 	c.s3c = client
-	st, err := sink.NewS3(client, c.bucket, func(o *sink.S3Options) { *o = so })
+	st, err := sink.NewS3(client, c.bucket, func(o *sink.S3Options) { *o = so }, env.S3Store)
 	if err != nil {
 		return nil, nil, &usageError{err.Error()}
 	}
@@ -527,7 +527,7 @@ func fieldOrFlag(c *config, fields map[string]string, name, valueFlag, value, fi
 
 func export(ctx context.Context, c *config, env *program.Env, store sink.Store, layout *partition.Template, stdin io.Reader, sum *summary, fail func(int, error) int) int {
 	log := env.Logger
-	s, err := sink.NewJSONL(store, func(o *sink.JSONLOptions) {
+	s, err := sink.NewJSONL(store, env.JSONL, func(o *sink.JSONLOptions) {
 		o.Compression = sink.Compression(c.compression)
 		o.Layout = layout
 		o.RecordFields = c.recordFields
@@ -536,15 +536,12 @@ func export(ctx context.Context, c *config, env *program.Env, store sink.Store, 
 	if err != nil {
 		return fail(2, err)
 	}
-	var q *quarantine.Writer
-	if c.quarantine != "" {
-		if q, err = quarantine.Open(c.quarantine, c.s3c); err != nil {
-			return fail(2, err)
-		}
-		defer q.Close(context.Background())
+	q, err := program.NewQuarantine(c.quarantine, c.s3c, env.Quarantine)
+	if err != nil {
+		return fail(2, err)
 	}
 	var failedBatches atomic.Int64
-	b, err := batch.New(s, func(o *batch.Options) {
+	b, err := batch.New(s, env.Batch, func(o *batch.Options) {
 		o.MaxRecords = c.batchRecords
 		o.MaxBytes = c.batchBytes
 		o.MaxAge = c.batchAge
@@ -554,8 +551,7 @@ func export(ctx context.Context, c *config, env *program.Env, store sink.Store, 
 		o.FlushConcurrency = 2
 		o.OnFlush = func(r batch.FlushResult) {
 			if r.Err != nil {
-				failedBatches.Add(1)
-				log.Error("batch not stored", "records", r.Records, "err", r.Err)
+				failedBatches.Add(1) // logged by the batcher
 			}
 		}
 	})
@@ -576,25 +572,21 @@ func export(ctx context.Context, c *config, env *program.Env, store sink.Store, 
 			log.Error("record not stored", "err", err)
 		}
 	}
-	src := env.Watch(newInputSource(c.inputs, stdin, onNack))
+	src := env.Watch(newInputSource(c.inputs, stdin, onNack, env.Reader))
 	stopProgress := env.Progress(ctx, 5*time.Second, func() []any {
 		st := s.Stats()
 		return []any{"records", src.Records(), "objects", st.Objects, "bytes", st.Bytes}
 	})
-	var bq batch.Quarantiner
-	if q != nil {
-		bq = q
-	}
 	// Run stores what was read even after an interrupt (within
 	// --shutdown-timeout): input from a pipe cannot be read again.
-	tot, runErr := batch.Run(ctx, src, b, s, env.RunOptions(bq))
+	tot, runErr := batch.Run(ctx, src, b, s, env.RunOptions(q.Quarantiner()))
 	stopProgress()
 	src.Close()
 	if q != nil {
 		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		runErr = errors.Join(runErr, q.Close(cctx))
 		cancel()
-		sum.Quarantined = q.Stats().Entries
+		sum.Quarantined = q.Entries()
 	}
 
 	st := s.Stats()
@@ -643,7 +635,7 @@ type inputSource struct {
 	closed bool
 }
 
-func newInputSource(inputs []string, stdin io.Reader, onNack func(error)) *inputSource {
+func newInputSource(inputs []string, stdin io.Reader, onNack func(error), opts ...func(*source.ReaderOptions)) *inputSource {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &inputSource{recs: make(chan lakerelay.Record), done: make(chan error, 1), stop: stop}
 	ack := func(err error) {
@@ -652,7 +644,7 @@ func newInputSource(inputs []string, stdin io.Reader, onNack func(error)) *input
 		}
 	}
 	go func() {
-		s.done <- readInputs(ctx, inputs, stdin, func(r lakerelay.Record) error {
+		s.done <- readInputs(ctx, inputs, stdin, opts, func(r lakerelay.Record) error {
 			r.Ack = ack
 			select {
 			case s.recs <- r:
@@ -697,11 +689,11 @@ func (s *inputSource) Close() error {
 
 // readInputs reads every record of the inputs (stdin when none) in order,
 // calling add for each. It stops at the first error.
-func readInputs(ctx context.Context, inputs []string, stdin io.Reader, add func(lakerelay.Record) error) error {
+func readInputs(ctx context.Context, inputs []string, stdin io.Reader, opts []func(*source.ReaderOptions), add func(lakerelay.Record) error) error {
 	one := func(name string, r io.Reader) error {
-		rd, err := source.NewReader(name, bufio.NewReaderSize(r, 256<<10), func(o *source.ReaderOptions) {
+		rd, err := source.NewReader(name, bufio.NewReaderSize(r, 256<<10), append(opts[:len(opts):len(opts)], func(o *source.ReaderOptions) {
 			o.Decode.StreamType = source.Lines
-		})
+		})...)
 		if err != nil {
 			return err
 		}

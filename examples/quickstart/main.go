@@ -7,6 +7,7 @@
 //
 //	go run ./examples/quickstart --queue-url URL --source-location s3://BUCKET/ext/SOURCE/
 //	  [--class 6003] [--quarantine PATH|DIR/|s3://BUCKET/PREFIX] [--exit-when-idle 1m]
+//	  [--archive DIR|s3://BUCKET/PREFIX]
 //	  [--log-format text|json] [--log-level debug|info|warn|error] [--metrics-addr ADDR]
 //	  [--metrics-linger D] [--drop-off D] [--shutdown-timeout D]
 //
@@ -17,6 +18,11 @@
 // acknowledged only once its entry is durable. Without --quarantine such a
 // record is negatively acknowledged: its message stays in the queue (and its
 // redrive policy moves it to the DLQ).
+//
+// --archive keeps a raw copy of every object read, unchanged, at
+// {archive}/{bucket}/{key} (server-side CopyObject to S3, or streamed to a
+// directory), made before its message is deleted; a failed copy leaves the
+// message in the queue.
 //
 // The shared flags (see internal/program): --log-format and --log-level set
 // the logs on stderr; --metrics-addr serves Prometheus text at /metrics and
@@ -48,12 +54,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/batch"
 	"github.com/lakerelay/lakerelay/internal/awsenv"
 	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/internal/program"
-	"github.com/lakerelay/lakerelay/quarantine"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/sink/securitylake"
 	"github.com/lakerelay/lakerelay/source"
@@ -62,10 +66,10 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
 
 type config struct {
-	queueURL, location, bucket, quarantine string
-	class                                  int
-	idle                                   time.Duration
-	flags                                  program.Flags
+	queueURL, location, bucket, quarantine, archive string
+	class                                           int
+	idle                                            time.Duration
+	flags                                           program.Flags
 }
 
 func run(args []string, stderr io.Writer) int {
@@ -77,6 +81,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&c.location, "source-location", "", "Security Lake custom source location, s3://bucket/ext/source/ (required)")
 	fs.IntVar(&c.class, "class", 6003, "OCSF class_uid of the events")
 	fs.StringVar(&c.quarantine, "quarantine", "", "where rejected records go: a file, a directory or s3://bucket/prefix")
+	fs.StringVar(&c.archive, "archive", "", "keep a raw copy of every object read: a directory or s3://bucket/prefix")
 	fs.DurationVar(&c.idle, "exit-when-idle", 0, "stop after this long without a record (0: run until interrupted)")
 	c.flags.Register(fs)
 	var prof profiling.Flags
@@ -138,21 +143,17 @@ func pipeline(ctx context.Context, c config, env *program.Env) (summary, error) 
 		return sum, err
 	}
 	s3c := s3.NewFromConfig(cfg, awsenv.S3Options(cfg, false))
-	store, err := sink.NewS3(s3c, c.bucket)
+	store, err := sink.NewS3(s3c, c.bucket, env.S3Store)
 	if err != nil {
 		return sum, err
 	}
-	var q *quarantine.Writer
-	var qfn lakerelay.Quarantine
-	if c.quarantine != "" {
-		if q, err = quarantine.Open(c.quarantine, s3c); err != nil {
-			return sum, err
-		}
-		defer q.Close(context.Background())
-		qfn = q.Put
+	q, err := program.NewQuarantine(c.quarantine, s3c, env.Quarantine)
+	if err != nil {
+		return sum, err
 	}
+	qfn := q.Func()
 	var objects, failed atomic.Int64
-	lake, err := securitylake.New(store, c.location, c.class, func(o *securitylake.Options) {
+	lake, err := securitylake.New(store, c.location, c.class, env.Lake, func(o *securitylake.Options) {
 		o.Quarantine = qfn
 		o.OnWrite = func(w securitylake.Written) {
 			objects.Add(1)
@@ -162,23 +163,27 @@ func pipeline(ctx context.Context, c config, env *program.Env) (summary, error) 
 	if err != nil {
 		return sum, err
 	}
-	b, err := batch.New(lake, securitylake.BatchOptions, func(o *batch.Options) {
+	b, err := batch.New(lake, securitylake.BatchOptions, env.Batch, func(o *batch.Options) {
 		if c.idle > 0 && c.idle < o.MaxAge {
 			o.MaxAge = c.idle / 2 // flush before the idle stop
 		}
 		o.OnFlush = func(res batch.FlushResult) {
 			if res.Err != nil {
-				failed.Add(1)
-				log.Error("batch not stored", "records", res.Records, "err", res.Err)
+				failed.Add(1) // logged by the batcher
 			}
 		}
 	})
 	if err != nil {
 		return sum, err
 	}
-	sqsSrc, err := source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, func(o *source.SQSOptions) {
+	archive, err := program.OpenArchive(c.archive, s3c, env.DirStore)
+	if err != nil {
+		return sum, err
+	}
+	sqsSrc, err := source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, env.SQS, func(o *source.SQSOptions) {
 		o.Quarantine = qfn
-		o.OnError = func(err error) { failed.Add(1); log.Error("source", "err", err) }
+		o.Archive = archive
+		o.OnError = func(error) { failed.Add(1) } // logged by the source
 	})
 	if err != nil {
 		return sum, err
@@ -187,17 +192,13 @@ func pipeline(ctx context.Context, c config, env *program.Env) (summary, error) 
 	rctx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	go src.StopWhenIdle(rctx, c.idle, func() bool { return sqsSrc.InFlight() > 0 }, stopRun)
-	var bq batch.Quarantiner
-	if q != nil {
-		bq = q
-	}
-	tot, runErr := batch.Run(rctx, src, b, lake, env.RunOptions(bq))
+	tot, runErr := batch.Run(rctx, src, b, lake, env.RunOptions(q.Quarantiner()))
 	runErr = errors.Join(runErr, src.Close())
 	if q != nil {
 		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		runErr = errors.Join(runErr, q.Close(cctx))
 		cancel()
-		sum.Quarantined = q.Stats().Entries
+		sum.Quarantined = q.Entries()
 	}
 	// Nacked records (not admitted at shutdown, or in a batch that failed)
 	// stay in the queue; a failed batch is counted in errors.

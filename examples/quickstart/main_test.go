@@ -40,7 +40,8 @@ func notification(bucket, key string) string {
 
 // TestQuickstartDeliversAndDeletes runs the quickstart pipeline against MinIO
 // and local-aws-sqs: every event lands in Parquet under the Security Lake
-// layout, the message is deleted, a record of another class is quarantined.
+// layout, the message is deleted, a record of another class is quarantined,
+// and the object is kept unchanged in the --archive.
 func TestQuickstartDeliversAndDeletes(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	q := testenv.StartSQS(t)
@@ -66,12 +67,18 @@ func TestQuickstartDeliversAndDeletes(t *testing.T) {
 	require.NoError(t, err)
 
 	var stderr bytes.Buffer
-	code := run([]string{"--queue-url", queue.URL, "--source-location", "s3://" + lake + "/ext/quickstart/1.0/", "--exit-when-idle", "4s", "--quarantine", "s3://" + lake + "/quarantine/"}, &stderr)
+	archive := t.TempDir()
+	code := run([]string{"--queue-url", queue.URL, "--source-location", "s3://" + lake + "/ext/quickstart/1.0/", "--exit-when-idle", "4s", "--quarantine", "s3://" + lake + "/quarantine/",
+		"--archive", archive}, &stderr)
 	require.Equal(t, 0, code, stderr.String())
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 	var sum summary
 	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &sum), stderr.String())
 	require.Equal(t, summary{Records: 101, Objects: 2, Quarantined: 1}, sum)
+
+	archived, err := os.ReadFile(filepath.Join(archive, in, key))
+	require.NoError(t, err)
+	require.Equal(t, body.Bytes(), archived, "the archive holds the object unchanged")
 
 	// The rejected record is in the quarantine, in quarantine's one format.
 	entries := programtest.QuarantineEntries(t, m.S3(t), lake, "quarantine/")

@@ -7,8 +7,8 @@
 //	go run ./examples/securitylake [--input PATH]... | [--queue-url URL]
 //	  [--mapper cloudtrail|crowdstrike|teleport|proofpoint|none] [--class NAME|UID] [--schema FILE] [--ocsf-version 1.1.0]
 //	  [--source-location s3://BUCKET/PREFIX/ | --out-dir DIR] [--region R] [--account-id ID]
-//	  [--batch-records N] [--batch-bytes N] [--batch-age DURATION] [--quarantine FILE]
-//	  [--exit-when-idle DURATION] [--lint LOCATION] [--role-arn ARN] [--external-id ID] [--path-style]
+//	  [--batch-records N] [--batch-bytes N] [--batch-age DURATION] [--quarantine PATH|DIR/|s3://BUCKET/PREFIX]
+//	  [--exit-when-idle DURATION] [--archive DIR|s3://BUCKET/PREFIX] [--lint LOCATION] [--role-arn ARN] [--external-id ID] [--path-style]
 //	  [--drop-unknown-fields] [--log-format text|json] [--log-level L] [--metrics-addr ADDR]
 //	  [--metrics-linger D] [--drop-off D] [--shutdown-timeout D]
 //
@@ -30,6 +30,11 @@
 //	                   object is read, and its message deleted once all of its
 //	                   records are written or quarantined
 //	--exit-when-idle D with --queue-url: stop after D without a record
+//	--archive L        with --queue-url: keep a raw copy of every object read,
+//	                   unchanged, at L/{bucket}/{key}; L is a directory or
+//	                   s3://bucket/prefix (server-side copy). The copy is made
+//	                   before the message is deleted; a failed copy leaves the
+//	                   message in the queue
 //	--mapper M         cloudtrail (default): the input is CloudTrail logs,
 //	                   mapped with ocsf.MapCloudTrail; crowdstrike: CrowdStrike
 //	                   Falcon Data Replicator events (NDJSON; with --queue-url
@@ -206,6 +211,7 @@ type config struct {
 	batchBytes   int64
 	batchAge     time.Duration
 	quarantine   string
+	archive      string
 	flags        program.Flags
 	exitIdle     time.Duration
 	lint         string
@@ -256,8 +262,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			sum.DropOffs = env.DropOffs()
 		}()
 		var r *runner
-		if r, err = newRunner(ctx, cfg, stdout, stderr, &sum); err == nil {
-			r.env = env
+		if r, err = newRunner(ctx, cfg, env, stdout, stderr, &sum); err == nil {
 			if cfg.lint != "" {
 				err = r.lint(ctx, cfg.lint)
 			} else {
@@ -303,6 +308,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fl.Int64Var(&c.batchBytes, "batch-bytes", securitylake.DefaultMaxBytes, "input bytes per file (at most)")
 	fl.DurationVar(&c.batchAge, "batch-age", securitylake.DefaultMaxAge, "longest a record waits for its file")
 	fl.StringVar(&c.quarantine, "quarantine", "", "where records that cannot be delivered go: a file, a directory or s3://bucket/prefix (default ./"+defaultQuarantine+")")
+	fl.StringVar(&c.archive, "archive", "", "with --queue-url: keep a raw copy of every object read, in a directory or s3://bucket/prefix")
 	fl.DurationVar(&c.exitIdle, "exit-when-idle", 0, "with --queue-url: stop after this long without a record")
 	fl.StringVar(&c.lint, "lint", "", "check an existing location (s3://… or a directory) instead of writing")
 	fl.StringVar(&c.roleARN, "role-arn", "", "IAM role to assume")
@@ -321,6 +327,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		return nil, usagef("unexpected argument %q", fl.Arg(0))
 	}
 	var errs []string
+	if c.archive != "" && c.queueURL == "" {
+		errs = append(errs, "--archive needs --queue-url")
+	}
 	if len(c.inputs) > 0 && c.queueURL != "" {
 		errs = append(errs, "--input and --queue-url are exclusive")
 	}
@@ -402,8 +411,8 @@ type partStat struct {
 	files, records      int
 }
 
-func newRunner(ctx context.Context, cfg *config, stdout, stderr io.Writer, sum *summary) (*runner, error) {
-	r := &runner{cfg: cfg, stdout: stdout, stderr: stderr, sum: sum, stores: map[string]sink.Store{}, routes: map[int]*route{}, byLoc: map[string]*partStat{}}
+func newRunner(ctx context.Context, cfg *config, env *program.Env, stdout, stderr io.Writer, sum *summary) (*runner, error) {
+	r := &runner{cfg: cfg, env: env, stdout: stdout, stderr: stderr, sum: sum, stores: map[string]sink.Store{}, routes: map[int]*route{}, byLoc: map[string]*partStat{}}
 	if cfg.schemaFile != "" {
 		data, err := os.ReadFile(cfg.schemaFile)
 		if err != nil {
@@ -441,7 +450,7 @@ func newRunner(ctx context.Context, cfg *config, stdout, stderr io.Writer, sum *
 		qs3 = r.s3c
 	}
 	var err error
-	if r.quar, err = program.NewQuarantine(q, qs3); err != nil {
+	if r.quar, err = program.NewQuarantine(q, qs3, env.Quarantine); err != nil {
 		return nil, usagef("%v", err)
 	}
 	if cfg.lint != "" {
@@ -655,7 +664,7 @@ type locationRole struct{ arn, externalID string }
 func (r *runner) store(ctx context.Context, location string) (sink.Store, error) {
 	rest, ok := strings.CutPrefix(location, "s3://")
 	if !ok {
-		return sink.NewDir(location)
+		return sink.NewDir(location, r.env.DirStore)
 	}
 	bucket, _, _ := strings.Cut(rest, "/")
 	role, hasRole := r.roles[location]
@@ -682,7 +691,7 @@ func (r *runner) store(ctx context.Context, location string) (sink.Store, error)
 		}
 		client = r.s3c
 	}
-	st, err := sink.NewS3(client, bucket)
+	st, err := sink.NewS3(client, bucket, r.env.S3Store)
 	if err != nil {
 		return nil, err
 	}
@@ -709,7 +718,7 @@ func (r *runner) open(ctx context.Context, rt *route) error {
 			return err
 		}
 	}
-	s, err := securitylake.New(st, rt.location, rt.class, func(o *securitylake.Options) {
+	s, err := securitylake.New(st, rt.location, rt.class, r.env.Lake, func(o *securitylake.Options) {
 		o.Schema = schema
 		o.Region, o.AccountID = r.cfg.region, r.cfg.accountID
 		o.Quarantine = r.quarantine
@@ -808,21 +817,23 @@ func (r *runner) source(ctx context.Context) (lakerelay.Source, error) {
 			return nil, err
 		}
 		sqsc := sqs.NewFromConfig(cfg)
-		return source.NewSQS(r.s3c, sqsc, r.cfg.queueURL, func(o *source.SQSOptions) {
+		archive, err := program.OpenArchive(r.cfg.archive, r.s3c, r.env.DirStore)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		return source.NewSQS(r.s3c, sqsc, r.cfg.queueURL, r.env.SQS, func(o *source.SQSOptions) {
 			o.Decode = decode
 			if preset != nil {
 				preset.SQS(o)
 			}
 			o.Quarantine = r.quarantine
-			o.OnError = func(err error) {
-				r.errorsN.Add(1)
-				r.env.Logger.Error("source", "err", err)
-			}
+			o.Archive = archive
+			o.OnError = func(error) { r.errorsN.Add(1) } // logged by the source
 		})
 	case len(r.cfg.inputs) > 0:
 		var srcs []lakerelay.Source
 		for _, p := range r.cfg.inputs {
-			d, err := source.NewDir(p, func(o *source.DirOptions) {
+			d, err := source.NewDir(p, r.env.Dir, func(o *source.DirOptions) {
 				o.Decode = decode
 				if preset != nil {
 					preset.Dir(o)
@@ -845,7 +856,7 @@ func (r *runner) source(ctx context.Context) (lakerelay.Source, error) {
 		if err != nil {
 			return err
 		}
-		rd, err := source.NewReader(p, f, func(o *source.ReaderOptions) {
+		rd, err := source.NewReader(p, f, r.env.Reader, func(o *source.ReaderOptions) {
 			o.Decode = decode
 			o.Quarantine = r.quarantine
 		})
@@ -870,7 +881,7 @@ func (r *runner) deliver(ctx context.Context) (err error) {
 	}
 	log := r.env.Logger
 	router := &batch.Router{Route: r.route}
-	b, err := batch.New(router, securitylake.BatchOptions, func(o *batch.Options) {
+	b, err := batch.New(router, securitylake.BatchOptions, r.env.Batch, func(o *batch.Options) {
 		o.MaxRecords = r.cfg.batchRecords
 		o.MaxBytes = r.cfg.batchBytes
 		o.MaxAge = r.cfg.batchAge
@@ -904,8 +915,7 @@ func (r *runner) deliver(ctx context.Context) (err error) {
 		o.OnReadError = func(err error) error {
 			var oe *source.ObjectError
 			if errors.As(err, &oe) {
-				r.errorsN.Add(1)
-				log.Error("object", "err", err) // the object stays redeliverable
+				r.errorsN.Add(1) // logged by the source; the object stays redeliverable
 				return nil
 			}
 			return err

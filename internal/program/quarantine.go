@@ -21,14 +21,16 @@ import (
 type Quarantine struct {
 	location string
 	s3c      sink.S3API
+	opts     []func(*quarantine.Options)
 
 	mu sync.Mutex
 	w  *quarantine.Writer // nil until opened
 }
 
 // NewQuarantine checks location (s3://bucket/prefix needs s3c) and returns
-// the Quarantine that opens it on first use; nil when location is "".
-func NewQuarantine(location string, s3c sink.S3API) (*Quarantine, error) {
+// the Quarantine that opens it on first use, with opts (such as
+// Env.Quarantine); nil when location is "".
+func NewQuarantine(location string, s3c sink.S3API, opts ...func(*quarantine.Options)) (*Quarantine, error) {
 	if location == "" {
 		return nil, nil
 	}
@@ -42,7 +44,7 @@ func NewQuarantine(location string, s3c sink.S3API) (*Quarantine, error) {
 	} else if strings.Contains(location, "://") {
 		return nil, errors.New("--quarantine " + location + ": want a path or s3://bucket/prefix")
 	}
-	return &Quarantine{location: location, s3c: s3c}, nil
+	return &Quarantine{location: location, s3c: s3c, opts: opts}, nil
 }
 
 // open opens the location at the first call that succeeds; a failed open
@@ -51,7 +53,7 @@ func (q *Quarantine) open() (*quarantine.Writer, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.w == nil {
-		w, err := quarantine.Open(q.location, q.s3c)
+		w, err := quarantine.Open(q.location, q.s3c, q.opts...)
 		if err != nil {
 			return nil, err
 		}
