@@ -44,39 +44,21 @@ type MinIO struct {
 	once    sync.Once
 }
 
-var (
-	sharedMinIOOnce sync.Once
-	sharedMinIO     *MinIO
-	sharedMinIOErr  error
-)
+var sharedMinIO shared[*MinIO]
 
 // StartMinIO returns the MinIO server shared by all tests of this binary,
 // starting it on first use. It fails t if MinIO is not installed or does not
 // start.
 func StartMinIO(t testing.TB) *MinIO {
 	t.Helper()
-	sharedMinIOOnce.Do(func() {
-		sharedMinIO, sharedMinIOErr = startMinIO()
-		if sharedMinIOErr == nil {
-			atExit(sharedMinIO.Stop)
-		}
-	})
-	if sharedMinIOErr != nil {
-		t.Fatal(sharedMinIOErr)
-	}
-	return sharedMinIO
+	return sharedMinIO.get(t, startMinIO)
 }
 
 // NewMinIO starts a MinIO server for this test alone; it is stopped at the
 // end of the test, or earlier by Stop (to test a server that goes down).
 func NewMinIO(t testing.TB) *MinIO {
 	t.Helper()
-	m, err := startMinIO()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Stop)
-	return m
+	return startForTest(t, startMinIO)
 }
 
 func startMinIO() (*MinIO, error) {

@@ -68,37 +68,19 @@ type SQS struct {
 	once  sync.Once
 }
 
-var (
-	sharedSQSOnce sync.Once
-	sharedSQS     *SQS
-	sharedSQSErr  error
-)
+var sharedSQS shared[*SQS]
 
 // StartSQS returns the SQS server shared by all tests of this binary,
 // starting it on first use.
 func StartSQS(t testing.TB) *SQS {
 	t.Helper()
-	sharedSQSOnce.Do(func() {
-		sharedSQS, sharedSQSErr = startSQS()
-		if sharedSQSErr == nil {
-			atExit(sharedSQS.Stop)
-		}
-	})
-	if sharedSQSErr != nil {
-		t.Fatal(sharedSQSErr)
-	}
-	return sharedSQS
+	return sharedSQS.get(t, startSQS)
 }
 
 // NewSQS starts an SQS server for this test alone, stopped at its end or by Stop.
 func NewSQS(t testing.TB) *SQS {
 	t.Helper()
-	s, err := startSQS()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	return startForTest(t, startSQS)
 }
 
 func startSQS() (*SQS, error) {

@@ -52,6 +52,41 @@ var (
 	stopFns []func()
 )
 
+// shared is a server started on first use and shared by all tests of the
+// test binary; Main stops it at exit.
+type shared[T interface{ Stop() }] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+// get returns the server, starting it with start on the first call; a
+// failed start fails every test that asks for it.
+func (s *shared[T]) get(t testing.TB, start func() (T, error)) T {
+	t.Helper()
+	s.once.Do(func() {
+		s.v, s.err = start()
+		if s.err == nil {
+			atExit(s.v.Stop)
+		}
+	})
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	return s.v
+}
+
+// startForTest starts a server for t alone, stopped when t ends.
+func startForTest[T interface{ Stop() }](t testing.TB, start func() (T, error)) T {
+	t.Helper()
+	v, err := start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(v.Stop)
+	return v
+}
+
 func atExit(f func()) {
 	stopMu.Lock()
 	stopFns = append(stopFns, f)
