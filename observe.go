@@ -78,7 +78,9 @@ const (
 	// MetricBytesOut counts bytes of the objects a sink stored (after
 	// encoding and compression). Labels: Source, LogType, Partition (opt-in).
 	MetricBytesOut = "lakerelay_bytes_out_total"
-	// MetricQuarantined counts records set aside in the quarantine.
+	// MetricQuarantined counts records set aside in the quarantine, once,
+	// by the component that set them aside (a source, batch.Run, a sink);
+	// the quarantine writer counts the entries it stored as records out.
 	// Labels: Source, LogType, Class.
 	MetricQuarantined = "lakerelay_records_quarantined_total"
 	// MetricErrors counts failed operations (each failed attempt once).

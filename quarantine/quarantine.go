@@ -17,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/lakerelay/lakerelay"
-	"github.com/lakerelay/lakerelay/internal/awserr"
 	"github.com/lakerelay/lakerelay/internal/telemetry"
 	"github.com/lakerelay/lakerelay/partition"
 	"github.com/lakerelay/lakerelay/sink"
@@ -50,11 +49,14 @@ type Options struct {
 	// redeliverable), Debug for each batch written (location, entries,
 	// bytes, duration). Never record contents. nil means no log.
 	Logger *slog.Logger
-	// Observer receives [lakerelay.MetricQuarantined] for each entry made
-	// durable (Source Name, the record's LogType, Class: the problem class
-	// of its reason, internal/awserr's ProblemClass: [lakerelay.ClassTooLarge],
-	// [lakerelay.ClassInvalid], ...) and [lakerelay.MetricErrors] for each
-	// failed write (Class of the store error). nil means none.
+	// Observer receives [lakerelay.MetricRecordsOut] for each entry made
+	// durable and [lakerelay.MetricBytesOut] for its bytes (Source Name,
+	// the record's LogType): the quarantine is a sink of entries. The
+	// records set aside are counted in [lakerelay.MetricQuarantined] by the
+	// component that set them aside (a source, batch.Run, a sink), once.
+	// [lakerelay.MetricErrors] counts each failed write (Class of the store
+	// error). The Observer and Logger are also given to the store that
+	// [Open] builds. nil means none.
 	Observer lakerelay.Observer
 	// Name is the Source label of the measurements and the "component"
 	// attribute of the log; default [DefaultName].
@@ -185,7 +187,6 @@ type pending struct {
 	line    []byte
 	done    func(error)
 	logType string // of the record, for the metric
-	class   string // of the reason, for the metric
 }
 
 // Writer writes quarantine entries. See the package documentation for the
@@ -294,6 +295,10 @@ func OpenFile(path string, opts ...func(*Options)) (*Writer, error) {
 //     directory (created if needed), see [sink.NewDir];
 //   - any other path: one append-only file, see [OpenFile].
 func Open(location string, s3c sink.S3API, opts ...func(*Options)) (*Writer, error) {
+	var o Options
+	for _, f := range opts {
+		f(&o)
+	}
 	if rest, ok := strings.CutPrefix(location, "s3://"); ok {
 		bucket, prefix, _ := strings.Cut(rest, "/")
 		if bucket == "" {
@@ -302,7 +307,7 @@ func Open(location string, s3c sink.S3API, opts ...func(*Options)) (*Writer, err
 		if s3c == nil {
 			return nil, fmt.Errorf("quarantine: location %q needs an S3 client", location)
 		}
-		st, err := sink.NewS3(s3c, bucket)
+		st, err := sink.NewS3(s3c, bucket, func(so *sink.S3Options) { so.Logger, so.Observer = o.Logger, o.Observer })
 		if err != nil {
 			return nil, fmt.Errorf("quarantine: location %q: %w", location, err)
 		}
@@ -318,7 +323,7 @@ func Open(location string, s3c sink.S3API, opts ...func(*Options)) (*Writer, err
 		if err := os.MkdirAll(location, 0o750); err != nil {
 			return nil, fmt.Errorf("quarantine: %w", err)
 		}
-		st, err := sink.NewDir(location)
+		st, err := sink.NewDir(location, func(do *sink.DirOptions) { do.Logger, do.Observer = o.Logger, o.Observer })
 		if err != nil {
 			return nil, fmt.Errorf("quarantine: location %q: %w", location, err)
 		}
@@ -351,7 +356,7 @@ func (w *Writer) Quarantine(r lakerelay.Record, reason error) {
 // pending returns the entry of r for the queue.
 func (w *Writer) pending(r lakerelay.Record, reason error, done func(error)) pending {
 	return pending{line: appendEntry(nil, w.opts.Now(), r, reason), done: done,
-		logType: r.Origin.LogType, class: awserr.ProblemClass(reason)}
+		logType: r.Origin.LogType}
 }
 
 // Put writes the entry of r and returns nil once it is durable, or an
@@ -460,7 +465,9 @@ func (w *Writer) write(batch []pending, size int64) {
 		err = &Error{Location: loc, Entries: len(batch), Err: err}
 	} else {
 		for _, p := range batch {
-			w.tel.Obs.Count(lakerelay.MetricQuarantined, 1, lakerelay.Labels{Source: w.opts.Name, LogType: p.logType, Class: p.class})
+			l := lakerelay.Labels{Source: w.opts.Name, LogType: p.logType}
+			w.tel.Obs.Count(lakerelay.MetricRecordsOut, 1, l)
+			w.tel.Obs.Count(lakerelay.MetricBytesOut, int64(len(p.line)), l)
 		}
 		w.tel.Log.Debug("quarantine entries written", "location", loc, "entries", len(batch), "bytes", size, "duration", time.Since(start))
 	}
