@@ -12,7 +12,11 @@
 //   - the common errors ([ErrClosed], [ErrInvalidRecord], [ErrTooLarge]) and
 //     [Permanent], which marks an error that retrying cannot fix;
 //   - [Finding] and [Severity]: what every validator (OCSF events, IAM
-//     policies, Security Lake locations) reports, and [HasErrors].
+//     policies, Security Lake locations) reports, and [HasErrors];
+//   - [Observer], [Labels], the Metric… names and the Class… problem
+//     classes: what every component reports when given an Observer (nil
+//     observes nothing), the one vocabulary of the metrics package's
+//     Prometheus and OpenTelemetry views.
 //
 // The packages:
 //

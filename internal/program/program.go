@@ -5,14 +5,16 @@
 // JSON summary that is the last line on stderr.
 //
 // A program registers [Flags] on its flag set, calls [Start] once the flags
-// are parsed, wraps its source with [Env.Watch] (records in, bytes in, and
-// the drop-off alarm's "seen"), hands [Env.RunOptions] to batch.Run, calls
+// are parsed, builds its components with the Env's option functions
+// ([Env.SQS], [Env.List], [Env.Dir], [Env.Reader], [Env.Batch],
+// [Env.S3Store], [Env.DirStore], [Env.JSONL], [Env.Lake],
+// [Env.Quarantine]: the program's Logger and Observer; the sources report
+// records and bytes in, which also feed the drop-off alarm), opens
+// --quarantine with [NewQuarantine] and --archive with [OpenArchive], wraps
+// its source with [Env.Watch] when it needs the idle time or a record count
+// for progress lines, hands [Env.RunOptions] to batch.Run, calls
 // [Env.Fatal] when the run ends with a fatal error, and [Env.Close] before
 // it prints its summary with [PrintSummary].
-//
-// Components that take a logger or an observer get them from the Env, so
-// that wiring each is one line: o.Logger = env.Logger, o.Observer =
-// env.Observer.
 package program
 
 import (
