@@ -82,7 +82,7 @@
 //	                     with a --schema that has no top-level "unmapped" column
 //	                     (a tag-format schema, typically): store events without
 //	                     the fields the schema lacks, instead of quarantining them;
-//	                     each field path is named once on stderr (never its value)
+//	                     each field path is logged once at Warn (never its value)
 //	                     and every dropped field is counted in the summary's
 //	                     dropped_fields. Without it such events are quarantined.
 //	--quarantine L       where records that cannot be delivered go: a file
@@ -723,10 +723,7 @@ func (r *runner) open(ctx context.Context, rt *route) error {
 		o.Region, o.AccountID = r.cfg.region, r.cfg.accountID
 		o.Quarantine = r.quarantine
 		o.OnWrite = func(w securitylake.Written) { r.onWrite(rt.location, w) }
-		o.DropUnknownFields = r.cfg.dropUnknown
-		o.OnDroppedField = func(path string) {
-			fmt.Fprintf(r.stderr, "securitylake: warning: %s: field %q is not in the schema, which has no unmapped column: dropped from the events that have it (counted in dropped_fields)\n", rt.location, path)
-		}
+		o.DropUnknownFields = r.cfg.dropUnknown // each path logged once by the sink, at Warn
 	})
 	if err != nil {
 		return err
@@ -888,9 +885,7 @@ func (r *runner) deliver(ctx context.Context) (err error) {
 		o.MaxPendingBytes = max(o.MaxPendingBytes, 2*r.cfg.batchBytes)
 		o.OnFlush = func(res batch.FlushResult) {
 			if res.Err != nil {
-				r.errorsN.Add(1)
-				location, _ := batch.SplitPartition(res.Partition)
-				log.Error("records not delivered", "location", location, "records", res.Records, "err", res.Err)
+				r.errorsN.Add(1) // logged by the batcher ("batch nacked")
 			}
 		}
 	})

@@ -95,7 +95,8 @@ func (s *Sink) dropped(d *drops) {
 	}
 	s.seenMu.Unlock()
 	for _, p := range report {
-		s.tel.Log.Warn("unknown field dropped", "path", p)
+		s.tel.Log.Warn("unknown field dropped", "location", s.Location(), "path", p,
+			"why", "not in the schema, which has no unmapped column; dropped from every event that has it")
 		if s.o.OnDroppedField != nil {
 			s.o.OnDroppedField(p)
 		}
