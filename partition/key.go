@@ -30,10 +30,29 @@ type KeyError struct {
 	Value string
 	// Reason says what is wrong with it.
 	Reason string
+	// Hidden leaves Value out of Error, for a value read from a record
+	// (whose contents are never logged); see [KeyError.Hide].
+	Hidden bool
 }
 
 func (e *KeyError) Error() string {
+	if e.Hidden {
+		return fmt.Sprintf("partition: %s (%d bytes, not shown): %s", e.Field, len(e.Value), e.Reason)
+	}
 	return fmt.Sprintf("partition: %s %q: %s", e.Field, e.Value, e.Reason)
+}
+
+// Hide returns, for a *KeyError, a copy whose message leaves the value out
+// (its length is said instead): for values read from a record, so that an
+// error that is logged carries none of the record's contents. Other errors
+// are returned as they are.
+func Hide(err error) error {
+	if ke, ok := err.(*KeyError); ok {
+		h := *ke
+		h.Hidden = true
+		return &h
+	}
+	return err
 }
 
 // Unwrap returns [ErrInvalidKey].

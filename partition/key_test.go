@@ -199,3 +199,18 @@ func TestParseSecurityLake(t *testing.T) {
 		}
 	}
 }
+
+func TestHide(t *testing.T) {
+	err := ValidateRegion("secret-region-value")
+	h := Hide(err)
+	if !errors.Is(h, ErrInvalidKey) || strings.Contains(h.Error(), "secret") || !strings.Contains(h.Error(), "region (19 bytes, not shown)") {
+		t.Fatalf("Hide: %v", h)
+	}
+	if !strings.Contains(err.Error(), "secret-region-value") {
+		t.Fatalf("the original error changed: %v", err)
+	}
+	other := errors.New("x")
+	if Hide(other) != other || Hide(nil) != nil {
+		t.Fatal("Hide changed an error that is no *KeyError")
+	}
+}

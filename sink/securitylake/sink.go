@@ -370,11 +370,12 @@ func (s *Sink) partitionOf(m meta) (string, error) {
 			return "", &FieldError{Path: "cloud.account.uid", Err: errors.New("missing, and no default account is configured")}
 		}
 	}
+	// The values come from the record: the errors do not repeat them.
 	if err := partition.ValidateRegion(region); err != nil {
-		return "", &FieldError{Path: "cloud.region", Err: err}
+		return "", &FieldError{Path: "cloud.region", Err: partition.Hide(err)}
 	}
 	if err := partition.ValidateAccount(account); err != nil {
-		return "", &FieldError{Path: "cloud.account.uid", Err: err}
+		return "", &FieldError{Path: "cloud.account.uid", Err: partition.Hide(err)}
 	}
 	return partition.SecurityLake(region, account, time.UnixMilli(m.time))
 }
