@@ -148,7 +148,8 @@ func Start(name string, f Flags, stderr io.Writer) (*Env, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	if f.DropOff > 0 {
-		d, err := metrics.NewDropOff(metrics.DropOffOptions{Observer: e.Registry, OnChange: e.onDropOff})
+		// The whole source, and each log type from its first record on.
+		d, err := metrics.NewDropOff(metrics.DropOffOptions{Default: f.DropOff, Observer: e.Registry, OnChange: e.onDropOff})
 		if err != nil {
 			cancel()
 			return nil, err
@@ -175,12 +176,16 @@ func Start(name string, f Flags, stderr io.Writer) (*Env, error) {
 }
 
 func (e *Env) onDropOff(ev metrics.DropOffEvent) {
+	attrs := []any{"source", ev.Source}
+	if ev.LogType != "" {
+		attrs = append(attrs, "log_type", ev.LogType)
+	}
 	if ev.Resumed {
-		e.Logger.Warn("records resumed", "source", ev.Source, "after", ev.At.Sub(ev.Last).Round(time.Millisecond).String())
+		e.Logger.Warn("records resumed", append(attrs, "after", ev.At.Sub(ev.Last).Round(time.Millisecond).String())...)
 		return
 	}
 	e.dropOffs.Add(1)
-	e.Logger.Warn("drop-off: no record", "source", ev.Source, "for", ev.At.Sub(ev.Last).Round(time.Millisecond).String(), "limit", ev.Limit.String())
+	e.Logger.Warn("drop-off: no record", append(attrs, "for", ev.At.Sub(ev.Last).Round(time.Millisecond).String(), "limit", ev.Limit.String())...)
 }
 
 // DropOffs is the number of times the drop-off alarm fired.

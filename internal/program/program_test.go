@@ -135,7 +135,7 @@ func TestDropOff(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	require.Equal(t, int64(1), env.DropOffs())
-	_, err = pw.Write([]byte("x\n"))
+	_, err = pw.Write([]byte("a first line\n"))
 	require.NoError(t, err)
 	deadline = time.Now().Add(5 * time.Second)
 	for !strings.Contains(lw.String(), "records resumed") && time.Now().Before(deadline) {
@@ -251,3 +251,37 @@ func (c chanSource) Read(ctx context.Context) (lakerelay.Record, error) {
 }
 
 func (c chanSource) Close() error { return nil }
+
+// TestDropOffPerLogType: with --drop-off each log type is watched from its
+// first record on, besides the whole source.
+func TestDropOffPerLogType(t *testing.T) {
+	var out bytes.Buffer
+	lw := &LockedWriter{W: &out}
+	f, err := parseFlags(t, "--drop-off", "150ms")
+	require.NoError(t, err)
+	env, err := Start("prog", f, lw)
+	require.NoError(t, err)
+	pr, pw := io.Pipe()
+	src, err := source.NewReader("stdin", pr, env.Reader, func(o *source.ReaderOptions) {
+		o.Decode.StreamType, o.LogType = source.Lines, "app"
+	})
+	require.NoError(t, err)
+	go func() {
+		for {
+			if _, err := src.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+	_, err = pw.Write([]byte("a first line\n"))
+	require.NoError(t, err)
+	want := `level=WARN msg="drop-off: no record" program=prog source=prog log_type=app`
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(lw.String(), want) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	pw.Close()
+	require.NoError(t, env.Close())
+	require.Contains(t, lw.String(), want)
+	require.GreaterOrEqual(t, env.DropOffs(), int64(1))
+}
