@@ -23,8 +23,10 @@ import (
 // TestKilledAfterQuarantineLosesNothing kills the program (SIGKILL) right
 // after records were quarantined to s3://…, while the other records of
 // their objects still wait in open batches, then runs it again. Every
-// quarantined record is in the quarantine store at least once (a record is
-// acknowledged only once its entry is durable), every record of the routed
+// quarantined record is in the quarantine store, as often as it was
+// acknowledged (a record is acknowledged only once its entry is durable:
+// the entries are those stored before the kill plus one per record the
+// second run acknowledged), every record of the routed
 // class is in Parquet, and every message was deleted only once all of its
 // records were stored or quarantined.
 func TestKilledAfterQuarantineLosesNothing(t *testing.T) {
@@ -95,7 +97,8 @@ func TestKilledAfterQuarantineLosesNothing(t *testing.T) {
 	require.Equal(t, 0, res.code, res.stderr)
 
 	counts := map[string]int{}
-	for _, e := range programtest.QuarantineEntries(t, client, qb, "quarantine/") {
+	entries := programtest.QuarantineEntries(t, client, qb, "quarantine/")
+	for _, e := range entries {
 		assert.Equal(t, logs, e.Origin.Bucket)
 		assert.Contains(t, e.Reason, "class_uid 3002 has no source location")
 		counts[fmt.Sprintf("%s#%d", e.Origin.Key, e.Origin.Index)]++
@@ -104,6 +107,11 @@ func TestKilledAfterQuarantineLosesNothing(t *testing.T) {
 		assert.GreaterOrEqual(t, counts[k], 1, "quarantined record %s is in the quarantine", k)
 	}
 	assert.Len(t, counts, len(wantQuarantined), "only the records of the unrouted class are quarantined")
+	// As often as acknowledged: the entries stored before the kill (each
+	// acknowledged, if at all, only after it was stored) plus one per
+	// record the second run quarantined and acknowledged.
+	assert.Equal(t, firstRun+num(res.summary["quarantined"]), len(entries), "entries = first run's + second run's acknowledged")
+	assert.GreaterOrEqual(t, num(res.summary["quarantined"]), len(wantQuarantined), "the second run quarantined every redelivered record")
 	t.Logf("quarantine entries: %d after the kill, %d records quarantined at least once", firstRun, len(counts))
 
 	local := t.TempDir()
