@@ -36,7 +36,9 @@ func (e *Env) Reader(o *source.ReaderOptions) {
 }
 
 // Batch is an option function for batch.New.
-func (e *Env) Batch(o *batch.Options) { o.Logger, o.Observer = e.Logger, e.Observer }
+func (e *Env) Batch(o *batch.Options) {
+	o.Logger, o.Observer, o.PartitionLabel = e.Logger, e.Observer, e.flags.MetricsPartitions
+}
 
 // S3Store is an option function for sink.NewS3.
 func (e *Env) S3Store(o *sink.S3Options) { o.Logger, o.Observer = e.Logger, e.Observer }
@@ -45,10 +47,14 @@ func (e *Env) S3Store(o *sink.S3Options) { o.Logger, o.Observer = e.Logger, e.Ob
 func (e *Env) DirStore(o *sink.DirOptions) { o.Logger, o.Observer = e.Logger, e.Observer }
 
 // JSONL is an option function for sink.NewJSONL.
-func (e *Env) JSONL(o *sink.JSONLOptions) { o.Logger, o.Observer = e.Logger, e.Observer }
+func (e *Env) JSONL(o *sink.JSONLOptions) {
+	o.Logger, o.Observer, o.PartitionLabel = e.Logger, e.Observer, e.flags.MetricsPartitions
+}
 
 // Lake is an option function for securitylake.New.
-func (e *Env) Lake(o *securitylake.Options) { o.Logger, o.Observer = e.Logger, e.Observer }
+func (e *Env) Lake(o *securitylake.Options) {
+	o.Logger, o.Observer, o.PartitionLabel = e.Logger, e.Observer, e.flags.MetricsPartitions
+}
 
 // Quarantine is an option function for quarantine.New, Open and OpenFile.
 func (e *Env) Quarantine(o *quarantine.Options) { o.Logger, o.Observer = e.Logger, e.Observer }

@@ -1,6 +1,6 @@
 // Package program is the plumbing the example programs share: the
 // operational flags (--log-format, --log-level, --metrics-addr,
-// --metrics-linger, --drop-off), the logger, the metrics registry and its
+// --metrics-partitions, --metrics-linger, --drop-off, --shutdown-timeout), the logger, the metrics registry and its
 // HTTP server, the drop-off alarm, signal handling, progress lines and the
 // JSON summary that is the last line on stderr.
 //
@@ -47,6 +47,10 @@ type Flags struct {
 	// MetricsAddr is --metrics-addr: where /metrics and /healthz are
 	// served ("" = not served), e.g. 127.0.0.1:9464.
 	MetricsAddr string
+	// MetricsPartitions is --metrics-partitions: the records and bytes out
+	// of the batcher and the sinks carry a partition label (one series per
+	// partition: Security Lake has one per day, region and account).
+	MetricsPartitions bool
 	// MetricsLinger is --metrics-linger: after a run that ended with a
 	// fatal error, how long /metrics and /healthz (503) stay served before
 	// the program exits, so that a scraper sees the final state.
@@ -65,6 +69,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.LogFormat, "log-format", "text", "log format on stderr: text|json")
 	fs.StringVar(&f.LogLevel, "log-level", "info", "least level logged: debug|info|warn|error")
 	fs.StringVar(&f.MetricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on `ADDR` (e.g. 127.0.0.1:9464)")
+	fs.BoolVar(&f.MetricsPartitions, "metrics-partitions", false, "label the records and bytes out with their partition (a series per partition)")
 	fs.DurationVar(&f.MetricsLinger, "metrics-linger", 0, "after a fatal error, keep serving /metrics and /healthz for this long")
 	fs.DurationVar(&f.DropOff, "drop-off", 0, "warn when no record arrived for this long (0: off)")
 	fs.DurationVar(&f.ShutdownTimeout, "shutdown-timeout", batch.DefaultShutdownTimeout, "time to store what was read once reading stopped")
@@ -143,7 +148,7 @@ func Start(name string, f Flags, stderr io.Writer) (*Env, error) {
 	if f.LogFormat == "json" {
 		h = slog.NewJSONHandler(stderr, hopts)
 	}
-	e := &Env{Name: name, Logger: slog.New(h).With("program", name), Registry: metrics.NewRegistry(), flags: f}
+	e := &Env{Name: name, Logger: slog.New(h).With("program", name), Registry: metrics.NewRegistry(func(o *metrics.RegistryOptions) { o.Partitions = f.MetricsPartitions }), flags: f}
 	e.Observer = e.Registry
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel

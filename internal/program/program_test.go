@@ -19,6 +19,7 @@ import (
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/batch"
 	"github.com/lakerelay/lakerelay/quarantine"
+	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/source"
 )
 
@@ -284,4 +285,47 @@ func TestDropOffPerLogType(t *testing.T) {
 	require.NoError(t, env.Close())
 	require.Contains(t, lw.String(), want)
 	require.GreaterOrEqual(t, env.DropOffs(), int64(1))
+}
+
+// TestComponentsReportToTheProgram runs a reader, the batcher and the JSONL
+// sink built with the Env's option functions: records in are counted under
+// the program's name, records out under the sink's, and with
+// --metrics-partitions the records out carry their partition (the sink's
+// own layout, which batch.Run partitions by).
+func TestComponentsReportToTheProgram(t *testing.T) {
+	for _, partitions := range []bool{false, true} {
+		args := []string{}
+		if partitions {
+			args = append(args, "--metrics-partitions")
+		}
+		f, err := parseFlags(t, args...)
+		require.NoError(t, err)
+		var out bytes.Buffer
+		env, err := Start("prog", f, &LockedWriter{W: &out})
+		require.NoError(t, err)
+		dir, err := sink.NewDir(t.TempDir(), env.DirStore)
+		require.NoError(t, err)
+		s, err := sink.NewJSONL(dir, env.JSONL, func(o *sink.JSONLOptions) { o.Compression, o.Prefix = sink.None, "p/" })
+		require.NoError(t, err)
+		b, err := batch.New(s, env.Batch)
+		require.NoError(t, err)
+		src, err := source.NewReader("in", strings.NewReader("{\"a\":1}\n{\"a\":2}\n"), env.Reader, func(o *source.ReaderOptions) {
+			o.Decode.StreamType, o.LogType = source.NDJSON, "app"
+		})
+		require.NoError(t, err)
+		tot, err := batch.Run(context.Background(), src, b, s, env.RunOptions(nil))
+		require.NoError(t, err)
+		require.Equal(t, int64(2), tot.In)
+		var sb strings.Builder
+		require.NoError(t, env.Registry.WritePrometheus(&sb))
+		require.NoError(t, env.Close())
+		m := sb.String()
+		require.Contains(t, m, `lakerelay_records_in_total{log_type="app",source="prog"} 2`)
+		if partitions {
+			require.Regexp(t, `lakerelay_records_out_total\{log_type="app",partition="[^"]+",source="jsonl"\} 2`, m)
+		} else {
+			require.Contains(t, m, `lakerelay_records_out_total{log_type="app",source="jsonl"} 2`)
+		}
+		require.Contains(t, out.String(), `msg="jsonl sink created"`, "the sink logs through the program's logger")
+	}
 }
