@@ -1,8 +1,9 @@
 // Package program is the plumbing the example programs share: the
 // operational flags (--log-format, --log-level, --metrics-addr,
-// --metrics-partitions, --metrics-linger, --drop-off, --shutdown-timeout), the logger, the metrics registry and its
-// HTTP server, the drop-off alarm, signal handling, progress lines and the
-// JSON summary that is the last line on stderr.
+// --metrics-partitions, --metrics-linger, --drop-off, --shutdown-timeout),
+// the logger, the metrics registry and its HTTP server, the drop-off alarm,
+// signal handling, progress lines and the JSON summary that is the last
+// line on stderr.
 //
 // A program registers [Flags] on its flag set, calls [Start] once the flags
 // are parsed, builds its components with the Env's option functions
