@@ -28,6 +28,9 @@ type ReaderOptions struct {
 	// Observer receives the records and bytes read and the records
 	// quarantined (see [lakerelay.Observer]); nil observes nothing.
 	Observer lakerelay.Observer
+	// CloseStream makes Close also close the stream, when it is an
+	// io.Closer (an opened file).
+	CloseStream bool
 }
 
 // Reader is a [lakerelay.Source] over one stream, such as standard input or
@@ -42,13 +45,15 @@ type ReaderOptions struct {
 // reading goes on after it; any other ends the stream, and the next Read
 // returns io.EOF.
 //
-// A Reader is safe for concurrent use. It does not close the stream.
+// A Reader is safe for concurrent use. Close closes the stream only with
+// ReaderOptions.CloseStream.
 type Reader struct {
 	mu     sync.Mutex
 	o      *objectStream
 	done   bool
 	closed bool
 	c      counters
+	stream io.Closer // closed by Close (ReaderOptions.CloseStream)
 }
 
 // NewReader returns a Reader over r; name is used as the Key of the origin
@@ -62,6 +67,9 @@ func NewReader(name string, r io.Reader, opts ...func(*ReaderOptions)) (*Reader,
 		return nil, err
 	}
 	rd := &Reader{}
+	if c, ok := r.(io.Closer); ok && o.CloseStream {
+		rd.stream = c
+	}
 	tel := newTelemetry(o.Name, DefaultReaderName, o.Observer, o.Logger)
 	rd.o = newObjectStream(r, o.Decode, lakerelay.Origin{Key: name, LogType: o.LogType}, o.Quarantine, &rd.c, tel)
 	return rd, nil
@@ -114,9 +122,13 @@ func (r *Reader) Stats() Stats { return r.c.snapshot() }
 func (r *Reader) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.closed {
-		r.closed = true
-		r.o.close()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.o.close()
+	if r.stream != nil {
+		return r.stream.Close()
 	}
 	return nil
 }

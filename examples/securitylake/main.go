@@ -842,7 +842,7 @@ func (r *runner) source(ctx context.Context) (lakerelay.Source, error) {
 			}
 			srcs = append(srcs, d)
 		}
-		return &chain{srcs: srcs}, nil
+		return source.Concat(srcs...), nil
 	}
 	var srcs []lakerelay.Source
 	err := fs.WalkDir(sampleFS, "sample", func(p string, d fs.DirEntry, err error) error {
@@ -856,17 +856,19 @@ func (r *runner) source(ctx context.Context) (lakerelay.Source, error) {
 		rd, err := source.NewReader(p, f, r.env.Reader, func(o *source.ReaderOptions) {
 			o.Decode = decode
 			o.Quarantine = r.quarantine
+			o.CloseStream = true
 		})
 		if err != nil {
+			f.Close()
 			return err
 		}
-		srcs = append(srcs, &closing{Source: rd, c: f})
+		srcs = append(srcs, rd)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &chain{srcs: srcs}, nil
+	return source.Concat(srcs...), nil
 }
 
 // deliver reads every record, maps it, and hands it to its class's sink:
@@ -1058,37 +1060,3 @@ func (r *runner) lint(ctx context.Context, location string) error {
 	r.sum.Errors = int64(n)
 	return nil
 }
-
-// chain reads several sources one after the other.
-type chain struct {
-	srcs []lakerelay.Source
-	i    int
-}
-
-func (c *chain) Read(ctx context.Context) (lakerelay.Record, error) {
-	for c.i < len(c.srcs) {
-		rec, err := c.srcs[c.i].Read(ctx)
-		if err == io.EOF {
-			c.i++
-			continue
-		}
-		return rec, err
-	}
-	return lakerelay.Record{}, io.EOF
-}
-
-func (c *chain) Close() error {
-	var errs []error
-	for _, s := range c.srcs {
-		errs = append(errs, s.Close())
-	}
-	return errors.Join(errs...)
-}
-
-// closing closes c with the source.
-type closing struct {
-	lakerelay.Source
-	c io.Closer
-}
-
-func (s *closing) Close() error { return errors.Join(s.Source.Close(), s.c.Close()) }
