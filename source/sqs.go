@@ -175,6 +175,7 @@ type SQS struct {
 	inflight map[*message]struct{}
 	done     bool         // the workers stopped (Close): settled messages are deleted at once
 	last     atomic.Int64 // unix nanos of the last received message (or start)
+	unread   atomic.Int64 // received messages whose objects are not all read yet
 	c        counters
 	tel      *telemetry
 	stopped  sync.Once // the "stopped" log line
@@ -333,6 +334,13 @@ func (s *SQS) InFlight() int {
 	return len(s.inflight)
 }
 
+// Unread returns the number of received messages whose objects are not
+// all read yet (being read, or waiting for their worker). The other
+// messages in flight wait only for their records to be acknowledged: a
+// consumer that stops reading now (and then stores or nacks what it holds)
+// leaves none of them half read.
+func (s *SQS) Unread() int { return int(s.unread.Load()) }
+
 // Lag returns how long the oldest message in flight has been in the queue:
 // now minus its SentTimestamp. It is 0 when no message is in flight.
 func (s *SQS) Lag() time.Duration {
@@ -423,8 +431,10 @@ func (s *SQS) worker() {
 		}
 		s.tel.count(lakerelay.MetricSQSReceived, int64(len(msgs)))
 		s.tel.count(lakerelay.MetricSQSRedelivered, int64(redelivered))
+		s.unread.Add(int64(len(out.Messages)))
 		for i, sm := range out.Messages {
 			s.handle(msgs[i], []byte(aws.ToString(sm.Body)))
+			s.unread.Add(-1)
 		}
 	}
 }

@@ -803,3 +803,33 @@ func TestSQSTransientErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSQSUnread: a message whose records were all read but not yet
+// acknowledged is in flight and no longer unread; once they are
+// acknowledged it is deleted.
+func TestSQSUnread(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testenv.QueueOptions{})
+	e.put("u/obj", ndjson("u", 3))
+	e.notify("u/obj")
+	s, _ := e.source(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var recs []lakerelay.Record
+	for len(recs) < 3 {
+		r, err := s.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	// The worker marks the message read once its last record was taken.
+	waitFor(t, 5*time.Second, "read", func() bool { return s.Unread() == 0 })
+	if s.InFlight() != 1 {
+		t.Fatalf("in flight %d, unread %d; want 1 and 0", s.InFlight(), s.Unread())
+	}
+	for _, r := range recs {
+		r.Settle(nil)
+	}
+	waitFor(t, 15*time.Second, "deleted", func() bool { return s.Stats().Deleted == 1 && s.InFlight() == 0 })
+}

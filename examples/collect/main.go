@@ -373,7 +373,7 @@ func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err err
 	rctx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	if sqsSrc != nil {
-		go watched.StopWhenIdle(rctx, c.exitWhenIdle, func() bool { return sqsSrc.InFlight() > 0 || sqsSrc.Err() != nil }, stopRun)
+		go watched.StopWhenIdle(rctx, c.exitWhenIdle, func() bool { return sqsSrc.Unread() > 0 || sqsSrc.Err() != nil }, stopRun)
 	}
 	stopProgress := env.Progress(rctx, 10*time.Second, func() []any {
 		st := src.Stats()

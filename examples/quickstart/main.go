@@ -191,7 +191,7 @@ func pipeline(ctx context.Context, c config, env *program.Env) (summary, error) 
 	src := env.Watch(sqsSrc)
 	rctx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
-	go src.StopWhenIdle(rctx, c.idle, func() bool { return sqsSrc.InFlight() > 0 }, stopRun)
+	go src.StopWhenIdle(rctx, c.idle, func() bool { return sqsSrc.Unread() > 0 }, stopRun)
 	tot, runErr := batch.Run(rctx, src, b, lake, env.RunOptions(q.Quarantiner()))
 	runErr = errors.Join(runErr, src.Close())
 	if q != nil {

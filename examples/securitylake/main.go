@@ -903,7 +903,7 @@ func (r *runner) deliver(ctx context.Context) (err error) {
 	}
 	rctx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
-	busy := func() bool { return sqsSrc != nil && sqsSrc.InFlight() > 0 }
+	busy := func() bool { return sqsSrc != nil && sqsSrc.Unread() > 0 }
 	go watched.StopWhenIdle(rctx, r.cfg.exitIdle, busy, stopRun)
 	stopProgress := r.env.Progress(rctx, 5*time.Second, func() []any {
 		return []any{"records", watched.Records(), "objects", r.written.Load(), "quarantined", r.quar.Entries()}
