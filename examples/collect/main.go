@@ -9,7 +9,7 @@
 //	  [--stream-type auto|lines|ndjson|json|json-array|cloudwatch-logs] [--expand-field NAME]
 //	  [--include-prefix P]... [--exclude-prefix P]... [--log-type PREFIX=NAME]...
 //	  [--workers N] [--with-origin] [--quarantine PATH|DIR/|s3://BUCKET/PREFIX] [--exit-when-idle DURATION]
-//	  [--archive DIR|s3://BUCKET/PREFIX]
+//	  [--archive DIR|s3://BUCKET/PREFIX] [--max-receive-count N] [--confirm-subscriptions]
 //	  [--region R] [--role-arn ARN] [--external-id ID] [--path-style]
 //	  [--log-format text|json] [--log-level L] [--metrics-addr ADDR] [--metrics-linger D]
 //	  [--drop-off D] [--shutdown-timeout D]
@@ -59,6 +59,15 @@
 // server-side (CopyObject), a directory receives a streamed copy. The copy
 // is made before the object is read, so before its message is deleted; a
 // failed copy fails the object, which stays in the queue.
+//
+// --max-receive-count N (with --queue-url and --quarantine), for a queue
+// without a redrive policy: a message received more than N times is not
+// read again; each object it names is set aside in the quarantine (reason
+// "max receive count", data: the message body) and the message is
+// deleted. --confirm-subscriptions confirms an SNS subscription when its
+// SubscriptionConfirmation message arrives (visiting its https
+// SubscribeURL on an sns.<region>.amazonaws.com host); without it the
+// message is logged with the URL to visit and stays in the queue.
 //
 // With --queue-url the program runs until interrupted (SIGINT, SIGTERM) or,
 // with --exit-when-idle DURATION, until no message arrived for that long and
@@ -137,6 +146,8 @@ type config struct {
 	workers                       int
 	withOrigin                    bool
 	quarantine, archive           string
+	maxReceive                    int
+	confirmSubs                   bool
 	flags                         program.Flags
 	exitWhenIdle                  time.Duration
 	aws                           awsenv.Options
@@ -166,6 +177,8 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.withOrigin, "with-origin", false, "wrap each record with its bucket, key, index and log type")
 	fs.StringVar(&c.quarantine, "quarantine", "", "where invalid records go: a file, a directory or s3://bucket/prefix")
 	fs.StringVar(&c.archive, "archive", "", "keep a raw copy of every object read: a directory or s3://bucket/prefix")
+	fs.IntVar(&c.maxReceive, "max-receive-count", 0, "with --queue-url and --quarantine: quarantine the objects of a message received more than N times, then delete it (0: the queue's redrive policy decides)")
+	fs.BoolVar(&c.confirmSubs, "confirm-subscriptions", false, "with --queue-url: confirm SNS subscriptions announced on the queue")
 	fs.DurationVar(&c.exitWhenIdle, "exit-when-idle", 0, "with --queue-url: exit after no message for this long")
 	fs.StringVar(&c.aws.Region, "region", "", "AWS region")
 	fs.StringVar(&c.aws.RoleARN, "role-arn", "", "assume this IAM role")
@@ -188,6 +201,12 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	}
 	if n != 1 {
 		errs = append(errs, errors.New("give exactly one of --queue-url, --bucket, --dir"))
+	}
+	if c.maxReceive < 0 || c.maxReceive > 0 && (c.queueURL == "" || c.quarantine == "") {
+		errs = append(errs, errors.New("--max-receive-count needs --queue-url, --quarantine and a positive count"))
+	}
+	if c.confirmSubs && c.queueURL == "" {
+		errs = append(errs, errors.New("--confirm-subscriptions needs --queue-url"))
 	}
 	if c.archive != "" && c.dir != "" {
 		errs = append(errs, errors.New("--archive needs --queue-url or --bucket"))
@@ -351,6 +370,7 @@ func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err err
 			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, qfn, c.tags
 			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
 			o.Archive = archive
+			o.MaxReceiveCount, o.ConfirmSubscriptions = c.maxReceive, c.confirmSubs
 		})
 		src = sqsSrc
 	}

@@ -331,3 +331,33 @@ func TestCollectArchive(t *testing.T) {
 		}
 	})
 }
+
+// TestCollectMaxReceiveCount: with --max-receive-count 1, a message whose
+// object keeps failing (it does not exist) is quarantined with the reason
+// at its second receive and deleted.
+func TestCollectMaxReceiveCount(t *testing.T) {
+	e := newAWSEnv(t)
+	e.notify(t, "mr/missing.ndjson")
+	qfile := filepath.Join(t.TempDir(), "q.ndjson")
+	r := runCollect(t, e.env, "--queue-url", e.queue.URL, "--max-receive-count", "1", "--quarantine", qfile, "--exit-when-idle", "9s")
+	if r.code != 0 || len(r.lines()) != 0 || r.summary["quarantined"] != 1 {
+		t.Fatalf("exit %d summary %v\n%s", r.code, r.summary, r.stderr)
+	}
+	data, err := os.ReadFile(qfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n != 1 || !strings.Contains(string(data), "mr/missing.ndjson") || !strings.Contains(string(data), "receive") {
+		t.Fatalf("quarantine:\n%s", data)
+	}
+	if left := e.remaining(t, 2*time.Second); len(left) != 0 {
+		t.Fatalf("messages left: %q", left)
+	}
+	bad := runCollect(t, e.env, "--queue-url", e.queue.URL, "--max-receive-count", "2")
+	if bad.code != 2 || !strings.Contains(bad.stderr, "--max-receive-count needs") {
+		t.Fatalf("without --quarantine: exit %d\n%s", bad.code, bad.stderr)
+	}
+	if bad := runCollect(t, e.env, "--dir", t.TempDir(), "--confirm-subscriptions"); bad.code != 2 || !strings.Contains(bad.stderr, "--confirm-subscriptions needs --queue-url") {
+		t.Fatalf("--confirm-subscriptions with --dir: exit %d\n%s", bad.code, bad.stderr)
+	}
+}
