@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -329,6 +330,11 @@ func keyValue(raw []byte, isObject bool) (v string, reason string) {
 	case raw[0] == '"':
 		if bytes.IndexByte(raw, '\\') < 0 {
 			return string(raw[1 : len(raw)-1]), ""
+		}
+		// encoding/json would turn invalid UTF-8 into U+FFFD: refuse it,
+		// as ValidateSegment does for a string without escapes.
+		if !utf8.Valid(raw) {
+			return "", "not valid UTF-8"
 		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
