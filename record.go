@@ -21,6 +21,12 @@ type Record struct {
 	// Ack settles the record; see [AckFunc]. It may be nil, meaning there is
 	// nothing to settle (records built by hand, tests).
 	Ack AckFunc
+	// JSON reports that Data is one valid JSON value without insignificant
+	// whitespace, as checked by the source that decoded it (the JSON stream
+	// types set it). Consumers that need such a value may then use Data as
+	// it is instead of validating it again. Whoever replaces Data must clear
+	// it; the zero value promises nothing.
+	JSON bool
 }
 
 // Settle calls r.Ack with err if r.Ack is not nil. It is the way consumers

@@ -38,7 +38,7 @@ const (
 
 // RecordOverhead is what every buffered record costs against
 // [Limits.MaxPendingBytes] in addition to len(Record.Data): the
-// [lakerelay.Record] value the batcher holds for it (152 bytes on 64-bit
+// [lakerelay.Record] value the batcher holds for it (160 bytes on 64-bit
 // platforms) plus a quarter for the spare capacity of a growing batch. It
 // keeps memory bounded even for empty or tiny records. It does not count
 // against [Limits.MaxBytes], which is about record data only.

@@ -92,7 +92,7 @@ func (m *mapped) Read(ctx context.Context) (lakerelay.Record, error) {
 		}
 		data, err := m.fn(r.Data)
 		if err == nil {
-			r.Data = data
+			r.Data, r.JSON = data, false
 			return r, nil
 		}
 		if m.q == nil {

@@ -237,3 +237,17 @@ func ExampleMap() {
 	// store B
 	// 2 <nil>
 }
+
+// TestMapClearsJSON: the mapper's output is not what the source checked, so
+// a mapped record no longer says that its data is compact JSON.
+func TestMapClearsJSON(t *testing.T) {
+	src, err := source.NewReader("in", strings.NewReader(`{"a":1}`+"\n"), func(o *source.ReaderOptions) { o.Decode.StreamType = source.NDJSON })
+	require.NoError(t, err)
+	ctx := context.Background()
+	mapped := batch.Map(src, func(d []byte) ([]byte, error) { return append([]byte("x "), d...), nil }, nil)
+	r, err := mapped.Read(ctx)
+	require.NoError(t, err)
+	require.Equal(t, `x {"a":1}`, string(r.Data))
+	require.False(t, r.JSON, "a mapped record keeps the source's JSON flag")
+	r.Settle(nil)
+}

@@ -562,7 +562,7 @@ func (r *batchReader) fill(want int) error {
 			// Encode a run of records, then see whether output appeared.
 			end := min(r.next+64, len(r.records))
 			for ; r.next < end; r.next++ {
-				if err := r.writeLine(r.records[r.next].Data); err != nil {
+				if err := r.writeLine(r.records[r.next]); err != nil {
 					return err
 				}
 			}
@@ -601,9 +601,14 @@ func (r *batchReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// writeLine writes one record as one JSON line.
-func (r *batchReader) writeLine(data []byte) error {
-	if jsonscan.Valid(data, jsonscan.DefaultMaxDepth) {
+// writeLine writes one record as one JSON line: its data as it is when the
+// source already checked it is compact JSON, else compacted when it is valid
+// JSON, else as a JSON string.
+func (r *batchReader) writeLine(rec lakerelay.Record) error {
+	data := rec.Data
+	switch {
+	case rec.JSON:
+	case jsonscan.Valid(data, jsonscan.DefaultMaxDepth):
 		if len(data) > 0 && (isSpace(data[0]) || isSpace(data[len(data)-1])) {
 			data = bytes.TrimSpace(data)
 		}
@@ -611,7 +616,7 @@ func (r *batchReader) writeLine(data []byte) error {
 			r.scratch = jsonscan.Compact(r.scratch[:0], data)
 			data = r.scratch
 		}
-	} else {
+	default:
 		r.scratch = jsonscan.AppendString(r.scratch[:0], data)
 		data = r.scratch
 	}

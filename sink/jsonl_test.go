@@ -244,6 +244,37 @@ func TestJSONLEncoding(t *testing.T) {
 	}
 }
 
+// A record whose source checked that it is compact JSON (Record.JSON) is
+// written as it is, byte for byte, without a second validation; the same
+// bytes without the flag are checked, and kept as they are because they are
+// valid and compact.
+func TestJSONLTrustsCheckedJSON(t *testing.T) {
+	ctx := context.Background()
+	in := []string{`{"a":[1,{"b":"\u00e9"}]}`, `"s"`, `12`}
+	for _, checked := range []bool{true, false} {
+		store, err := NewDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := NewJSONL(store, func(o *JSONLOptions) { o.Compression = None; o.Prefix = "p/" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := records(in...)
+		for i := range recs {
+			recs[i].JSON = checked
+		}
+		if err := s.WriteBatch(ctx, "p/", recs); err != nil {
+			t.Fatal(err)
+		}
+		for _, lines := range objectLines(t, store, "") {
+			if !slices.Equal(lines, in) {
+				t.Errorf("JSON %v: lines\n got %q\nwant %q", checked, lines, in)
+			}
+		}
+	}
+}
+
 func TestJSONLOptionsValidate(t *testing.T) {
 	store, _ := NewDir(t.TempDir())
 	unbound, _ := partition.Compile("{tenant}/{yyyy}/")

@@ -43,6 +43,8 @@ type decoded struct {
 	// invalid, when set, says why the record cannot be processed (it wraps
 	// lakerelay.ErrInvalidRecord); data then holds the offending bytes.
 	invalid error
+	// json: data is one valid JSON value without insignificant whitespace.
+	json bool
 }
 
 // decoder splits one object into records. It is not safe for concurrent
@@ -51,8 +53,11 @@ type decoder struct {
 	opts                   DecodeOptions
 	bucket, key, versionID string
 
-	raw     io.Reader
-	zr      *zstd.Decoder
+	raw io.Reader
+	zr  *zstd.Decoder
+	ra  *readAhead
+	// wait, when set, is called before reading the object may block.
+	wait    func()
 	s       scanner
 	started bool
 	err     error // sticky: io.EOF or a fatal *ObjectError
@@ -102,6 +107,9 @@ func newDecoder(r io.Reader, opts DecodeOptions, bucket, key, versionID string) 
 
 // close releases the decompressor. It does not close the input.
 func (d *decoder) close() {
+	if d.ra != nil {
+		d.ra.stop()
+	}
 	if d.zr != nil {
 		d.zr.Close()
 		d.zr = nil
@@ -127,7 +135,8 @@ func (d *decoder) offset(i int) int64 { return d.s.base + int64(i) }
 func (d *decoder) start() error {
 	// A *bufio.Reader is what the decompressors read fastest from (flate
 	// has a specialised path for it), and it lets us sniff the magic bytes.
-	in := bufio.NewReaderSize(d.raw, 64<<10)
+	raw := &waitReader{d.raw, d.wait}
+	in := bufio.NewReaderSize(raw, 64<<10)
 	head, err := in.Peek(4)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return d.objErr(0, fmt.Errorf("read: %w", err))
@@ -150,6 +159,15 @@ func (d *decoder) start() error {
 		r = zr
 	default:
 		r = in
+	}
+	if r != in {
+		// Decompression is the larger part of the work: it reads ahead on
+		// a goroutine of its own, and the wait for it is where reading
+		// may block. in (and the raw input) then belong to that goroutine
+		// until close.
+		raw.wait = nil
+		d.ra = newReadAhead(r, d.wait)
+		r = d.ra
 	}
 	limit := d.opts.MaxRecordSize + 1
 	if limit < detectWindow {
@@ -440,7 +458,7 @@ func (d *decoder) record(end int, ws bool) decoded {
 	} else {
 		data = d.clone(v)
 	}
-	r := decoded{data: data, offset: d.offset(s.start)}
+	r := decoded{data: data, offset: d.offset(s.start), json: true}
 	s.pos, s.start = end, end
 	return r
 }

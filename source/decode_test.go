@@ -40,6 +40,9 @@ func decodeAll(t testing.TB, r io.Reader, opts DecodeOptions) ([]rec, error) {
 		if x.invalid != nil && !errors.Is(x.invalid, lakerelay.ErrInvalidRecord) {
 			t.Fatalf("invalid reason %v does not wrap ErrInvalidRecord", x.invalid)
 		}
+		if x.json && (x.invalid != nil || !jsonValidCompact(x.data)) {
+			t.Fatalf("record %d %q is marked JSON but is not compact JSON (invalid: %v)", i, x.data, x.invalid)
+		}
 		out = append(out, rec{Data: string(x.data), Offset: x.offset, Invalid: x.invalid != nil, CW: x.cw})
 		if len(out) > 1<<20 {
 			t.Fatal("runaway decoder")

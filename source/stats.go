@@ -138,22 +138,13 @@ func newObjectStream(r interface{ Read([]byte) (int, error) }, opts DecodeOption
 		c:          c,
 		tel:        tel,
 	}
-	o.dec = newDecoder(reportBeforeRead{r, o}, opts, origin.Bucket, origin.Key, origin.VersionID)
+	o.dec = newDecoder(r, opts, origin.Bucket, origin.Key, origin.VersionID)
+	// The records handed out are reported before each read of the object's
+	// bytes that may block: a slow stream (standard input fed a line at a
+	// time) is counted as its records arrive, not only every flushEvery
+	// records, and the drop-off alarm sees them.
+	o.dec.wait = o.report
 	return o
-}
-
-// reportBeforeRead reports the records handed out before each read of the
-// object's bytes, which may block: a slow stream (standard input fed a
-// line at a time) is counted as its records arrive, not only every
-// flushEvery records, and the drop-off alarm sees them.
-type reportBeforeRead struct {
-	r interface{ Read([]byte) (int, error) }
-	o *objectStream
-}
-
-func (x reportBeforeRead) Read(p []byte) (int, error) {
-	x.o.report()
-	return x.r.Read(p)
 }
 
 // handedOut counts a record the source handed out (the caller counts
@@ -190,7 +181,7 @@ func (o *objectStream) next() (lakerelay.Record, error) {
 		}
 		origin := o.origin
 		origin.Index, origin.Offset, origin.CloudWatch = d.index, d.offset, d.cw
-		rec := lakerelay.Record{Data: d.data, Origin: origin}
+		rec := lakerelay.Record{Data: d.data, Origin: origin, JSON: d.json}
 		if d.invalid == nil {
 			return rec, nil
 		}

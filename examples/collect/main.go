@@ -428,24 +428,18 @@ type output struct {
 	w          *bufio.Writer
 	line       []byte
 	withOrigin bool
-	compact    bool
 }
 
 func newOutput(stdout io.Writer, c config) *output {
-	// Records of the JSON stream types are valid compact JSON: the decoder
-	// validated (and compacted) them, invalid ones never get here.
-	compact := false
-	switch c.decode.StreamType {
-	case source.NDJSON, source.JSON, source.JSONArray:
-		compact = true
-	}
-	return &output{w: bufio.NewWriterSize(stdout, 256<<10), withOrigin: c.withOrigin, compact: compact}
+	return &output{w: bufio.NewWriterSize(stdout, 256<<10), withOrigin: c.withOrigin}
 }
 
 // WriteBatch is called by one flush at a time (FlushConcurrency 1).
 func (o *output) WriteBatch(_ context.Context, _ string, records []lakerelay.Record) error {
 	for _, r := range records {
-		o.line = render(o.line[:0], r, o.withOrigin, o.compact)
+		// Records of the JSON stream types (also when detected) are
+		// valid compact JSON: the decoder validated and compacted them.
+		o.line = render(o.line[:0], r, o.withOrigin, r.JSON)
 		o.line = append(o.line, '\n')
 		if _, err := o.w.Write(o.line); err != nil {
 			return lakerelay.Permanent(fmt.Errorf("write output: %w", err))

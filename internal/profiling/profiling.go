@@ -1,6 +1,7 @@
-// Package profiling gives the example programs the same two flags,
-// --cpuprofile FILE and --memprofile FILE, so that a user can see where a
-// program spends its time and memory with `go tool pprof`:
+// Package profiling gives the example programs the same three flags,
+// --cpuprofile FILE, --memprofile FILE and --trace FILE, so that a user can
+// see where a program spends its time and memory with `go tool pprof`, and
+// where its goroutines wait with `go tool trace`:
 //
 //	go run ./examples/collect --dir logs --cpuprofile cpu.pprof > /dev/null
 //	go tool pprof -top cpu.pprof
@@ -18,22 +19,24 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // Flags holds the profile file names given on the command line; the zero
 // value profiles nothing.
 type Flags struct {
-	CPU, Mem string
+	CPU, Mem, Trace string
 }
 
 // Register adds --cpuprofile and --memprofile to fs.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.CPU, "cpuprofile", "", "write a CPU profile to `FILE` (go tool pprof)")
 	fs.StringVar(&f.Mem, "memprofile", "", "write a heap profile to `FILE` at exit (go tool pprof)")
+	fs.StringVar(&f.Trace, "trace", "", "write an execution trace to `FILE` (go tool trace)")
 }
 
-// Start starts CPU profiling when --cpuprofile was given. The returned
-// function stops it and writes the heap profile when --memprofile was
+// Start starts CPU profiling when --cpuprofile was given and tracing when
+// --trace was given. The returned function stops them and writes the heap profile when --memprofile was
 // given; it reports the first error and is safe to call more than once
 // (later calls do nothing). Start fails when a profile file cannot be
 // created.
@@ -48,6 +51,21 @@ func (f Flags) Start() (stop func() error, err error) {
 			return nil, fmt.Errorf("cpuprofile %s: %w", f.CPU, err)
 		}
 	}
+	var tr *os.File
+	if f.Trace != "" {
+		if tr, err = os.Create(f.Trace); err == nil {
+			if err = trace.Start(tr); err != nil {
+				tr.Close()
+			}
+		}
+		if err != nil {
+			if cpu != nil {
+				pprof.StopCPUProfile()
+				cpu.Close()
+			}
+			return nil, fmt.Errorf("trace: %w", err)
+		}
+	}
 	done := false
 	return func() error {
 		if done {
@@ -55,6 +73,12 @@ func (f Flags) Start() (stop func() error, err error) {
 		}
 		done = true
 		var errs []error
+		if tr != nil {
+			trace.Stop()
+			if err := tr.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("trace %s: %w", f.Trace, err))
+			}
+		}
 		if cpu != nil {
 			pprof.StopCPUProfile()
 			if err := cpu.Close(); err != nil {

@@ -34,8 +34,8 @@ func TestFlagsWriteProfiles(t *testing.T) {
 	var f Flags
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
 	f.Register(fs)
-	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
-	if err := fs.Parse([]string{"--cpuprofile", cpu, "--memprofile", mem}); err != nil {
+	cpu, mem, tr := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof"), filepath.Join(dir, "trace.out")
+	if err := fs.Parse([]string{"--cpuprofile", cpu, "--memprofile", mem, "--trace", tr}); err != nil {
 		t.Fatal(err)
 	}
 	stop, err := f.Start()
@@ -54,6 +54,10 @@ func TestFlagsWriteProfiles(t *testing.T) {
 	}
 	readProfile(t, cpu)
 	readProfile(t, mem)
+	// An execution trace starts with its format's header ("go 1.NN trace").
+	if b, err := os.ReadFile(tr); err != nil || len(b) < 64 || !bytes.HasPrefix(b, []byte("go 1.")) || !bytes.Contains(b[:16], []byte(" trace")) {
+		t.Fatalf("trace %s: %d bytes, %v; want an execution trace", tr, len(b), err)
+	}
 	_ = sink
 }
 
@@ -71,6 +75,9 @@ func TestFlagsUnwritableFile(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no", "such", "dir", "p.pprof")
 	if _, err := (Flags{CPU: missing}).Start(); err == nil || !strings.Contains(err.Error(), "cpuprofile") {
 		t.Fatalf("Start with unwritable cpu profile: %v, want an error naming cpuprofile", err)
+	}
+	if _, err := (Flags{Trace: missing}).Start(); err == nil || !strings.Contains(err.Error(), "trace") {
+		t.Fatalf("Start with unwritable trace: %v, want an error naming trace", err)
 	}
 	stop, err := Flags{Mem: missing}.Start()
 	if err != nil {

@@ -1,0 +1,160 @@
+package source
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/lakerelay/lakerelay"
+)
+
+// The read-ahead hands over every byte in order, then the reader's error,
+// whatever the read sizes on either side.
+func TestReadAheadOrderAndError(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 50_000) // 800 KB: many chunks
+	boom := errors.New("boom")
+	for _, tt := range []struct {
+		name string
+		r    io.Reader
+		want error
+	}{
+		{"eof", bytes.NewReader(data), io.EOF},
+		{"one byte reads", iotest.OneByteReader(bytes.NewReader(data[:5000])), io.EOF},
+		{"data with eof", iotest.DataErrReader(bytes.NewReader(data)), io.EOF},
+		{"error after data", io.MultiReader(bytes.NewReader(data), iotest.ErrReader(boom)), boom},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ra := newReadAhead(tt.r, nil)
+			defer ra.stop()
+			var got []byte
+			buf := make([]byte, 7777)
+			var err error
+			for err == nil {
+				var n int
+				n, err = ra.Read(buf)
+				got = append(got, buf[:n]...)
+			}
+			if err != tt.want {
+				t.Fatalf("error %v, want %v", err, tt.want)
+			}
+			want := data
+			if tt.name == "one byte reads" {
+				want = data[:5000]
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("got %d bytes, want %d, equal prefix %v", len(got), len(want), bytes.HasPrefix(want, got))
+			}
+			if _, err := ra.Read(buf); err != tt.want {
+				t.Fatalf("read after the end: %v, want %v again", err, tt.want)
+			}
+		})
+	}
+}
+
+// A reader that never makes progress gets io.ErrNoProgress instead of a
+// goroutine spinning for ever.
+func TestReadAheadNoProgress(t *testing.T) {
+	ra := newReadAhead(zeroReader{}, nil)
+	defer ra.stop()
+	if _, err := io.ReadAll(ra); err != io.ErrNoProgress {
+		t.Fatalf("error %v, want io.ErrNoProgress", err)
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+
+// stop returns once the goroutine has let go of the reader, also when the
+// reader was not read to its end; wait is called before Read blocks.
+func TestReadAheadStopAndWait(t *testing.T) {
+	pr, pw := io.Pipe()
+	waits := 0
+	ra := newReadAhead(pr, func() { waits++ })
+	go func() {
+		pw.Write([]byte("first"))
+		time.Sleep(20 * time.Millisecond)
+		pw.Write([]byte("second"))
+	}()
+	buf := make([]byte, 64)
+	n, err := ra.Read(buf)
+	if err != nil || string(buf[:n]) != "first" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	if waits == 0 {
+		t.Fatal("wait not called before blocking for the first chunk")
+	}
+	// The goroutine is now blocked reading the pipe, or has "second"
+	// ready; either way stop must return, once the pipe is closed.
+	done := make(chan struct{})
+	go func() { ra.stop(); close(done) }()
+	time.Sleep(50 * time.Millisecond)
+	pw.CloseWithError(errors.New("closed by the owner"))
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("stop did not return")
+	}
+	ra.stop() // a second stop does nothing
+}
+
+// Records of the JSON stream types say that their data is compact JSON;
+// lines, CloudWatch Logs messages and invalid records do not.
+func TestRecordJSONFlag(t *testing.T) {
+	cw := `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":1,"message":"{\"m\":1}"}]}`
+	for _, tt := range []struct {
+		stream StreamType
+		in     string
+		want   []bool
+	}{
+		{NDJSON, "{\"a\": 1}\n[1,2]\n\"s\"\n", []bool{true, true, true}},
+		{Auto, "{\"a\":1}\n{\"b\":2}\n", []bool{true, true}},
+		{JSONArray, `[{"a":1}, {"b" : 2}]`, []bool{true, true}},
+		{JSON, `{"Records":[{"a":1}]}`, []bool{true}},
+		{Auto, `{"Records":[{"a":1},{"b":2}]}`, []bool{true, true}},
+		{Lines, "{\"a\":1}\nplain\n", []bool{false, false}},
+		{Auto, "plain text\nmore\n", []bool{false, false}},
+		{CloudWatchLogs, cw, []bool{false}},
+	} {
+		r, err := NewReader("in", strings.NewReader(tt.in), func(o *ReaderOptions) { o.Decode.StreamType = tt.stream })
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, errs := readAll(t, r)
+		if len(errs) != 0 || len(recs) != len(tt.want) {
+			t.Fatalf("%s %q: records %v, errors %v", tt.stream, tt.in, recs, errs)
+		}
+		for i, rec := range recs {
+			if rec.JSON != tt.want[i] {
+				t.Errorf("%s %q: record %d (%s): JSON %v, want %v", tt.stream, tt.in, i, rec.Data, rec.JSON, tt.want[i])
+			}
+			if rec.JSON && !jsonValidCompact(rec.Data) {
+				t.Errorf("%s: record %d %q is marked JSON but is not compact JSON", tt.stream, i, rec.Data)
+			}
+		}
+	}
+	// An invalid line is quarantined without the flag.
+	var bad []lakerelay.Record
+	r, err := NewReader("in", strings.NewReader("{\"a\":1}\n{broken\n"), func(o *ReaderOptions) {
+		o.Decode.StreamType = NDJSON
+		o.Quarantine = func(rec lakerelay.Record, _ error) error { bad = append(bad, rec); return nil }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs, errs := readAll(t, r); len(recs) != 1 || len(errs) != 0 || len(bad) != 1 || bad[0].JSON {
+		t.Fatalf("records %v, errors %v, quarantined %+v", recs, errs, bad)
+	}
+}
+
+// jsonValidCompact reports whether b is one valid JSON value that
+// encoding/json's Compact leaves unchanged.
+func jsonValidCompact(b []byte) bool {
+	var c bytes.Buffer
+	return json.Compact(&c, b) == nil && bytes.Equal(c.Bytes(), b)
+}
