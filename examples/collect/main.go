@@ -104,7 +104,9 @@
 // read once reading stopped (SIGINT, SIGTERM, end of input).
 //
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
-// profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
+// profile of the run, to read with `go tool pprof`, and --trace FILE an
+// execution trace (where goroutines wait), to read with `go tool trace`
+// (see BENCHMARKS.md).
 package main
 
 import (

@@ -100,7 +100,9 @@
 // 1 failure (lint errors, failed probe), 2 bad usage or unparsable input.
 //
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
-// profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
+// profile of the run, to read with `go tool pprof`, and --trace FILE an
+// execution trace (where goroutines wait), to read with `go tool trace`
+// (see BENCHMARKS.md).
 package main
 
 import (
