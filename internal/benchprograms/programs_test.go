@@ -340,12 +340,19 @@ func TestPrograms(t *testing.T) {
 		return only == "" || slices.Contains(strings.Split(only, ","), name)
 	}
 
+	// The programs are built from this tree, or from the checkout named by
+	// LAKERELAY_BENCH_SRC (another commit's programs measured by this
+	// harness, on the same data: the "before" of a change).
+	src := root
+	if d := os.Getenv("LAKERELAY_BENCH_SRC"); d != "" {
+		src = d
+	}
 	bin := t.TempDir()
 	prog := map[string]string{}
 	for _, p := range []string{"collect", "export", "securitylake"} {
 		prog[p] = filepath.Join(bin, p)
 		cmd := exec.Command("go", "build", "-o", prog[p], "./examples/"+p)
-		cmd.Dir = root
+		cmd.Dir = src
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go build ./examples/%s: %v\n%s", p, err, out)
 		}
