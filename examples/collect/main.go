@@ -70,8 +70,8 @@
 // message is logged with the URL to visit and stays in the queue.
 //
 // With --queue-url the program runs until interrupted (SIGINT, SIGTERM) or,
-// with --exit-when-idle DURATION, until no message arrived for that long and
-// nothing is in flight. With --bucket and --dir it stops at the end.
+// with --exit-when-idle DURATION, once no record arrived for that long and
+// every message received is read (as securitylake and quickstart do). With --bucket and --dir it stops at the end.
 //
 // Failures of single objects are logged (bucket, key, cause) and counted;
 // those objects stay redeliverable. Progress is logged every 10 seconds;
@@ -181,7 +181,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.archive, "archive", "", "keep a raw copy of every object read: a directory or s3://bucket/prefix")
 	fs.IntVar(&c.maxReceive, "max-receive-count", 0, "with --queue-url and --quarantine: quarantine the objects of a message received more than N times, then delete it (0: the queue's redrive policy decides)")
 	fs.BoolVar(&c.confirmSubs, "confirm-subscriptions", false, "with --queue-url: confirm SNS subscriptions announced on the queue")
-	fs.DurationVar(&c.exitWhenIdle, "exit-when-idle", 0, "with --queue-url: exit after no message for this long")
+	fs.DurationVar(&c.exitWhenIdle, "exit-when-idle", 0, "with --queue-url: exit after this long without a record, once every message received is read")
 	fs.StringVar(&c.aws.Region, "region", "", "AWS region")
 	fs.StringVar(&c.aws.RoleARN, "role-arn", "", "assume this IAM role")
 	fs.StringVar(&c.aws.ExternalID, "external-id", "", "external ID for --role-arn")

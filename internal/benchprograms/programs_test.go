@@ -524,8 +524,8 @@ func report(t *testing.T, benches []*bench, rounds int) {
 
 // sqsBench puts n gzip NDJSON objects of 10 MB (uncompressed) into MinIO
 // and, for every program run, announces them on a local-aws-sqs queue. The
-// program's time is until it exits, with --exit-when-idle 200ms (it exits
-// 200 ms after its last receive, once every object is read); the primitive is GetObject + gunzip +
+// program's time is until it exits, with --exit-when-idle 100ms (it exits
+// 100 ms after its last record, once every object is read); the primitive is GetObject + gunzip +
 // line split of the same objects on 2 goroutines.
 func sqsBench(t *testing.T, collect string, n int) *bench {
 	mi := testenv.StartMinIO(t)
@@ -555,7 +555,7 @@ func sqsBench(t *testing.T, collect string, n int) *bench {
 	env := append(sq.Env(), mi.Env()...) // MinIO's last: its credentials win
 	return &bench{
 		name: "collect-sqs", bytes: raw, records: records,
-		command:  fmt.Sprintf("collect --queue-url URL --workers 2 --exit-when-idle 200ms > /dev/null, %d × 10 MB gzip NDJSON objects in MinIO announced on local-aws-sqs", n),
+		command:  fmt.Sprintf("collect --queue-url URL --workers 2 --exit-when-idle 100ms > /dev/null, %d × 10 MB gzip NDJSON objects in MinIO announced on local-aws-sqs", n),
 		primName: "GetObject + klauspost gunzip + line split, 2 goroutines",
 		program: func(t *testing.T) measurement {
 			for _, k := range keys {
@@ -566,11 +566,12 @@ func sqsBench(t *testing.T, collect string, n int) *bench {
 			}
 			// Standard output goes to /dev/null, as in the other runs (a pipe
 			// to this process would time this process's reading too). The
-			// program exits 200 ms after its last receive once every object
-			// is read, so its wall time includes that wait when the objects
-			// were all read sooner; its summary says how many records it read.
+			// program exits 100 ms after its last record once every object is
+			// read, so its wall time includes that wait (and up to one 26 ms
+			// tick of the idle check); its summary says how many records it
+			// read.
 			var stderr bytes.Buffer
-			m := runProgram(t, env, nil, &stderr, collect, "--queue-url", q.URL, "--workers", "2", "--exit-when-idle", "200ms")
+			m := runProgram(t, env, nil, &stderr, collect, "--queue-url", q.URL, "--workers", "2", "--exit-when-idle", "100ms")
 			var sum struct{ Records, Nacked, Errors int }
 			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Records != records || sum.Nacked != 0 || sum.Errors != 0 {
