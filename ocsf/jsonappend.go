@@ -1,0 +1,108 @@
+package ocsf
+
+import (
+	"strconv"
+	"unsafe"
+
+	"github.com/lakerelay/lakerelay/internal/jsonscan"
+)
+
+// The appenders below write JSON exactly as encoding/json does with
+// SetEscapeHTML(false), for the mappers that write their events directly
+// into a []byte. An object is written as '{', its members, '}'; each member
+// starts with key(b, o, name), o being the index of the object's '{' in b,
+// which writes the comma that separates it from the member before.
+
+// key appends the key of a member of the object starting at b[o], after a
+// comma unless it is the object's first member. name needs no escaping.
+func key(b []byte, o int, name string) []byte {
+	if len(b) > o+1 {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, name...)
+	return append(b, '"', ':')
+}
+
+// strMember appends the member name: v unless v is empty (omitempty).
+func strMember(b []byte, o int, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	return appendString(key(b, o, name), v)
+}
+
+// intMember appends the member name: v.
+func intMember(b []byte, o int, name string, v int64) []byte {
+	return strconv.AppendInt(key(b, o, name), v, 10)
+}
+
+// appendString appends s, valid UTF-8, as a JSON string as encoding/json
+// writes it with SetEscapeHTML(false): '"', '\\' and control characters
+// escaped (\b, \f, \n, \r, \t in short form), U+2028 and U+2029 as \u2028
+// and \u2029, everything else as it is.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != 0xE2 {
+			continue
+		}
+		var esc string
+		switch c {
+		case '"':
+			esc = `\"`
+		case '\\':
+			esc = `\\`
+		case '\b':
+			esc = `\b`
+		case '\f':
+			esc = `\f`
+		case '\n':
+			esc = `\n`
+		case '\r':
+			esc = `\r`
+		case '\t':
+			esc = `\t`
+		case 0xE2: // U+2028 and U+2029 are E2 80 A8 and E2 80 A9
+			if i+2 >= len(s) || s[i+1] != 0x80 || s[i+2]&^1 != 0xA8 {
+				continue
+			}
+			esc = `\u2028`
+			if s[i+2] == 0xA9 {
+				esc = `\u2029`
+			}
+			b = append(b, s[start:i]...)
+			b = append(b, esc...)
+			i += 2
+			start = i + 1
+			continue
+		default:
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			start = i + 1
+			continue
+		}
+		b = append(b, s[start:i]...)
+		b = append(b, esc...)
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// unquote returns the contents of the valid JSON string token s, decoded as
+// encoding/json decodes it (see jsonscan.Unquoted): a view of s when there
+// is nothing to decode. The string must not outlive s.
+func unquote(s []byte) string {
+	return bstr(jsonscan.Unquoted(s))
+}
+
+// bstr views b as a string without copying; the string must not outlive b,
+// and b must not change while it is in use.
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// isNull reports whether v, a JSON value without surrounding space, is null.
+func isNull(v []byte) bool { return len(v) == 4 && v[0] == 'n' }
