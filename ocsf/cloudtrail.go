@@ -39,13 +39,22 @@ import (
 // eventVersion, uid eventID, version [Version], profiles cloud and datetime).
 // CloudTrail fields with no OCSF attribute (requestParameters,
 // responseElements, additionalEventData, tlsDetails, sessionContext, …) are
-// kept verbatim under unmapped, so nothing is lost.
+// kept verbatim under unmapped (sorted by name, without insignificant white
+// space, escapes as written), so nothing is lost.
+//
+// The record is read as encoding/json reads JSON into Go values: top-level
+// names match exactly; names inside userIdentity, resources[] and the
+// request and response objects match as encoding/json matches struct
+// fields, exactly or else case-insensitively ("ARN", "arn"); of duplicate
+// members the last one counts, and a null member counts as absent (inside
+// objects: leaves the value before it); strings are decoded, invalid UTF-8
+// becoming U+FFFD.
 //
 // The error wraps lakerelay.ErrInvalidRecord when raw is not a JSON object,
 // lacks eventName or eventTime, or has a field of the wrong JSON type; it
-// names the field path (userIdentity.sessionContext.attributes, resources[2].ARN)
-// or, for invalid JSON, the offset. Member names, duplicates, nulls and
-// escapes are read as encoding/json reads them (see cloudtrail_read.go).
+// names the field path (userIdentity.sessionContext.attributes,
+// resources[2].ARN) or, for invalid JSON, the offset. MapCloudTrail is safe
+// for concurrent use and does not retain raw.
 func MapCloudTrail(raw []byte) ([]byte, error) {
 	r := ctRecords.Get().(*ctRecord)
 	defer r.release()
@@ -60,10 +69,10 @@ func MapCloudTrail(raw []byte) ([]byte, error) {
 // AppendCloudTrail appends the event MapCloudTrail returns for raw to dst
 // and returns the extended slice; on error it returns dst unchanged (bytes
 // past its length may have been written) and MapCloudTrail's error. A caller
-// mapping many records reuses one buffer (dst[:0]) or appends the events
-// one after another, with no allocation for the event. The mapping reads raw
-// once to validate it and split its members and makes no copy of it; it
-// retains neither raw nor dst.
+// mapping many records reuses one buffer (dst[:0]), or appends the events
+// one after another, without an allocation per event (MapCloudTrail makes
+// one: the slice it returns). It is safe for concurrent use and retains
+// neither raw nor dst.
 func AppendCloudTrail(dst, raw []byte) ([]byte, error) {
 	r := ctRecords.Get().(*ctRecord)
 	defer r.release()

@@ -42,7 +42,7 @@ import (
 //     policy of an IAM change are left out when their object has one.
 
 // ctStringFields are the top-level string members the mapping reads, in the
-// order of ctRecord.strings.
+// order of ctRecord.stringFields.
 var ctStringFields = [...]string{
 	"eventVersion", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress", "userAgent",
 	"errorCode", "errorMessage", "requestID", "eventID", "recipientAccountId", "apiVersion",
@@ -105,8 +105,8 @@ type ctRecord struct {
 	scratch []byte // MapCloudTrail's buffer, kept with the lists for reuse
 }
 
-// strings returns pointers to the fields of ctStringFields, in order.
-func (r *ctRecord) strings() [len(ctStringFields)]*string {
+// stringFields returns pointers to the fields of ctStringFields, in order.
+func (r *ctRecord) stringFields() [len(ctStringFields)]*string {
 	return [...]*string{
 		&r.eventVersion, &r.eventTime, &r.eventSource, &r.eventName, &r.awsRegion, &r.sourceIP, &r.userAgent,
 		&r.errorCode, &r.errorMessage, &r.requestID, &r.eventID, &r.recipientAccountID, &r.apiVersion,
@@ -129,11 +129,11 @@ type ctIdentity struct {
 }
 
 // identityFields name the fields of ctIdentity, in the order of
-// ctIdentity.strings, then sessionContext. The first seven are the members
+// ctIdentity.stringFields, then sessionContext. The first seven are the members
 // that are mapped: every other member is kept under unmapped.
 var identityFields = [...]string{"type", "principalId", "arn", "accountId", "accessKeyId", "userName", "invokedBy", "sessionContext"}
 
-func (id *ctIdentity) strings() [7]*string {
+func (id *ctIdentity) stringFields() [7]*string {
 	return [...]*string{&id.typ, &id.principalID, &id.arn, &id.accountID, &id.accessKeyID, &id.userName, &id.invokedBy}
 }
 
@@ -154,11 +154,10 @@ var (
 
 // Indexes into ctSessionContext.issuer, .attributes and ctResource.
 const (
-	issuerARN, issuerUserName            = 2, 4
-	attrCreationDate, attrMFA            = 0, 1
-	resourceARN, resourceAccountID       = 0, 1
-	resourceType                         = 2
-	maxInlineMembers, maxInlineResources = 32, 8
+	issuerARN, issuerUserName      = 2, 4
+	attrCreationDate, attrMFA      = 0, 1
+	resourceARN, resourceAccountID = 0, 1
+	resourceType                   = 2
 )
 
 // ctResource is an element of resources (resourceFields).
@@ -203,7 +202,7 @@ func (r *ctRecord) read(raw []byte) error {
 			*v = nil
 		}
 	}
-	dst := r.strings()
+	dst := r.stringFields()
 	for i, v := range strs {
 		if v != nil && !decodeString(dst[i], v) {
 			return invalid("field %s: want a string, got %s", ctStringFields[i], jsonscan.Kind(v))
@@ -235,7 +234,7 @@ func (r *ctRecord) readIdentity(v []byte) error {
 	}
 	id := &r.identity
 	id.present = true
-	dst := id.strings()
+	dst := id.stringFields()
 	for k, val := range members(v) {
 		i, exact := fieldIndex(k, identityFields[:])
 		if !exact || i == len(dst) {

@@ -644,3 +644,52 @@ func FuzzMapCloudTrailReference(f *testing.F) {
 	}
 	f.Fuzz(checkAgainstReference)
 }
+
+// memberPlaces are records with a hole (%s) where FuzzCloudTrailMemberReference
+// puts its members: each place the mapping reads members from.
+var memberPlaces = []string{
+	`{%s"eventName":"EVENT","eventTime":"2026-03-02T00:00:00Z","recipientAccountId":"1"}`,
+	`{"eventName":"EVENT","eventTime":"2026-03-02T00:00:00Z","userIdentity":{%s"type":"IAMUser"}}`,
+	`{"eventName":"EVENT","eventTime":"2026-03-02T00:00:00Z","userIdentity":{"sessionContext":{%s"x":1}}}`,
+	`{"eventName":"EVENT","eventTime":"2026-03-02T00:00:00Z","userIdentity":{"sessionContext":{"sessionIssuer":{%s"arn":"i"}}}}`,
+	`{"eventName":"EVENT","eventTime":"2026-03-02T00:00:00Z","userIdentity":{"sessionContext":{"attributes":{%s"mfaAuthenticated":"false"}}}}`,
+	`{"eventName":"EVENT","eventTime":"2026-03-02T00:00:00Z","resources":[{%s"ARN":"r"},{%s"x":1}]}`,
+	`{"eventName":"EVENT","eventTime":"2026-03-02T00:00:00Z","requestParameters":{%s"x":1}}`,
+	`{"eventName":"EVENT","eventTime":"2026-03-02T00:00:00Z","responseElements":{%s"x":1}}`,
+	`{"eventName":"EVENT","eventTime":"2026-03-02T00:00:00Z","responseElements":{"credentials":{%s"accessKeyId":"k"}}}`,
+	`{"eventName":"EVENT","eventTime":"2026-03-02T00:00:00Z","responseElements":{"user":{%s"arn":"u"},"accessKey":{%s"x":1}}}`,
+	`{"eventName":"EVENT","eventTime":"2026-03-02T00:00:00Z","additionalEventData":{%s"x":1}}`,
+}
+
+// memberEvents are the eventNames that read each kind of member.
+var memberEvents = []string{"GetObject", "ConsoleLogin", "AssumeRole", "UpdateAccessKey", "AttachUserPolicy", "CreateAccessKey", "DeleteUser", "Decrypt"}
+
+// FuzzCloudTrailMemberReference checks MapCloudTrail against the reference
+// on records holding two fuzzed members ("name1":value1,"name2":value2) at
+// one of the places the mapping reads members from: names matched exactly,
+// case-insensitively or not at all, duplicates, escapes, values of every
+// JSON type. Byte-level fuzzing of whole records rarely gets there.
+func FuzzCloudTrailMemberReference(f *testing.F) {
+	f.Add(uint8(1), uint8(0), "ARN", []byte(`"x"`), "arn", []byte(`null`))
+	f.Add(uint8(1), uint8(0), "sessionContext", []byte(`{"attributes":{"creationDate":"2026-01-01T00:00:00Z"}}`), "SessionContext", []byte(`null`))
+	f.Add(uint8(2), uint8(1), "sessionIssuer", []byte(`{"userName":"n"}`), "attributes", []byte(`{"mfaAuthenticated":"true"}`))
+	f.Add(uint8(3), uint8(0), "userName", []byte(`5`), "Arn", []byte(`"y"`))
+	f.Add(uint8(5), uint8(0), "type", []byte(`"T"`), "accountId", []byte(`"1"`))
+	f.Add(uint8(6), uint8(3), "status", []byte(`"Active"`), "Status", []byte(`"Inactive"`))
+	f.Add(uint8(6), uint8(4), "policyArn", []byte(`"arn:p/x"`), "policyName", []byte(`null`))
+	f.Add(uint8(6), uint8(2), "roleArn", []byte(`"r"`), "userName", []byte(`"u"`))
+	f.Add(uint8(7), uint8(1), "ConsoleLogin", []byte(`"Failure"`), "consolelogin", []byte(`1`))
+	f.Add(uint8(7), uint8(2), "credentials", []byte(`{"accessKeyId":"k","expiration":"2026-03-02T01:00:00Z"}`), "assumedRoleUser", []byte(`{"arn":"a"}`))
+	f.Add(uint8(8), uint8(2), "expiration", []byte(`"Mar 2, 2026, 10:05:12 AM"`), "accessKeyId", []byte(`[]`))
+	f.Add(uint8(9), uint8(5), "userId", []byte(`"i"`), "userName", []byte(`"n"`))
+	f.Add(uint8(10), uint8(1), "MFAUsed", []byte(`"Yes"`), "mfaused", []byte(`"No"`))
+	f.Add(uint8(0), uint8(7), "userIdentity", []byte(`{"arn":"a"}`), "eventName", []byte(`"GetObject"`))
+	f.Add(uint8(0), uint8(0), "errorCode", []byte(`"E"`), "errorMessage", []byte(`"\u2028"`))
+	f.Add(uint8(1), uint8(0), "access\u212aeyId", []byte(`"K"`), "ſessionContext", []byte(`{}`))
+	f.Fuzz(func(t *testing.T, place, event uint8, name1 string, value1 []byte, name2 string, value2 []byte) {
+		members := `"` + name1 + `":` + string(value1) + `,"` + name2 + `":` + string(value2) + `,`
+		rec := strings.ReplaceAll(memberPlaces[int(place)%len(memberPlaces)], "%s", members)
+		rec = strings.Replace(rec, "EVENT", memberEvents[int(event)%len(memberEvents)], 1)
+		checkAgainstReference(t, []byte(rec))
+	})
+}

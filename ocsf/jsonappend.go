@@ -1,6 +1,7 @@
 package ocsf
 
 import (
+	"math/bits"
 	"strconv"
 	"unsafe"
 
@@ -46,6 +47,17 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
+		// Skip 8 bytes at a time while none needs a look.
+		for i+8 <= len(s) {
+			if t := special8(load64(s[i:])); t != 0 {
+				i += bits.TrailingZeros64(t) >> 3
+				break
+			}
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' && c != 0xE2 {
 			continue
@@ -91,6 +103,31 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// special8 flags, in the high bit of each byte, the bytes of x (8 bytes of a
+// string, little endian) that appendString looks at: '"', '\\', control
+// characters and 0xE2. Only the lowest flag is exact (borrows can flag bytes
+// above it), which is all appendString uses.
+func special8(x uint64) uint64 {
+	q := x ^ (lsb * '"')
+	bs := x ^ (lsb * '\\')
+	e2 := x ^ (lsb * 0xE2)
+	// "Has a zero byte" for the three equalities, "has a byte less than
+	// 0x20" for control characters (bytes >= 0x80 excluded by &^ x).
+	return (((q - lsb) &^ q) | ((bs - lsb) &^ bs) | ((e2 - lsb) &^ e2) | ((x - lsb*0x20) &^ x)) & msb
+}
+
+// load64 reads the first 8 bytes of s, little endian.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // unquote returns the contents of the valid JSON string token s, decoded as
