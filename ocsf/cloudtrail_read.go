@@ -440,7 +440,7 @@ func appendMembers(b []byte, ms []ctMember, skipNull bool, rest []ctMember) []by
 		if m.value == nil {
 			b = appendMembers(b, rest, false, nil)
 		} else {
-			b = jsonscan.Compact(b, m.value)
+			b = appendCompact(b, m.value)
 		}
 	}
 	return append(b, '}')

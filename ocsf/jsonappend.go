@@ -1,6 +1,7 @@
 package ocsf
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"strconv"
 	"unsafe"
@@ -121,6 +122,24 @@ func special8(x uint64) uint64 {
 	// "Has a zero byte" for the three equalities, "has a byte less than
 	// 0x20" for control characters (bytes >= 0x80 excluded by &^ x).
 	return (((q - lsb) &^ q) | ((bs - lsb) &^ bs) | ((e2 - lsb) &^ e2) | ((x - lsb*0x20) &^ x)) & msb
+}
+
+// appendCompact appends v, one valid JSON value, without insignificant white
+// space (jsonscan.Compact). Valid JSON has bytes up to 0x20 only as white
+// space, and spaces in strings: a value without any is copied as it is.
+func appendCompact(b, v []byte) []byte {
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		if x := binary.LittleEndian.Uint64(v[i:]); (x-lsb*0x21)&^x&msb != 0 {
+			return jsonscan.Compact(b, v)
+		}
+	}
+	for ; i < len(v); i++ {
+		if v[i] <= 0x20 {
+			return jsonscan.Compact(b, v)
+		}
+	}
+	return append(b, v...)
 }
 
 // load64 reads the first 8 bytes of s, little endian.

@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -15,7 +16,14 @@ import (
 // slice. s is not validated again.
 func Unquoted(s []byte) []byte {
 	inner := s[1 : len(s)-1]
-	for i, c := range inner {
+	i := 0
+	for ; i+8 <= len(inner); i += 8 { // ASCII without '\\', 8 bytes at a time
+		x := binary.LittleEndian.Uint64(inner[i:])
+		if bs := x ^ (lsb * '\\'); (x|((bs-lsb)&^bs))&msb != 0 {
+			break
+		}
+	}
+	for _, c := range inner[i:] {
 		if c == '\\' || c >= utf8.RuneSelf {
 			if bytes.IndexByte(inner[i:], '\\') < 0 && utf8.Valid(inner[i:]) {
 				return inner
