@@ -1,7 +1,6 @@
 package ocsf
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -63,7 +62,9 @@ func MapCloudTrail(raw []byte) ([]byte, error) {
 		return nil, err
 	}
 	r.scratch = out
-	return bytes.Clone(out), nil // of the exact size: callers keep events
+	event := make([]byte, len(out)) // of the exact size: callers keep events
+	copy(event, out)
+	return event, nil
 }
 
 // AppendCloudTrail appends the event MapCloudTrail returns for raw to dst

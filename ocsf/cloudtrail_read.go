@@ -424,13 +424,21 @@ func elements(arr []byte) iter.Seq[[]byte] {
 // of them: sorted by key, of duplicate keys the last; values without
 // insignificant white space; members whose value is null left out when
 // skipNull is set. A member with a nil value stands for rest, appended the
-// same way. ms is sorted in place.
+// same way.
 func appendMembers(b []byte, ms []ctMember, skipNull bool, rest []ctMember) []byte {
-	slices.SortStableFunc(ms, func(a, b ctMember) int { return strings.Compare(a.key, b.key) })
+	// Sort indexes, not the members: moving pointers costs write barriers
+	// while the garbage collector runs.
+	var buf [64]int32
+	order := buf[:0]
+	for i := range ms {
+		order = append(order, int32(i))
+	}
+	slices.SortStableFunc(order, func(i, j int32) int { return strings.Compare(ms[i].key, ms[j].key) })
 	o := len(b)
 	b = append(b, '{')
-	for i, m := range ms {
-		if i+1 < len(ms) && ms[i+1].key == m.key || skipNull && isNull(m.value) {
+	for n, i := range order {
+		m := &ms[i]
+		if n+1 < len(order) && ms[order[n+1]].key == m.key || skipNull && isNull(m.value) {
 			continue
 		}
 		if len(b) > o+1 {
