@@ -273,7 +273,7 @@ func (r *ctRecord) classify() (classUID int, activity int32, activityName string
 	if a, ok := authenticationActivity(r.eventName); ok {
 		return ClassAuthentication, a, ""
 	}
-	if a, name, ok := r.accountChangeActivity(); ok {
+	if a, name, ok := accountChangeActivity(r.eventSource, r.eventName, r.accessKeyStatus); ok {
 		return ClassAccountChange, a, name
 	}
 	a := apiActivity(r.eventName)
@@ -529,12 +529,13 @@ func (r *ctRecord) appendResources(b []byte, o int) []byte {
 	return append(b, ']')
 }
 
-// accountChangeActivity classifies IAM user and credential changes.
-func (r *ctRecord) accountChangeActivity() (int32, string, bool) {
-	if r.eventSource != "" && r.eventSource != "iam.amazonaws.com" {
+// accountChangeActivity classifies IAM user and credential changes; status
+// returns the status request parameter, read for UpdateAccessKey only.
+func accountChangeActivity(eventSource, eventName string, status func() string) (int32, string, bool) {
+	if eventSource != "" && eventSource != "iam.amazonaws.com" {
 		return 0, "", false
 	}
-	switch r.eventName {
+	switch eventName {
 	case "CreateUser":
 		return AccountChangeCreate, "", true
 	case "DeleteUser":
@@ -556,21 +557,26 @@ func (r *ctRecord) accountChangeActivity() (int32, string, bool) {
 	case "DeactivateMFADevice":
 		return AccountChangeMFAFactorDisable, "", true
 	case "UpdateAccessKey":
-		var status [1]string
-		decodeStrings(r.requestParameters, statusFields[:], status[:]) // absent or odd: Other below
-		switch status[0] {
+		switch status() { // absent or odd: Other below
 		case "Active":
 			return AccountChangeEnable, "", true
 		case "Inactive":
 			return AccountChangeDisable, "", true
 		}
-		return ActivityOther, r.eventName, true
+		return ActivityOther, eventName, true
 	case "CreateAccessKey", "DeleteAccessKey", "UpdateUser", "CreateServiceSpecificCredential",
 		"DeleteServiceSpecificCredential", "UploadSSHPublicKey", "DeleteSSHPublicKey", "UploadSigningCertificate",
 		"DeleteSigningCertificate":
-		return ActivityOther, r.eventName, true
+		return ActivityOther, eventName, true
 	}
 	return 0, "", false
+}
+
+// accessKeyStatus is requestParameters.status.
+func (r *ctRecord) accessKeyStatus() string {
+	var status [1]string
+	decodeStrings(r.requestParameters, statusFields[:], status[:])
+	return status[0]
 }
 
 // issuedSession describes the temporary credentials an STS call returned;

@@ -282,48 +282,13 @@ func refAPIActivity(eventName string) int32 {
 
 // refAccountChangeActivity classifies IAM user and credential changes.
 func refAccountChangeActivity(ct *refCloudTrail) (int32, string, bool) {
-	if ct.eventSource != "" && ct.eventSource != "iam.amazonaws.com" {
-		return 0, "", false
-	}
-	switch ct.eventName {
-	case "CreateUser":
-		return AccountChangeCreate, "", true
-	case "DeleteUser":
-		return AccountChangeDelete, "", true
-	case "ChangePassword":
-		return AccountChangePasswordChange, "", true
-	case "UpdateLoginProfile":
-		return AccountChangePasswordReset, "", true
-	case "CreateLoginProfile":
-		return AccountChangeEnable, "", true
-	case "DeleteLoginProfile":
-		return AccountChangeDisable, "", true
-	case "AttachUserPolicy", "PutUserPolicy":
-		return AccountChangeAttachPolicy, "", true
-	case "DetachUserPolicy", "DeleteUserPolicy":
-		return AccountChangeDetachPolicy, "", true
-	case "EnableMFADevice":
-		return AccountChangeMFAFactorEnable, "", true
-	case "DeactivateMFADevice":
-		return AccountChangeMFAFactorDisable, "", true
-	case "UpdateAccessKey":
+	return accountChangeActivity(ct.eventSource, ct.eventName, func() string {
 		var p struct {
 			Status string `json:"status"`
 		}
-		_ = json.Unmarshal(ct.requestParameters, &p) // absent or odd: Other below
-		switch p.Status {
-		case "Active":
-			return AccountChangeEnable, "", true
-		case "Inactive":
-			return AccountChangeDisable, "", true
-		}
-		return ActivityOther, ct.eventName, true
-	case "CreateAccessKey", "DeleteAccessKey", "UpdateUser", "CreateServiceSpecificCredential",
-		"DeleteServiceSpecificCredential", "UploadSSHPublicKey", "DeleteSSHPublicKey", "UploadSigningCertificate",
-		"DeleteSigningCertificate":
-		return ActivityOther, ct.eventName, true
-	}
-	return 0, "", false
+		_ = json.Unmarshal(ct.requestParameters, &p) // absent or odd: Other
+		return p.Status
+	})
 }
 
 func (ct *refCloudTrail) actor() *Actor {
