@@ -592,6 +592,12 @@ func checkAgainstReference(t *testing.T, data []byte) {
 func TestMapCloudTrailReference(t *testing.T) {
 	for name, rec := range corpus(t) {
 		t.Run(name, func(t *testing.T) { checkAgainstReference(t, rec) })
+		// Indented: white space everywhere, left out of unmapped.
+		var indented bytes.Buffer
+		if err := json.Indent(&indented, rec, " ", "\t"); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name+"_indented", func(t *testing.T) { checkAgainstReference(t, indented.Bytes()) })
 	}
 	for i, s := range referenceSeeds {
 		t.Run(fmt.Sprintf("seed%d", i), func(t *testing.T) { checkAgainstReference(t, []byte(s)) })
