@@ -23,13 +23,30 @@ func benchRecords(b *testing.B) ([][]byte, int64) {
 }
 
 // BenchmarkMapCloudTrail maps the whole corpus once per iteration.
-func BenchmarkMapCloudTrail(b *testing.B) {
+func BenchmarkMapCloudTrail(b *testing.B) { benchMapper(b, MapCloudTrail) }
+
+// BenchmarkMapCloudTrailReference maps the corpus with the first
+// implementation on encoding/json (cloudtrail_ref_test.go): the "before" of
+// MapCloudTrail, measured in the same run.
+func BenchmarkMapCloudTrailReference(b *testing.B) { benchMapper(b, refMapCloudTrail) }
+
+// BenchmarkAppendCloudTrail maps the corpus into one reused buffer.
+func BenchmarkAppendCloudTrail(b *testing.B) {
+	var buf []byte
+	benchMapper(b, func(r []byte) ([]byte, error) {
+		var err error
+		buf, err = AppendCloudTrail(buf[:0], r)
+		return buf, err
+	})
+}
+
+func benchMapper(b *testing.B, m func([]byte) ([]byte, error)) {
 	recs, size := benchRecords(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, r := range recs {
-			if _, err := MapCloudTrail(r); err != nil {
+			if _, err := m(r); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,15 +1,12 @@
 package ocsf
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"net/netip"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
-
-	"github.com/lakerelay/lakerelay"
 )
 
 // MapCloudTrail maps one AWS CloudTrail record (a JSON object, one element of
@@ -41,257 +38,637 @@ import (
 // eventVersion, uid eventID, version [Version], profiles cloud and datetime).
 // CloudTrail fields with no OCSF attribute (requestParameters,
 // responseElements, additionalEventData, tlsDetails, sessionContext, …) are
-// kept verbatim under unmapped, so nothing is lost.
+// kept verbatim under unmapped (sorted by name, without insignificant white
+// space, escapes as written), so nothing is lost.
+//
+// The record is read as encoding/json reads JSON into Go values: top-level
+// names match exactly; names inside userIdentity, resources[] and the
+// request and response objects match as encoding/json matches struct
+// fields, exactly or else case-insensitively ("ARN", "arn"); of duplicate
+// members the last one counts, and a null member counts as absent (inside
+// objects: leaves the value before it); strings are decoded, invalid UTF-8
+// becoming U+FFFD.
 //
 // The error wraps lakerelay.ErrInvalidRecord when raw is not a JSON object,
-// lacks eventName or eventTime, or has a field of the wrong JSON type.
+// lacks eventName or eventTime, or has a field of the wrong JSON type; it
+// names the field path (userIdentity.sessionContext.attributes,
+// resources[2].ARN) or, for invalid JSON, the offset. MapCloudTrail is safe
+// for concurrent use and does not retain raw.
 func MapCloudTrail(raw []byte) ([]byte, error) {
-	ev, err := mapCloudTrail(raw)
+	r := ctRecords.Get().(*ctRecord)
+	defer r.release()
+	out, err := r.appendMapped(r.scratch[:0], raw)
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ev); err != nil {
-		return nil, fmt.Errorf("ocsf: cloudtrail: %w: %w", lakerelay.ErrInvalidRecord, err)
+	r.scratch = out
+	event := make([]byte, len(out)) // of the exact size: callers keep events
+	copy(event, out)
+	return event, nil
+}
+
+// AppendCloudTrail appends the event MapCloudTrail returns for raw to dst
+// and returns the extended slice; on error it returns dst unchanged (bytes
+// past its length may have been written) and MapCloudTrail's error. A caller
+// mapping many records reuses one buffer (dst[:0]), or appends the events
+// one after another, without an allocation per event (MapCloudTrail makes
+// one: the slice it returns). It is safe for concurrent use and retains
+// neither raw nor dst.
+func AppendCloudTrail(dst, raw []byte) ([]byte, error) {
+	r := ctRecords.Get().(*ctRecord)
+	defer r.release()
+	return r.appendMapped(dst, raw)
+}
+
+// appendMapped reads raw into r and appends its event to dst.
+func (r *ctRecord) appendMapped(dst, raw []byte) ([]byte, error) {
+	if err := r.read(raw); err != nil {
+		return dst, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-type ctIdentity struct {
-	Type           string     `json:"type"`
-	PrincipalID    string     `json:"principalId"`
-	ARN            string     `json:"arn"`
-	AccountID      string     `json:"accountId"`
-	AccessKeyID    string     `json:"accessKeyId"`
-	UserName       string     `json:"userName"`
-	InvokedBy      string     `json:"invokedBy"`
-	SessionContext *ctSession `json:"sessionContext"`
-}
-
-type ctSession struct {
-	SessionIssuer *struct {
-		Type        string `json:"type"`
-		PrincipalID string `json:"principalId"`
-		ARN         string `json:"arn"`
-		AccountID   string `json:"accountId"`
-		UserName    string `json:"userName"`
-	} `json:"sessionIssuer"`
-	Attributes *struct {
-		CreationDate     string `json:"creationDate"`
-		MFAAuthenticated string `json:"mfaAuthenticated"`
-	} `json:"attributes"`
-}
-
-type ctResource struct {
-	ARN       string `json:"ARN"`
-	AccountID string `json:"accountId"`
-	Type      string `json:"type"`
-}
-
-// cloudTrail holds the fields the mapper reads.
-type cloudTrail struct {
-	eventVersion, eventTime, eventSource, eventName string
-	awsRegion, sourceIP, userAgent                  string
-	errorCode, errorMessage, requestID, eventID     string
-	recipientAccountID, apiVersion                  string
-	identity                                        *ctIdentity
-	resources                                       []ctResource
-	requestParameters, responseElements             json.RawMessage
-	additionalEventData                             json.RawMessage
-	unmapped                                        map[string]any
-}
-
-// ctStrings are the top-level string fields the mapper consumes.
-var ctStrings = map[string]func(*cloudTrail) *string{
-	"eventVersion":       func(c *cloudTrail) *string { return &c.eventVersion },
-	"eventTime":          func(c *cloudTrail) *string { return &c.eventTime },
-	"eventSource":        func(c *cloudTrail) *string { return &c.eventSource },
-	"eventName":          func(c *cloudTrail) *string { return &c.eventName },
-	"awsRegion":          func(c *cloudTrail) *string { return &c.awsRegion },
-	"sourceIPAddress":    func(c *cloudTrail) *string { return &c.sourceIP },
-	"userAgent":          func(c *cloudTrail) *string { return &c.userAgent },
-	"errorCode":          func(c *cloudTrail) *string { return &c.errorCode },
-	"errorMessage":       func(c *cloudTrail) *string { return &c.errorMessage },
-	"requestID":          func(c *cloudTrail) *string { return &c.requestID },
-	"eventID":            func(c *cloudTrail) *string { return &c.eventID },
-	"recipientAccountId": func(c *cloudTrail) *string { return &c.recipientAccountID },
-	"apiVersion":         func(c *cloudTrail) *string { return &c.apiVersion },
-}
-
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("ocsf: cloudtrail: %w: %s", lakerelay.ErrInvalidRecord, fmt.Sprintf(format, args...))
-}
-
-func parseCloudTrail(raw []byte) (*cloudTrail, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, fmt.Errorf("ocsf: cloudtrail: %w: %w", lakerelay.ErrInvalidRecord, err)
-	}
-	if fields == nil {
-		return nil, invalid("record is null, want a JSON object")
-	}
-	ct := &cloudTrail{unmapped: map[string]any{}}
-	for key, val := range fields {
-		if isNull(val) {
-			continue
-		}
-		if dst, ok := ctStrings[key]; ok {
-			if err := json.Unmarshal(val, dst(ct)); err != nil {
-				return nil, invalid("field %s: want a string", key)
-			}
-			continue
-		}
-		switch key {
-		case "userIdentity":
-			var id ctIdentity
-			if err := json.Unmarshal(val, &id); err != nil {
-				return nil, invalid("field userIdentity: %v", err)
-			}
-			ct.identity = &id
-			// Keep the parts without an OCSF attribute.
-			var rest map[string]json.RawMessage
-			_ = json.Unmarshal(val, &rest) // decoded above, cannot fail
-			for _, k := range []string{"type", "principalId", "arn", "accountId", "accessKeyId", "userName", "invokedBy"} {
-				delete(rest, k)
-			}
-			if len(rest) > 0 {
-				ct.unmapped[key] = rest
-			}
-		case "resources":
-			if err := json.Unmarshal(val, &ct.resources); err != nil {
-				return nil, invalid("field resources: %v", err)
-			}
-		case "requestParameters":
-			ct.requestParameters = val
-			ct.unmapped[key] = val
-		case "responseElements":
-			ct.responseElements = val
-			ct.unmapped[key] = val
-		case "additionalEventData":
-			ct.additionalEventData = val
-			ct.unmapped[key] = val
-		default:
-			ct.unmapped[key] = val
-		}
-	}
-	if ct.eventName == "" {
-		return nil, invalid("field eventName is missing")
-	}
-	if ct.eventTime == "" {
-		return nil, invalid("field eventTime is missing")
-	}
-	return ct, nil
-}
-
-func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
-
-func mapCloudTrail(raw []byte) (any, error) {
-	ct, err := parseCloudTrail(raw)
+	t, err := time.Parse(time.RFC3339, r.eventTime)
 	if err != nil {
-		return nil, err
-	}
-	t, err := time.Parse(time.RFC3339, ct.eventTime)
-	if err != nil {
-		return nil, invalid("field eventTime is not an RFC 3339 time")
+		return dst, invalid("field eventTime is not an RFC 3339 time")
 	}
 	t = t.UTC().Truncate(time.Millisecond)
+	if y := t.Year(); y < 0 || y > 9999 {
+		// time_dt could not be written as RFC 3339.
+		return dst, invalid("field eventTime is in the year %d in UTC, outside 0 to 9999", y)
+	}
+	return r.appendEvent(dst, t), nil
+}
 
-	base := BaseEvent{
-		Cloud: &Cloud{Provider: "AWS", Region: ct.awsRegion},
-		Metadata: Metadata{
-			Product:  Product{Name: "CloudTrail", VendorName: "AWS", Version: ct.eventVersion},
-			Profiles: []string{"cloud", "datetime"},
-			UID:      ct.eventID,
-			Version:  Version,
-		},
-		Severity:   "Informational",
-		SeverityID: SeverityInformational,
-		Time:       TimestampOf(t),
-		TimeDt:     &t,
-	}
-	if ct.recipientAccountID != "" {
-		base.Cloud.Account = &Account{UID: ct.recipientAccountID, Type: "AWS Account", TypeID: 10}
-	}
-	if len(ct.unmapped) > 0 {
-		base.Unmapped = ct.unmapped
-	}
-	if ct.errorCode == "" {
-		base.Status, base.StatusID = "Success", StatusSuccess
-	} else {
-		base.Status, base.StatusID = "Failure", StatusFailure
-		base.StatusCode, base.StatusDetail = ct.errorCode, ct.errorMessage
-	}
+// ctRecords recycles ctRecord's lists and MapCloudTrail's buffer.
+var ctRecords = sync.Pool{New: func() any { return new(ctRecord) }}
 
-	api := &API{Operation: ct.eventName, Version: ct.apiVersion}
-	if ct.eventSource != "" {
-		api.Service = &Service{Name: ct.eventSource}
+// release clears r, which holds views of the record it read, and puts it
+// back into ctRecords, unless a huge record made its lists or buffer huge.
+func (r *ctRecord) release() {
+	clear(r.unmapped)
+	clear(r.identityRest)
+	clear(r.resources)
+	*r = ctRecord{
+		unmapped: r.unmapped[:0], identityRest: r.identityRest[:0], resources: r.resources[:0],
+		scratch: r.scratch[:0],
 	}
-	if ct.requestID != "" {
-		api.Request = &Request{UID: ct.requestID}
+	if cap(r.unmapped)+cap(r.identityRest)+cap(r.resources) <= 1024 && cap(r.scratch) <= 1<<16 {
+		ctRecords.Put(r)
 	}
-	if ct.errorCode != "" || ct.errorMessage != "" {
-		api.Response = &Response{Error: ct.errorCode, Message: ct.errorMessage}
-	}
-	actor := ct.actor()
-	src := ct.srcEndpoint()
-	var httpReq *HTTPRequest
-	if ct.userAgent != "" {
-		httpReq = &HTTPRequest{UserAgent: ct.userAgent}
-	}
+}
 
-	if activity, ok := authenticationActivity(ct.eventName); ok {
-		ev := &Authentication{BaseEvent: base, Actor: actor, API: api, HTTPRequest: httpReq, SrcEndpoint: src}
-		ev.setClass(ClassAuthentication, CategoryIAM, activity, "")
-		ev.User = ct.identityUser()
-		if ev.User == nil {
-			ev.User = &User{Name: "unknown"}
-			if ct.recipientAccountID != "" {
-				ev.User = &User{Account: &Account{UID: ct.recipientAccountID, Type: "AWS Account", TypeID: 10}}
+// optBool is an optional boolean attribute (a *bool of the OCSF types).
+type optBool int8
+
+const (
+	unset optBool = iota
+	isFalse
+	isTrue
+)
+
+// ctUser is an OCSF user as the CloudTrail mapping fills it; account is
+// the uid of its AWS account, "" for none.
+type ctUser struct{ account, credentialUID, name, typ, uid, uidAlt string }
+
+// ctSession is an OCSF session as the CloudTrail mapping fills it.
+type ctSession struct {
+	createdTime, expirationTime Timestamp
+	credentialUID, issuer, uid  string
+	isMFA                       optBool
+}
+
+// appendEvent appends the OCSF event of r at t (UTC, whole milliseconds):
+// the attributes of the OCSF Go types in their order, omitempty honoured,
+// as encoding/json writes them.
+func (r *ctRecord) appendEvent(b []byte, t time.Time) []byte {
+	classUID, activity, activityName := r.classify()
+	class := eventClassOf(classUID, activity)
+	if activityName == "" {
+		activityName = class.ActivityName
+	}
+	status, statusID, statusCode, statusDetail := "Success", StatusSuccess, "", ""
+	if r.errorCode != "" {
+		status, statusID, statusCode, statusDetail = "Failure", StatusFailure, r.errorCode, r.errorMessage
+	}
+	var isMFA, isRemote optBool
+	consoleLogin := classUID == ClassAuthentication && r.eventName == "ConsoleLogin"
+	if consoleLogin {
+		var resp, extra [1]string
+		decodeStrings(r.responseElements, consoleLoginFields[:], resp[:]) // absent: errorCode decides
+		decodeStrings(r.additionalEventData, mfaUsedFields[:], extra[:])
+		switch resp[0] {
+		case "Success":
+			status, statusID = "Success", StatusSuccess
+		case "Failure":
+			status, statusID = "Failure", StatusFailure
+			if statusDetail == "" {
+				statusDetail = r.errorMessage
 			}
 		}
-		ev.Service = &Service{Name: ct.eventSource}
-		if ct.eventSource == "" {
-			ev.Service.Name = "sts.amazonaws.com"
+		switch extra[0] {
+		case "Yes":
+			isMFA = isTrue
+		case "No":
+			isMFA = isFalse
+		}
+		isRemote = isTrue
+	}
+
+	o := len(b)
+	b = append(b, '{')
+	b = intMember(b, o, "activity_id", int64(activity))
+	b = strMember(b, o, "activity_name", activityName)
+	b = strMember(b, o, "category_name", class.CategoryName)
+	b = intMember(b, o, "category_uid", int64(class.CategoryUID))
+	b = strMember(b, o, "class_name", class.ClassName)
+	b = intMember(b, o, "class_uid", int64(class.ClassUID))
+	b = r.appendCloud(key(b, o, "cloud"))
+	b = r.appendMetadata(key(b, o, "metadata"))
+	b = strMember(b, o, "severity", "Informational")
+	b = intMember(b, o, "severity_id", int64(SeverityInformational))
+	b = strMember(b, o, "status", status)
+	b = strMember(b, o, "status_code", statusCode)
+	b = strMember(b, o, "status_detail", statusDetail)
+	b = intMember(b, o, "status_id", int64(statusID))
+	b = intMember(b, o, "time", t.UnixMilli())
+	b = append(t.AppendFormat(append(key(b, o, "time_dt"), '"'), time.RFC3339Nano), '"')
+	b = strMember(b, o, "type_name", class.TypeName)
+	b = intMember(b, o, "type_uid", class.TypeUID)
+	if len(r.identityRest) > 0 {
+		r.unmapped = append(r.unmapped, ctMember{key: "userIdentity"}) // nil value: identityRest
+	}
+	if len(r.unmapped) > 0 {
+		n := len(b)
+		b = key(b, o, "unmapped")
+		m := len(b)
+		if b = appendMembers(b, r.unmapped, true, r.identityRest); len(b) == m+len("{}") {
+			b = b[:n] // every member was null: omitted
+		}
+	}
+
+	b = r.appendActor(key(b, o, "actor"))
+	b = r.appendAPI(key(b, o, "api"))
+	switch classUID {
+	case ClassAuthentication:
+		b = r.appendHTTPRequest(b, o)
+		if isMFA != unset {
+			b = strconv.AppendBool(key(b, o, "is_mfa"), isMFA == isTrue)
+		}
+		if isRemote != unset {
+			b = strconv.AppendBool(key(b, o, "is_remote"), isRemote == isTrue)
+		}
+		service := r.eventSource
+		if service == "" {
+			service = "sts.amazonaws.com"
 			if activity != AuthenticationTicket {
-				ev.Service.Name = "signin.amazonaws.com"
+				service = "signin.amazonaws.com"
 			}
 		}
-		if ct.eventName == "ConsoleLogin" {
-			ct.consoleLogin(ev)
-		} else if activity == AuthenticationTicket {
-			ev.Session = ct.issuedSession()
+		b = appendService(key(b, o, "service"), service)
+		if !consoleLogin && activity == AuthenticationTicket {
+			if s, ok := r.issuedSession(); ok {
+				b = appendSession(key(b, o, "session"), &s)
+			}
 		}
-		return ev, nil
-	}
-	if activity, name, ok := accountChangeActivity(ct); ok {
-		ev := &AccountChange{BaseEvent: base, Actor: actor, API: api, HTTPRequest: httpReq, SrcEndpoint: src}
-		ev.setClass(ClassAccountChange, CategoryIAM, activity, name)
-		ev.User = ct.targetUser()
-		ev.Policy = ct.policy()
-		return ev, nil
-	}
-	activity := apiActivity(ct.eventName)
-	ev := &APIActivity{BaseEvent: base, Actor: actor, API: api, HTTPRequest: httpReq, SrcEndpoint: src}
-	name := ""
-	if activity == ActivityOther {
-		name = ct.eventName
-	}
-	ev.setClass(ClassAPIActivity, CategoryApplication, activity, name)
-	for _, r := range ct.resources {
-		rd := ResourceDetails{UID: r.ARN, Type: r.Type}
-		if r.AccountID != "" {
-			rd.Owner = &User{Account: &Account{UID: r.AccountID, Type: "AWS Account", TypeID: 10}}
+		b = r.appendSrcEndpoint(key(b, o, "src_endpoint"))
+		u, ok := r.identityUser()
+		if !ok {
+			u = ctUser{name: "unknown"}
+			if r.recipientAccountID != "" {
+				u = ctUser{account: r.recipientAccountID}
+			}
 		}
-		if rd.UID == "" && rd.Type != "" {
-			rd.Name = rd.Type // keep the constraint (name or uid) satisfied
-		}
-		if rd.UID != "" || rd.Name != "" {
-			ev.Resources = append(ev.Resources, rd)
+		b = appendUser(key(b, o, "user"), &u)
+	case ClassAccountChange:
+		b = r.appendHTTPRequest(b, o)
+		b = r.appendPolicy(b, o)
+		b = r.appendSrcEndpoint(key(b, o, "src_endpoint"))
+		u := r.targetUser()
+		b = appendUser(key(b, o, "user"), &u)
+	default:
+		b = r.appendHTTPRequest(b, o)
+		b = r.appendResources(b, o)
+		b = r.appendSrcEndpoint(key(b, o, "src_endpoint"))
+	}
+	return append(b, '}')
+}
+
+// Field names of the request and response objects the mapping reads.
+var (
+	consoleLoginFields    = [...]string{"ConsoleLogin"}
+	mfaUsedFields         = [...]string{"MFAUsed"}
+	statusFields          = [...]string{"status"}
+	roleARNFields         = [...]string{"roleArn"}
+	userNameFields        = [...]string{"userName"}
+	policyFields          = [...]string{"policyArn", "policyName"}
+	stsResponseFields     = [...]string{"credentials", "assumedRoleUser"}
+	credentialsFields     = [...]string{"accessKeyId", "expiration"}
+	assumedRoleUserFields = [...]string{"arn"}
+	iamResponseFields     = [...]string{"user", "accessKey"}
+	iamUserFields         = [...]string{"arn", "userId"}
+	accessKeyFields       = [...]string{"accessKeyId", "userName"}
+)
+
+// classify returns the class, activity and, for Other, the activity name of
+// the event.
+func (r *ctRecord) classify() (classUID int, activity int32, activityName string) {
+	if a, ok := authenticationActivity(r.eventName); ok {
+		return ClassAuthentication, a, ""
+	}
+	if a, name, ok := accountChangeActivity(r.eventSource, r.eventName, r.accessKeyStatus); ok {
+		return ClassAccountChange, a, name
+	}
+	a := apiActivity(r.eventName)
+	if a == ActivityOther {
+		activityName = r.eventName
+	}
+	return ClassAPIActivity, a, activityName
+}
+
+// eventClasses holds the classification attributes setClass fills, by
+// type_uid, for every activity of the built-in classes.
+var eventClasses = sync.OnceValue(func() map[int64]*BaseEvent {
+	m := map[int64]*BaseEvent{}
+	for _, c := range builtinClasses110 {
+		for id := range c.activities {
+			n, err := strconv.Atoi(id)
+			if err != nil {
+				continue
+			}
+			b := &BaseEvent{}
+			b.setClass(c.uid, c.category, int32(n), "")
+			m[b.TypeUID] = b
 		}
 	}
-	return ev, nil
+	return m
+})
+
+// eventClassOf returns the classification attributes of a class and
+// activity.
+func eventClassOf(classUID int, activity int32) *BaseEvent {
+	if b, ok := eventClasses()[TypeUID(classUID, activity)]; ok {
+		return b
+	}
+	b := &BaseEvent{} // not a built-in activity: setClass says what it is
+	b.setClass(classUID, CategoryUID(classUID/1000), activity, "")
+	return b
+}
+
+func (r *ctRecord) appendCloud(b []byte) []byte {
+	o := len(b)
+	b = append(b, '{')
+	if r.recipientAccountID != "" {
+		b = appendAccount(key(b, o, "account"), r.recipientAccountID)
+	}
+	b = strMember(b, o, "provider", "AWS")
+	b = strMember(b, o, "region", r.awsRegion)
+	return append(b, '}')
+}
+
+func (r *ctRecord) appendMetadata(b []byte) []byte {
+	o := len(b)
+	b = append(b, `{"product":{"name":"CloudTrail","vendor_name":"AWS"`...)
+	if r.eventVersion != "" {
+		b = appendString(append(b, `,"version":`...), r.eventVersion)
+	}
+	b = append(b, `},"profiles":["cloud","datetime"]`...)
+	b = strMember(b, o, "uid", r.eventID)
+	b = strMember(b, o, "version", Version)
+	return append(b, '}')
+}
+
+// appendAccount appends an AWS account.
+func appendAccount(b []byte, uid string) []byte {
+	o := len(b)
+	b = append(b, `{"type":"AWS Account","type_id":10`...)
+	b = strMember(b, o, "uid", uid)
+	return append(b, '}')
+}
+
+func appendService(b []byte, name string) []byte {
+	o := len(b)
+	b = append(b, '{')
+	b = strMember(b, o, "name", name)
+	return append(b, '}')
+}
+
+func appendUser(b []byte, u *ctUser) []byte {
+	o := len(b)
+	b = append(b, '{')
+	if u.account != "" {
+		b = appendAccount(key(b, o, "account"), u.account)
+	}
+	b = strMember(b, o, "credential_uid", u.credentialUID)
+	b = strMember(b, o, "name", u.name)
+	b = strMember(b, o, "type", u.typ)
+	b = strMember(b, o, "uid", u.uid)
+	b = strMember(b, o, "uid_alt", u.uidAlt)
+	return append(b, '}')
+}
+
+func appendSession(b []byte, s *ctSession) []byte {
+	o := len(b)
+	b = append(b, '{')
+	if s.createdTime != 0 {
+		b = intMember(b, o, "created_time", int64(s.createdTime))
+	}
+	b = strMember(b, o, "credential_uid", s.credentialUID)
+	if s.expirationTime != 0 {
+		b = intMember(b, o, "expiration_time", int64(s.expirationTime))
+	}
+	if s.isMFA != unset {
+		b = strconv.AppendBool(key(b, o, "is_mfa"), s.isMFA == isTrue)
+	}
+	b = strMember(b, o, "issuer", s.issuer)
+	b = strMember(b, o, "uid", s.uid)
+	return append(b, '}')
+}
+
+// appendActor appends the actor: userIdentity's user and session, or who
+// invoked the call.
+func (r *ctRecord) appendActor(b []byte) []byte {
+	o := len(b)
+	b = append(b, '{')
+	id := &r.identity
+	if !id.present {
+		b = strMember(b, o, "invoked_by", "unknown")
+		return append(b, '}')
+	}
+	invokedBy := id.invokedBy
+	u, hasUser := r.identityUser()
+	var s ctSession
+	hasSession := false
+	if id.hasSession {
+		s.credentialUID = id.accessKeyID
+		sc := &id.session
+		if sc.hasIssuer {
+			s.issuer = sc.issuer[issuerARN]
+		}
+		if sc.hasAttributes {
+			if cd := sc.attributes[attrCreationDate]; maybeRFC3339(cd) {
+				if ts, err := time.Parse(time.RFC3339, cd); err == nil {
+					s.createdTime = TimestampOf(ts)
+				}
+			}
+			switch sc.attributes[attrMFA] {
+			case "true":
+				s.isMFA = isTrue
+			case "false":
+				s.isMFA = isFalse
+			}
+		}
+		hasSession = s.issuer != "" || s.createdTime != 0 || s.isMFA != unset
+	}
+	if !hasUser && invokedBy == "" && !hasSession {
+		invokedBy = "unknown" // actor must name at least one of its parts
+	}
+	b = strMember(b, o, "invoked_by", invokedBy)
+	if hasSession {
+		b = appendSession(key(b, o, "session"), &s)
+	}
+	if hasUser {
+		b = appendUser(key(b, o, "user"), &u)
+	}
+	return append(b, '}')
+}
+
+// identityUser maps userIdentity to a user; false when it names none.
+func (r *ctRecord) identityUser() (ctUser, bool) {
+	id := &r.identity
+	if !id.present {
+		return ctUser{}, false
+	}
+	u := ctUser{uid: id.arn, uidAlt: id.principalID, typ: id.typ, credentialUID: id.accessKeyID, name: id.userName, account: id.accountID}
+	if u.name == "" && id.hasSession && id.session.hasIssuer {
+		u.name = id.session.issuer[issuerUserName]
+	}
+	if id.typ == "AWSService" && u.name == "" {
+		u.name = id.invokedBy
+	}
+	return u, u.uid != "" || u.name != "" || u.account != ""
+}
+
+func (r *ctRecord) appendAPI(b []byte) []byte {
+	o := len(b)
+	b = append(b, '{')
+	b = appendString(key(b, o, "operation"), r.eventName)
+	if r.requestID != "" {
+		b = append(appendString(append(key(b, o, "request"), `{"uid":`...), r.requestID), '}')
+	}
+	if r.errorCode != "" || r.errorMessage != "" {
+		b = key(b, o, "response")
+		p := len(b)
+		b = append(b, '{')
+		b = strMember(b, p, "error", r.errorCode)
+		b = strMember(b, p, "message", r.errorMessage)
+		b = append(b, '}')
+	}
+	if r.eventSource != "" {
+		b = appendService(key(b, o, "service"), r.eventSource)
+	}
+	b = strMember(b, o, "version", r.apiVersion)
+	return append(b, '}')
+}
+
+// appendHTTPRequest appends the member http_request of the object at b[o]
+// when there is a user agent.
+func (r *ctRecord) appendHTTPRequest(b []byte, o int) []byte {
+	if r.userAgent == "" {
+		return b
+	}
+	return append(appendString(append(key(b, o, "http_request"), `{"user_agent":`...), r.userAgent), '}')
+}
+
+// appendSrcEndpoint appends the caller: sourceIPAddress as an address, a
+// service or a name.
+func (r *ctRecord) appendSrcEndpoint(b []byte) []byte {
+	v, named := r.sourceIP, "name"
+	switch {
+	case v == "" && r.eventSource == "":
+		return append(b, `{"name":"unknown"}`...)
+	case v == "":
+		// Service events carry no caller address: the service itself acted.
+		v, named = r.eventSource, "svc_name"
+	case validIP(v):
+		return append(appendString(append(b, `{"ip":`...), v), '}')
+	case strings.HasSuffix(v, ".amazonaws.com"):
+		named = "svc_name"
+	}
+	b = appendString(append(b, `{"domain":`...), v)
+	return append(appendString(append(append(append(b, ",\""...), named...), "\":"...), v), '}')
+}
+
+// appendResources appends the member resources of the object at b[o]: the
+// resources with an ARN or a type.
+func (r *ctRecord) appendResources(b []byte, o int) []byte {
+	n := len(b)
+	b = append(key(b, o, "resources"), '[')
+	a := len(b)
+	for _, res := range r.resources {
+		uid, typ, name := res[resourceARN], res[resourceType], ""
+		if uid == "" && typ != "" {
+			name = typ // keep the constraint (name or uid) satisfied
+		}
+		if uid == "" && name == "" {
+			continue
+		}
+		if len(b) > a {
+			b = append(b, ',')
+		}
+		p := len(b)
+		b = append(b, '{')
+		b = strMember(b, p, "name", name)
+		if acct := res[resourceAccountID]; acct != "" {
+			b = append(appendAccount(append(key(b, p, "owner"), `{"account":`...), acct), '}')
+		}
+		b = strMember(b, p, "type", typ)
+		b = strMember(b, p, "uid", uid)
+		b = append(b, '}')
+	}
+	if len(b) == a {
+		return b[:n] // none: omitted
+	}
+	return append(b, ']')
+}
+
+// accountChangeActivity classifies IAM user and credential changes; status
+// returns the status request parameter, read for UpdateAccessKey only.
+func accountChangeActivity(eventSource, eventName string, status func() string) (int32, string, bool) {
+	if eventSource != "" && eventSource != "iam.amazonaws.com" {
+		return 0, "", false
+	}
+	switch eventName {
+	case "CreateUser":
+		return AccountChangeCreate, "", true
+	case "DeleteUser":
+		return AccountChangeDelete, "", true
+	case "ChangePassword":
+		return AccountChangePasswordChange, "", true
+	case "UpdateLoginProfile":
+		return AccountChangePasswordReset, "", true
+	case "CreateLoginProfile":
+		return AccountChangeEnable, "", true
+	case "DeleteLoginProfile":
+		return AccountChangeDisable, "", true
+	case "AttachUserPolicy", "PutUserPolicy":
+		return AccountChangeAttachPolicy, "", true
+	case "DetachUserPolicy", "DeleteUserPolicy":
+		return AccountChangeDetachPolicy, "", true
+	case "EnableMFADevice":
+		return AccountChangeMFAFactorEnable, "", true
+	case "DeactivateMFADevice":
+		return AccountChangeMFAFactorDisable, "", true
+	case "UpdateAccessKey":
+		switch status() { // absent or odd: Other below
+		case "Active":
+			return AccountChangeEnable, "", true
+		case "Inactive":
+			return AccountChangeDisable, "", true
+		}
+		return ActivityOther, eventName, true
+	case "CreateAccessKey", "DeleteAccessKey", "UpdateUser", "CreateServiceSpecificCredential",
+		"DeleteServiceSpecificCredential", "UploadSSHPublicKey", "DeleteSSHPublicKey", "UploadSigningCertificate",
+		"DeleteSigningCertificate":
+		return ActivityOther, eventName, true
+	}
+	return 0, "", false
+}
+
+// accessKeyStatus is requestParameters.status.
+func (r *ctRecord) accessKeyStatus() string {
+	var status [1]string
+	decodeStrings(r.requestParameters, statusFields[:], status[:])
+	return status[0]
+}
+
+// issuedSession describes the temporary credentials an STS call returned;
+// false when there are none, or responseElements has a member of the wrong
+// type where they are read.
+func (r *ctRecord) issuedSession() (ctSession, bool) {
+	v := r.responseElements
+	if len(v) == 0 || v[0] != '{' {
+		return ctSession{}, false
+	}
+	var cred [2]string // credentialsFields
+	var role [1]string // assumedRoleUserFields
+	for k, val := range members(v) {
+		switch i, _ := fieldIndex(k, stsResponseFields[:]); i {
+		case 0:
+			if decodeStrings(val, credentialsFields[:], cred[:]) >= 0 {
+				return ctSession{}, false
+			}
+		case 1:
+			if decodeStrings(val, assumedRoleUserFields[:], role[:]) >= 0 {
+				return ctSession{}, false
+			}
+		}
+	}
+	s := ctSession{credentialUID: cred[0], uid: role[0]}
+	if exp, err := parseCloudTrailTime(cred[1]); err == nil {
+		s.expirationTime = TimestampOf(exp)
+	}
+	if s.credentialUID == "" && s.uid == "" {
+		return ctSession{}, false
+	}
+	var req [1]string
+	decodeStrings(r.requestParameters, roleARNFields[:], req[:])
+	s.issuer = req[0]
+	return s, true
+}
+
+// targetUser is the IAM user an account change acts on: the userName request
+// parameter (the caller itself when absent), with the ARN and id from the
+// response when it has them.
+func (r *ctRecord) targetUser() ctUser {
+	var req [1]string
+	decodeStrings(r.requestParameters, userNameFields[:], req[:])
+	var user, accessKey [2]string // iamUserFields, accessKeyFields
+	if v := r.responseElements; len(v) > 0 && v[0] == '{' {
+		for k, val := range members(v) {
+			switch i, _ := fieldIndex(k, iamResponseFields[:]); i {
+			case 0:
+				decodeStrings(val, iamUserFields[:], user[:])
+			case 1:
+				decodeStrings(val, accessKeyFields[:], accessKey[:])
+			}
+		}
+	}
+	name := req[0]
+	if name == "" {
+		name = accessKey[1]
+	}
+	if name == "" {
+		if u, ok := r.identityUser(); ok {
+			return u
+		}
+	}
+	u := ctUser{name: name, uid: user[0], uidAlt: user[1], credentialUID: accessKey[0], account: r.recipientAccountID}
+	if u.account == "" && r.identity.present {
+		u.account = r.identity.accountID
+	}
+	if u.name == "" && u.uid == "" && u.account == "" {
+		u.name = "unknown"
+	}
+	return u
+}
+
+// appendPolicy appends the member policy of the object at b[o] when the
+// request names one.
+func (r *ctRecord) appendPolicy(b []byte, o int) []byte {
+	var p [2]string // policyFields
+	if decodeStrings(r.requestParameters, policyFields[:], p[:]) >= 0 || (p[0] == "" && p[1] == "") {
+		return b
+	}
+	arn, name := p[0], p[1]
+	if name == "" {
+		if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+			name = arn[i+1:]
+		}
+	}
+	b = key(b, o, "policy")
+	q := len(b)
+	b = append(b, '{')
+	b = strMember(b, q, "name", name)
+	b = strMember(b, q, "uid", arn)
+	return append(b, '}')
 }
 
 // setClass fills the classification attributes. activityName overrides the
@@ -335,11 +712,18 @@ func leadingWord(name string) string {
 }
 
 func apiActivity(eventName string) int32 {
+	// The leading word with its first byte upper-cased, as a lookup key
+	// (no verb is longer than the buffer).
 	w := leadingWord(eventName)
-	if w != "" {
-		w = strings.ToUpper(w[:1]) + w[1:]
+	var buf [16]byte
+	if w == "" || len(w) > len(buf) {
+		return ActivityOther
 	}
-	if a, ok := apiVerbs[w]; ok {
+	n := copy(buf[:], w)
+	if c := buf[0]; 'a' <= c && c <= 'z' {
+		buf[0] = c - 'a' + 'A'
+	}
+	if a, ok := apiVerbs[string(buf[:n])]; ok {
 		return a
 	}
 	return ActivityOther
@@ -358,248 +742,20 @@ func authenticationActivity(eventName string) (int32, bool) {
 	return 0, false
 }
 
-// accountChangeActivity classifies IAM user and credential changes.
-func accountChangeActivity(ct *cloudTrail) (int32, string, bool) {
-	if ct.eventSource != "" && ct.eventSource != "iam.amazonaws.com" {
-		return 0, "", false
-	}
-	switch ct.eventName {
-	case "CreateUser":
-		return AccountChangeCreate, "", true
-	case "DeleteUser":
-		return AccountChangeDelete, "", true
-	case "ChangePassword":
-		return AccountChangePasswordChange, "", true
-	case "UpdateLoginProfile":
-		return AccountChangePasswordReset, "", true
-	case "CreateLoginProfile":
-		return AccountChangeEnable, "", true
-	case "DeleteLoginProfile":
-		return AccountChangeDisable, "", true
-	case "AttachUserPolicy", "PutUserPolicy":
-		return AccountChangeAttachPolicy, "", true
-	case "DetachUserPolicy", "DeleteUserPolicy":
-		return AccountChangeDetachPolicy, "", true
-	case "EnableMFADevice":
-		return AccountChangeMFAFactorEnable, "", true
-	case "DeactivateMFADevice":
-		return AccountChangeMFAFactorDisable, "", true
-	case "UpdateAccessKey":
-		var p struct {
-			Status string `json:"status"`
-		}
-		_ = json.Unmarshal(ct.requestParameters, &p) // absent or odd: Other below
-		switch p.Status {
-		case "Active":
-			return AccountChangeEnable, "", true
-		case "Inactive":
-			return AccountChangeDisable, "", true
-		}
-		return ActivityOther, ct.eventName, true
-	case "CreateAccessKey", "DeleteAccessKey", "UpdateUser", "CreateServiceSpecificCredential",
-		"DeleteServiceSpecificCredential", "UploadSSHPublicKey", "DeleteSSHPublicKey", "UploadSigningCertificate",
-		"DeleteSigningCertificate":
-		return ActivityOther, ct.eventName, true
-	}
-	return 0, "", false
-}
-
-func (ct *cloudTrail) actor() *Actor {
-	a := &Actor{}
-	id := ct.identity
-	if id == nil {
-		a.InvokedBy = "unknown"
-		return a
-	}
-	a.InvokedBy = id.InvokedBy
-	a.User = ct.identityUser()
-	if sc := id.SessionContext; sc != nil {
-		s := &Session{CredentialUID: id.AccessKeyID}
-		if sc.SessionIssuer != nil {
-			s.Issuer = sc.SessionIssuer.ARN
-		}
-		if at := sc.Attributes; at != nil {
-			if ts, err := time.Parse(time.RFC3339, at.CreationDate); err == nil {
-				s.CreatedTime = TimestampOf(ts)
-			}
-			switch at.MFAAuthenticated {
-			case "true":
-				s.IsMFA = boolPtr(true)
-			case "false":
-				s.IsMFA = boolPtr(false)
-			}
-		}
-		if s.Issuer != "" || s.CreatedTime != 0 || s.IsMFA != nil {
-			a.Session = s
-		}
-	}
-	if a.User == nil && a.InvokedBy == "" && a.Session == nil {
-		a.InvokedBy = "unknown" // actor must name at least one of its parts
-	}
-	return a
-}
-
-// identityUser maps userIdentity to a user, or nil when it names none.
-func (ct *cloudTrail) identityUser() *User {
-	id := ct.identity
-	if id == nil {
-		return nil
-	}
-	u := &User{UID: id.ARN, UIDAlt: id.PrincipalID, Type: id.Type, CredentialUID: id.AccessKeyID, Name: id.UserName}
-	if u.Name == "" && id.SessionContext != nil && id.SessionContext.SessionIssuer != nil {
-		u.Name = id.SessionContext.SessionIssuer.UserName
-	}
-	if id.Type == "AWSService" && u.Name == "" {
-		u.Name = id.InvokedBy
-	}
-	if id.AccountID != "" {
-		u.Account = &Account{UID: id.AccountID, Type: "AWS Account", TypeID: 10}
-	}
-	if u.UID == "" && u.Name == "" && u.Account == nil {
-		return nil
-	}
-	return u
-}
-
-func (ct *cloudTrail) srcEndpoint() *NetworkEndpoint {
-	v := ct.sourceIP
-	if v == "" {
-		// Service events carry no caller address: the service itself acted.
-		if ct.eventSource == "" {
-			return &NetworkEndpoint{Name: "unknown"}
-		}
-		return &NetworkEndpoint{SvcName: ct.eventSource, Domain: ct.eventSource}
-	}
-	if _, err := netip.ParseAddr(v); err == nil {
-		return &NetworkEndpoint{IP: v}
-	}
-	if strings.HasSuffix(v, ".amazonaws.com") {
-		return &NetworkEndpoint{SvcName: v, Domain: v}
-	}
-	return &NetworkEndpoint{Name: v, Domain: v}
-}
-
-func (ct *cloudTrail) consoleLogin(ev *Authentication) {
-	var resp struct {
-		ConsoleLogin string `json:"ConsoleLogin"`
-	}
-	_ = json.Unmarshal(ct.responseElements, &resp) // absent: errorCode decides
-	var extra struct {
-		MFAUsed string `json:"MFAUsed"`
-	}
-	_ = json.Unmarshal(ct.additionalEventData, &extra)
-	switch resp.ConsoleLogin {
-	case "Success":
-		ev.Status, ev.StatusID = "Success", StatusSuccess
-	case "Failure":
-		ev.Status, ev.StatusID = "Failure", StatusFailure
-		if ev.StatusDetail == "" {
-			ev.StatusDetail = ct.errorMessage
-		}
-	}
-	switch extra.MFAUsed {
-	case "Yes":
-		ev.IsMFA = boolPtr(true)
-	case "No":
-		ev.IsMFA = boolPtr(false)
-	}
-	ev.IsRemote = boolPtr(true)
-}
-
-// issuedSession describes the temporary credentials an STS call returned.
-func (ct *cloudTrail) issuedSession() *Session {
-	var resp struct {
-		Credentials struct {
-			AccessKeyID string `json:"accessKeyId"`
-			Expiration  string `json:"expiration"`
-		} `json:"credentials"`
-		AssumedRoleUser struct {
-			ARN string `json:"arn"`
-		} `json:"assumedRoleUser"`
-	}
-	if json.Unmarshal(ct.responseElements, &resp) != nil {
-		return nil
-	}
-	s := &Session{CredentialUID: resp.Credentials.AccessKeyID, UID: resp.AssumedRoleUser.ARN}
-	if exp, err := parseCloudTrailTime(resp.Credentials.Expiration); err == nil {
-		s.ExpirationTime = TimestampOf(exp)
-	}
-	if s.CredentialUID == "" && s.UID == "" {
-		return nil
-	}
-	var req struct {
-		RoleARN string `json:"roleArn"`
-	}
-	_ = json.Unmarshal(ct.requestParameters, &req)
-	s.Issuer = req.RoleARN
-	return s
-}
-
 // parseCloudTrailTime parses RFC 3339 or the "Jan 2, 2006, 3:04:05 PM" form
 // STS uses in responseElements.
 func parseCloudTrailTime(s string) (time.Time, error) {
+	if !maybeRFC3339(s) {
+		return time.Parse("Jan 2, 2006, 3:04:05 PM", s)
+	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
 	return time.Parse("Jan 2, 2006, 3:04:05 PM", s)
 }
 
-// targetUser is the IAM user an account change acts on: the userName request
-// parameter (the caller itself when absent), with the ARN and id from the
-// response when it has them.
-func (ct *cloudTrail) targetUser() *User {
-	var req struct {
-		UserName string `json:"userName"`
-	}
-	_ = json.Unmarshal(ct.requestParameters, &req)
-	var resp struct {
-		User struct {
-			ARN    string `json:"arn"`
-			UserID string `json:"userId"`
-		} `json:"user"`
-		AccessKey struct {
-			AccessKeyID string `json:"accessKeyId"`
-			UserName    string `json:"userName"`
-		} `json:"accessKey"`
-	}
-	_ = json.Unmarshal(ct.responseElements, &resp)
-	if req.UserName == "" {
-		req.UserName = resp.AccessKey.UserName
-	}
-	if req.UserName == "" {
-		if u := ct.identityUser(); u != nil {
-			return u
-		}
-	}
-	u := &User{Name: req.UserName, UID: resp.User.ARN, UIDAlt: resp.User.UserID, CredentialUID: resp.AccessKey.AccessKeyID}
-	acct := ct.recipientAccountID
-	if acct == "" && ct.identity != nil {
-		acct = ct.identity.AccountID
-	}
-	if acct != "" {
-		u.Account = &Account{UID: acct, Type: "AWS Account", TypeID: 10}
-	}
-	if u.Name == "" && u.UID == "" && u.Account == nil {
-		u.Name = "unknown"
-	}
-	return u
-}
-
-func (ct *cloudTrail) policy() *Policy {
-	var req struct {
-		PolicyARN  string `json:"policyArn"`
-		PolicyName string `json:"policyName"`
-	}
-	if json.Unmarshal(ct.requestParameters, &req) != nil || (req.PolicyARN == "" && req.PolicyName == "") {
-		return nil
-	}
-	name := req.PolicyName
-	if name == "" {
-		if i := strings.LastIndexByte(req.PolicyARN, '/'); i >= 0 {
-			name = req.PolicyARN[i+1:]
-		}
-	}
-	return &Policy{UID: req.PolicyARN, Name: name}
-}
+// maybeRFC3339 is false for strings time.Parse cannot read as RFC 3339
+// (its 4-digit year is followed by '-'), sparing the error it allocates.
+func maybeRFC3339(s string) bool { return len(s) > 4 && s[4] == '-' }
 
 func boolPtr(b bool) *bool { return &b }

@@ -36,6 +36,43 @@ func ExampleMapCloudTrail() {
 	// findings: 0
 }
 
+// AppendCloudTrail maps records one after another into one buffer, here as
+// NDJSON lines, without an allocation per event; a record it cannot map
+// leaves the buffer as it was.
+func ExampleAppendCloudTrail() {
+	records := []string{
+		`{"eventTime":"2026-03-02T10:20:00Z","eventName":"ConsoleLogin","eventSource":"signin.amazonaws.com",
+		  "responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"Yes"}}`,
+		`{"eventName":"GetObject","userIdentity":{"arn":"arn:aws:iam::111122223333:user/alice"}}`,
+		`{"eventTime":"2026-03-02T10:21:00Z","eventName":"DeleteBucket","eventSource":"s3.amazonaws.com",
+		  "errorCode":"AccessDenied","requestParameters":{"bucketName":"acme"}}`,
+	}
+	var ndjson []byte
+	for _, rec := range records {
+		out, err := ocsf.AppendCloudTrail(ndjson, []byte(rec))
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		ndjson = append(out, '\n')
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(ndjson)), "\n") {
+		var ev struct {
+			ocsf.BaseEvent
+			IsMFA bool `json:"is_mfa"`
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(ev.TypeName, ev.Status, ev.StatusCode, ev.IsMFA, ev.Unmapped)
+	}
+	// Output:
+	// ocsf: cloudtrail: lakerelay: invalid record: field eventTime is missing
+	// Authentication: Logon Success  true map[additionalEventData:map[MFAUsed:Yes] responseElements:map[ConsoleLogin:Success]]
+	// API Activity: Delete Failure AccessDenied false map[requestParameters:map[bucketName:acme]]
+}
+
 func ExampleValidate() {
 	event := `{"class_uid":6003,"category_uid":6,"activity_id":2,"type_uid":600301,"severity_id":1,
 	  "time":1772442312000,"metadata":{"version":"1.1.0","product":{"name":"CloudTrail","vendor_name":"AWS"}},

@@ -191,7 +191,16 @@ func splitHostPort(s string) (string, int32, bool) {
 	return host, int32(p), true
 }
 
-func validIP(s string) bool { _, err := netip.ParseAddr(s); return err == nil }
+func validIP(s string) bool {
+	// Without a colon only IPv4 parses, which is digits and dots: other
+	// strings (host and service names) are not tried, sparing the error
+	// ParseAddr allocates.
+	if strings.IndexByte(s, ':') < 0 && strings.Trim(s, "0123456789.") != "" {
+		return false
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
 
 // mapFlat parses raw as a flat vendor event, maps it with m and encodes
 // the result.
