@@ -33,7 +33,7 @@ func codes(r *LintReport) map[string]int {
 // memory, through the converter.
 func parquetFile(t *testing.T, schema *arrow.Schema, props *parquet.WriterProperties, rows ...string) []byte {
 	t.Helper()
-	c, err := newConverter(memory.DefaultAllocator, schema)
+	c, err := newConverter(schema)
 	require.NoError(t, err)
 	defer c.release()
 	rec, bad := convertAll(t, c, rows...)
