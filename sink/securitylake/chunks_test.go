@@ -18,7 +18,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/ocsf"
 )
 
@@ -43,19 +42,11 @@ func TestChunksWrittenAsConverted(t *testing.T) {
 				o.ChunkBytes = 3 << 10 // two or three events per chunk
 			})
 			rng := rand.New(rand.NewPCG(5, 6))
-			var records []lakerelay.Record
-			var part string
-			for i := 0; len(records) < scaled(400); i++ {
-				r := lakerelay.Record{Data: genEvent(rng, i, false)}
-				p, err := s.Partition(r)
-				require.NoError(t, err)
-				if part == "" {
-					part = p
-				}
-				if p == part {
-					records = append(records, r)
-				}
+			events := make([][]byte, scaled(400)*30)
+			for i := range events {
+				events[i] = genEvent(rng, i, false) // api.request.data as a string, for arrow-go's reader
 			}
+			part, records := onePartitionOf(t, s, events, scaled(400))
 			require.NoError(t, s.WriteBatch(context.Background(), part, records))
 
 			// The expected columns: the sorted events as arrow-go reads them.
