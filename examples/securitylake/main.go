@@ -953,10 +953,16 @@ func (r *runner) deliver(ctx context.Context) (err error) {
 
 // route is the batch.Router's Route: the record's class decides its
 // location (and sink); records without one are rejected with the reason.
+// With one --class and one location, every record goes to that class's
+// sink, whose Partition checks the class (and the rest) in the same scan:
+// the record is not read twice.
 func (r *runner) route(rec lakerelay.Record) (string, batch.PartitionSink, error) {
-	class, err := securitylake.ClassUID(rec.Data)
-	if err != nil {
-		return "", nil, err
+	class := r.class
+	if class == 0 || r.perClass {
+		var err error
+		if class, err = securitylake.ClassUID(rec.Data); err != nil {
+			return "", nil, err
+		}
 	}
 	rt, err := r.routeFor(context.Background(), class)
 	if err != nil {

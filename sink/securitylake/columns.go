@@ -40,8 +40,8 @@ const (
 )
 
 // node is one field of the schema with the column it is building. Columns
-// are plain Go slices, reused from batch to batch; they are copied into
-// buffers of the converter's allocator when a record batch is built.
+// are plain Go slices, reused from batch to batch; a record batch is built
+// on them without a copy (see build).
 type node struct {
 	name  string
 	kind  kind
@@ -305,17 +305,13 @@ func (n *node) appendBool(v bool) {
 	n.n++
 }
 
-// build turns the column into Arrow data in buffers of mem.
-func (n *node) build(mem memory.Allocator) arrow.ArrayData {
-	buf := func(b []byte) *memory.Buffer {
-		out := memory.NewResizableBuffer(mem)
-		out.Resize(len(b))
-		copy(out.Bytes(), b)
-		return out
-	}
+// build turns the column into Arrow data. The data shares the column's
+// slices, without a copy: it must be released, and no longer read, before
+// the column is reset and appended to again.
+func (n *node) build() arrow.ArrayData {
 	var validity *memory.Buffer
 	if n.nulls > 0 {
-		validity = buf(n.valid[:(n.n+7)>>3])
+		validity = memory.NewBufferBytes(n.valid[:(n.n+7)>>3])
 	}
 	var bufs []*memory.Buffer
 	var kids []arrow.ArrayData
@@ -323,19 +319,19 @@ func (n *node) build(mem memory.Allocator) arrow.ArrayData {
 	case kStruct:
 		bufs = []*memory.Buffer{validity}
 		for _, f := range n.kids {
-			kids = append(kids, f.build(mem))
+			kids = append(kids, f.build())
 		}
 	case kList:
-		bufs = []*memory.Buffer{validity, buf(int32Bytes(n.offs))}
-		kids = []arrow.ArrayData{n.elem.build(mem)}
+		bufs = []*memory.Buffer{validity, memory.NewBufferBytes(int32Bytes(n.offs))}
+		kids = []arrow.ArrayData{n.elem.build()}
 	case kString, kBinary:
-		bufs = []*memory.Buffer{validity, buf(int32Bytes(n.offs)), buf(n.data)}
+		bufs = []*memory.Buffer{validity, memory.NewBufferBytes(int32Bytes(n.offs)), memory.NewBufferBytes(n.data)}
 	case kLargeString:
-		bufs = []*memory.Buffer{validity, buf(int64Bytes(n.offs64)), buf(n.data)}
+		bufs = []*memory.Buffer{validity, memory.NewBufferBytes(int64Bytes(n.offs64)), memory.NewBufferBytes(n.data)}
 	case kBool:
-		bufs = []*memory.Buffer{validity, buf(n.bits[:(n.n+7)>>3])}
+		bufs = []*memory.Buffer{validity, memory.NewBufferBytes(n.bits[:(n.n+7)>>3])}
 	default:
-		bufs = []*memory.Buffer{validity, buf(n.fixed)}
+		bufs = []*memory.Buffer{validity, memory.NewBufferBytes(n.fixed)}
 	}
 	d := array.NewData(n.typ, n.n, bufs, kids, n.nulls, 0)
 	for _, b := range bufs {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/lakerelay/lakerelay/ocsf"
 )
@@ -39,14 +38,14 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // converter turns OCSF JSON documents into Arrow record batches for one
 // schema. It is owned by one goroutine.
 type converter struct {
-	mem      memory.Allocator
 	schema   *arrow.Schema
 	root     *node
 	unmapped *node // top-level "unmapped" utf8 column, or nil
 	time     *node // top-level "time" int64 column (epoch milliseconds), or nil
 
 	s     scanner
-	dry   bool // validate only; builders are not touched
+	str   scanner // reads the unmapped value when it is a JSON string
+	dry   bool    // validate only; builders are not touched
 	stack []frame
 	extra []byte // unknown fields of the current row, as JSON members
 	drops        // unknown fields dropped, with Options.DropUnknownFields
@@ -61,7 +60,7 @@ type frame struct {
 	idx int // list index, -1 for a struct member
 }
 
-func newConverter(mem memory.Allocator, schema *arrow.Schema) (*converter, error) {
+func newConverter(schema *arrow.Schema) (*converter, error) {
 	if schema == nil {
 		return nil, errors.New("securitylake: nil schema")
 	}
@@ -73,7 +72,7 @@ func newConverter(mem memory.Allocator, schema *arrow.Schema) (*converter, error
 		}
 		root.add(n)
 	}
-	c := &converter{mem: mem, schema: schema, root: root}
+	c := &converter{schema: schema, root: root}
 	if u := root.index["unmapped"]; u != nil && (u.kind == kString || u.kind == kLargeString) {
 		c.unmapped = u
 	}
@@ -116,7 +115,7 @@ func (c *converter) record() arrow.RecordBatch {
 	cols := make([]arrow.Array, len(c.root.kids))
 	for i, k := range c.root.kids {
 		k.finish()
-		d := k.build(c.mem)
+		d := k.build()
 		cols[i] = array.MakeFromData(d)
 		d.Release()
 	}
@@ -136,7 +135,9 @@ type rowError struct {
 
 // convert appends rows to a record batch. Rows that do not fit the schema
 // are left out and reported with their index; the batch holds the others in
-// input order. The batch is nil when no row converted.
+// input order. The batch is nil when no row converted. It shares the
+// converter's column memory: it must be released, and no longer read,
+// before the next call to convert.
 func (c *converter) convert(rows [][]byte) (arrow.RecordBatch, []rowError) {
 	var bad []rowError
 	c.dry = false
@@ -313,7 +314,7 @@ func (c *converter) appendUnmapped(hasOrig bool) {
 			b.appendNulls(1)
 			return
 		}
-		appendStringValue(b, c.orig)
+		c.appendStringValue(b, c.orig)
 		return
 	}
 	c.tmp = c.tmp[:0]
@@ -338,9 +339,9 @@ func (c *converter) appendUnmapped(hasOrig bool) {
 
 // appendStringValue appends compact JSON text v to a utf8 column: the
 // contents of a string, the JSON text of anything else.
-func appendStringValue(n *node, v []byte) {
+func (c *converter) appendStringValue(n *node, v []byte) {
 	if v[0] == '"' {
-		var s scanner
+		s := &c.str // its scratch buffer, for unescaping, is kept from row to row
 		s.Reset(v)
 		if str, err := s.Str(); err == nil {
 			n.appendStr(str)

@@ -50,8 +50,7 @@ func col(t *testing.T, rec arrow.RecordBatch, path string) arrow.Array {
 }
 
 func TestConvertValues(t *testing.T) {
-	mem := checked(t)
-	c, err := newConverter(mem, testSchema())
+	c, err := newConverter(testSchema())
 	require.NoError(t, err)
 	defer c.release()
 	rec, bad := convertAll(t, c,
@@ -86,8 +85,7 @@ func TestConvertValues(t *testing.T) {
 }
 
 func TestConvertUnknownFieldsGoToUnmapped(t *testing.T) {
-	mem := checked(t)
-	c, err := newConverter(mem, testSchema())
+	c, err := newConverter(testSchema())
 	require.NoError(t, err)
 	defer c.release()
 	tests := []struct {
@@ -117,8 +115,7 @@ func TestConvertUnknownFieldsGoToUnmapped(t *testing.T) {
 }
 
 func TestConvertMismatchQuarantinesOnlyThatRow(t *testing.T) {
-	mem := checked(t)
-	c, err := newConverter(mem, testSchema())
+	c, err := newConverter(testSchema())
 	require.NoError(t, err)
 	defer c.release()
 	tests := []struct {
@@ -165,9 +162,8 @@ func TestConvertMismatchQuarantinesOnlyThatRow(t *testing.T) {
 }
 
 func TestConvertNoUnmappedColumnRejectsUnknown(t *testing.T) {
-	mem := checked(t)
 	s := arrow.NewSchema([]arrow.Field{{Name: "time", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
-	c, err := newConverter(mem, s)
+	c, err := newConverter(s)
 	require.NoError(t, err)
 	defer c.release()
 	rec, bad := convertAll(t, c, `{"time":1}`, `{"time":2,"other":1}`)
@@ -180,8 +176,7 @@ func TestConvertNoUnmappedColumnRejectsUnknown(t *testing.T) {
 }
 
 func TestConvertAllBad(t *testing.T) {
-	mem := checked(t)
-	c, err := newConverter(mem, testSchema())
+	c, err := newConverter(testSchema())
 	require.NoError(t, err)
 	defer c.release()
 	rec, bad := convertAll(t, c, `{`, `{"time":"x"}`)
@@ -191,15 +186,14 @@ func TestConvertAllBad(t *testing.T) {
 
 func TestConvertUnsupportedType(t *testing.T) {
 	s := arrow.NewSchema([]arrow.Field{{Name: "m", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.BinaryTypes.String)}}, nil)
-	_, err := newConverter(memory.DefaultAllocator, s)
+	_, err := newConverter(s)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "m")
 }
 
 func TestConvertCaseInsensitiveFallback(t *testing.T) {
-	mem := checked(t)
 	s := arrow.NewSchema([]arrow.Field{{Name: "Activity_id", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
-	c, err := newConverter(mem, s)
+	c, err := newConverter(s)
 	require.NoError(t, err)
 	defer c.release()
 	rec, bad := convertAll(t, c, `{"activity_id":3}`)
@@ -231,7 +225,7 @@ func TestConvertMatchesArrowJSONReader(t *testing.T) {
 			}
 			rows = append(rows, []byte(`{"resources":[null,{"uid":"x"},null],"actor":null,"metadata":{"profiles":[null,"a"]}}`), []byte(`{}`))
 			nd.WriteString(`{"resources":[null,{"uid":"x"},null],"actor":null,"metadata":{"profiles":[null,"a"]}}` + "\n{}\n")
-			c, err := newConverter(mem, tt.schema)
+			c, err := newConverter(tt.schema)
 			require.NoError(t, err)
 			defer c.release()
 			got, bad := c.convert(rows)
@@ -277,7 +271,6 @@ func checkConsistent(t *testing.T, rec arrow.RecordBatch) {
 }
 
 func TestConvertRequiredFields(t *testing.T) {
-	mem := checked(t)
 	s := arrow.NewSchema([]arrow.Field{
 		{Name: "time", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "cloud", Nullable: true, Type: arrow.StructOf(
@@ -286,7 +279,7 @@ func TestConvertRequiredFields(t *testing.T) {
 		{Name: "tags", Nullable: true, Type: arrow.ListOf(arrow.BinaryTypes.String)},
 		{Name: "unmapped", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
-	c, err := newConverter(mem, s)
+	c, err := newConverter(s)
 	require.NoError(t, err)
 	defer c.release()
 	rec, bad := convertAll(t, c,
@@ -324,8 +317,7 @@ func TestConvertRequiredFields(t *testing.T) {
 // TestConvertErrorsNeverQuoteValues checks that a misfit's error says what
 // is wrong and where, without the record's contents (errors may be logged).
 func TestConvertErrorsNeverQuoteValues(t *testing.T) {
-	mem := checked(t)
-	c, err := newConverter(mem, testSchema())
+	c, err := newConverter(testSchema())
 	require.NoError(t, err)
 	defer c.release()
 	const secret = "s3cr3t"
@@ -360,8 +352,7 @@ func TestConvertErrorsNeverQuoteValues(t *testing.T) {
 // TestConvertEventTimeForms: the time column takes every form ocsf.EventTime
 // reads, as the partitioner does, so that a record it placed converts.
 func TestConvertEventTimeForms(t *testing.T) {
-	mem := checked(t)
-	c, err := newConverter(mem, testSchema())
+	c, err := newConverter(testSchema())
 	require.NoError(t, err)
 	defer c.release()
 	rec, bad := convertAll(t, c, `{"time":1764626400123}`, `{"time":1764626400123.9}`, `{"time":"2025-12-01T22:00:00.123Z"}`, `{"time":"2025-12-01T23:00:00.123+01:00"}`)

@@ -92,7 +92,9 @@
 //
 // # Performance
 //
-// Conversion does not allocate per value. Memory per WriteBatch is the
+// Conversion does not allocate per value, and the converted columns are not
+// copied: each chunk's Arrow record batch is built on the converter's own
+// buffers, which the next chunk reuses. Memory per WriteBatch is the
 // Arrow data of one chunk ([Options.ChunkBytes] of input) plus the
 // compressed row group being built; the batch itself is held by the
 // batcher ([batch.Limits.MaxPendingBytes]). BENCHMARKS.md compares the

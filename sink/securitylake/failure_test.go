@@ -39,9 +39,16 @@ func parquetFiles(t *testing.T, dir string) []string {
 // onePartition returns n events of one partition and the partition.
 func onePartition(t *testing.T, s *Sink, n int) (string, []lakerelay.Record) {
 	t.Helper()
+	return onePartitionOf(t, s, genEvents(n*30, 31), n)
+}
+
+// onePartitionOf returns the first n of events that fall in the partition
+// of the first.
+func onePartitionOf(t *testing.T, s *Sink, events [][]byte, n int) (string, []lakerelay.Record) {
+	t.Helper()
 	var part string
 	var out []lakerelay.Record
-	for i, e := range genEvents(n*30, 31) {
+	for i, e := range events {
 		r := lakerelay.Record{Data: e, Origin: lakerelay.Origin{Key: "events.json", Index: int64(i)}}
 		p, err := s.Partition(r)
 		require.NoError(t, err)

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/partition"
@@ -35,7 +34,7 @@ func FuzzConvert(f *testing.F) {
 	fuzzSeeds(f)
 	schema := testSchema()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := newConverter(memory.NewGoAllocator(), schema)
+		c, err := newConverter(schema)
 		if err != nil {
 			t.Fatal(err)
 		}

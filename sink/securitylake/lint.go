@@ -75,7 +75,7 @@ func Lint(ctx context.Context, store sink.Store, location string) (*LintReport, 
 	}); err != nil {
 		return nil, fmt.Errorf("securitylake: lint %s: %w", location, err)
 	}
-	l := &linter{rep: &LintReport{}, parts: map[string]bool{}}
+	l := &linter{rep: &LintReport{}, parts: map[string]bool{}, mem: &recycler{}}
 	for _, key := range keys {
 		if err := ctx.Err(); err != nil {
 			return l.rep, err
@@ -90,6 +90,7 @@ func Lint(ctx context.Context, store sink.Store, location string) (*LintReport, 
 }
 
 type linter struct {
+	mem       *recycler // the readers' buffers, reused from column to column
 	rep       *LintReport
 	parts     map[string]bool
 	schema    *schema.Schema
@@ -128,7 +129,7 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 		f.Close()
 		os.Remove(f.Name())
 	}()
-	rdr, err := file.NewParquetReader(f)
+	rdr, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(l.mem)))
 	if err != nil {
 		l.add(loc, lakerelay.SeverityError, CodeUnreadable, "%v", err)
 		return
@@ -482,4 +483,61 @@ func requiredLevels(def []int16, maxDef int16) {
 	if maxDef == 0 {
 		clear(def)
 	}
+}
+
+// recycler is a memory.Allocator that keeps the buffers freed to it and
+// hands them out again. The linter opens a page reader, with its buffers,
+// for every column chunk (431 per object of the OCSF API Activity schema)
+// and frees them when done with the chunk: without reuse, linting allocates
+// the decompressed size of every page afresh. Buffers come zeroed, as from
+// memory.GoAllocator. It is for one goroutine.
+type recycler struct {
+	free map[int][][]byte // by capacity, a power of two
+}
+
+func (r *recycler) Allocate(size int) []byte {
+	c := recycleClass(size)
+	if l := r.free[c]; len(l) > 0 {
+		b := l[len(l)-1][:size]
+		r.free[c] = l[:len(l)-1]
+		clear(b)
+		return b
+	}
+	return make([]byte, size, c)
+}
+
+func (r *recycler) Reallocate(size int, b []byte) []byte {
+	if size <= cap(b) {
+		n := len(b)
+		b = b[:size]
+		if size > n {
+			clear(b[n:])
+		}
+		return b
+	}
+	nb := r.Allocate(size)
+	copy(nb, b)
+	r.Free(b)
+	return nb
+}
+
+func (r *recycler) Free(b []byte) {
+	c := cap(b)
+	if c == 0 || c != recycleClass(c) {
+		return // not one of ours: left to the garbage collector
+	}
+	if r.free == nil {
+		r.free = map[int][][]byte{}
+	}
+	r.free[c] = append(r.free[c], b[:0])
+}
+
+// recycleClass is the capacity a buffer of size bytes gets: the next power
+// of two, at least 64.
+func recycleClass(size int) int {
+	c := 64
+	for c < size {
+		c <<= 1
+	}
+	return c
 }

@@ -33,7 +33,7 @@ func codes(r *LintReport) map[string]int {
 // memory, through the converter.
 func parquetFile(t *testing.T, schema *arrow.Schema, props *parquet.WriterProperties, rows ...string) []byte {
 	t.Helper()
-	c, err := newConverter(memory.DefaultAllocator, schema)
+	c, err := newConverter(schema)
 	require.NoError(t, err)
 	defer c.release()
 	rec, bad := convertAll(t, c, rows...)
@@ -176,4 +176,37 @@ func TestLintMinIO(t *testing.T) {
 	// A second source location in the same bucket is not mixed in.
 	_, err = Lint(context.Background(), store, "s3://other-bucket/ext/lint/")
 	require.Error(t, err)
+}
+
+var _ memory.Allocator = (*recycler)(nil)
+
+// TestRecycler checks the linter's allocator: buffers come zeroed, a freed
+// buffer is handed out again, Reallocate keeps the contents and zeroes what
+// it adds, and buffers it did not allocate are left alone.
+func TestRecycler(t *testing.T) {
+	var r recycler
+	a := r.Allocate(100)
+	require.Len(t, a, 100)
+	assert.Equal(t, 128, cap(a))
+	for i := range a {
+		a[i] = 0xff
+	}
+	r.Free(a)
+	b := r.Allocate(70) // same class: a again, zeroed
+	assert.Same(t, &a[0], &b[0], "freed buffer reused")
+	assert.Equal(t, make([]byte, 70), b)
+
+	copy(b, "hello")
+	b = r.Reallocate(120, b) // fits the capacity: in place
+	assert.Same(t, &a[0], &b[0])
+	assert.Equal(t, append([]byte("hello"), make([]byte, 115)...), b)
+	c := r.Reallocate(1000, b) // grows: copied, the old one freed
+	assert.Len(t, c, 1000)
+	assert.Equal(t, append([]byte("hello"), make([]byte, 995)...), c)
+	d := r.Allocate(128)
+	assert.Same(t, &a[0], &d[0], "the buffer Reallocate left was freed")
+
+	r.Free(make([]byte, 100)) // not a power-of-two capacity: not ours
+	e := r.Allocate(100)
+	assert.Equal(t, 128, cap(e))
 }

@@ -95,7 +95,9 @@ type Options struct {
 	// called concurrently. At most [MaxDroppedFieldPaths] distinct paths
 	// are reported; all are counted.
 	OnDroppedField func(path string)
-	// Allocator is used for Arrow buffers; default memory.DefaultAllocator.
+	// Allocator is used for the Parquet writer's buffers; default
+	// memory.DefaultAllocator. (The converted record batches live in the
+	// converter's own memory, reused from chunk to chunk.)
 	Allocator memory.Allocator
 	// CompressionLevel is the zstd level; 0 means the codec's default.
 	CompressionLevel int
@@ -239,7 +241,7 @@ func New(store sink.Store, location string, class int, opts ...func(*Options)) (
 		return nil, err
 	}
 	// Check once that the schema converts.
-	c, err := newConverter(o.Allocator, o.Schema)
+	c, err := newConverter(o.Schema)
 	if err != nil {
 		return nil, err
 	}
@@ -589,7 +591,7 @@ func (s *Sink) converter() (*converter, error) {
 	if c, ok := s.pool.Get().(*converter); ok {
 		return c, nil
 	}
-	return newConverter(s.o.Allocator, s.o.Schema) // the schema was checked in New
+	return newConverter(s.o.Schema) // the schema was checked in New
 }
 
 // ClassUID returns the class_uid of an OCSF JSON event, for routing events
