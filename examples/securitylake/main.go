@@ -121,7 +121,9 @@
 // The exit status is 0 on success, 1 on failure, 2 on bad usage.
 //
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
-// profile of the run, to read with `go tool pprof` (see BENCHMARKS.md).
+// profile of the run, to read with `go tool pprof`, and --trace FILE an
+// execution trace (where goroutines wait), to read with `go tool trace`
+// (see BENCHMARKS.md).
 package main
 
 import (
