@@ -414,6 +414,20 @@ func AppendString(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip 8 bytes at a time while all are printable ASCII other than
+		// '"' and '\\' (the lowest flag of special8 is exact, and so is
+		// the high bit of a byte >= 0x80).
+		for i+8 <= len(s) {
+			x := binary.LittleEndian.Uint64(s[i:])
+			if t := special8(x) | x&msb; t != 0 {
+				i += bits.TrailingZeros64(t) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if b >= 0x20 && b != '"' && b != '\\' {
 				i++
