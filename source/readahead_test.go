@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/lakerelay/lakerelay"
 )
 
@@ -157,4 +159,36 @@ func TestRecordJSONFlag(t *testing.T) {
 func jsonValidCompact(b []byte) bool {
 	var c bytes.Buffer
 	return json.Compact(&c, b) == nil && bytes.Equal(c.Bytes(), b)
+}
+
+// A Reader that closes its stream does not wait for the read-ahead's read of
+// a pipe that has nothing more to say: closing the stream ends that read.
+func TestReaderCloseWhileReadAheadBlocked(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	r, err := NewReader("pipe", pr, func(o *ReaderOptions) { o.CloseStream = true; o.Decode.StreamType = NDJSON })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One gzip member, flushed but not finished: the decompressor then waits
+	// for more.
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte("{\"a\":1}\n"))
+	zw.Flush()
+	go pw.Write(b.Bytes())
+	rec, err := r.Read(context.Background())
+	if err != nil || string(rec.Data) != `{"a":1}` {
+		t.Fatalf("read %q, %v", rec.Data, err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- r.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for a read of the stream that closing it would end")
+	}
 }

@@ -126,11 +126,15 @@ func (r *Reader) Close() error {
 		return nil
 	}
 	r.closed = true
-	r.o.close()
+	// The stream is closed first: the decompression read-ahead may be
+	// blocked reading it (a pipe with nothing more to say yet), and closing
+	// it is what ends that read.
+	var err error
 	if r.stream != nil {
-		return r.stream.Close()
+		err = r.stream.Close()
 	}
-	return nil
+	r.o.close()
+	return err
 }
 
 var _ lakerelay.Source = (*Reader)(nil)
