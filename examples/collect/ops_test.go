@@ -240,16 +240,9 @@ func TestCollectSQSLag(t *testing.T) {
 		lines <- strings.Count(string(b), "\n")
 	}()
 	until(t, 30*time.Second, "lag back to 0", func() bool { return lag() == 0 })
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("collect did not exit:\n%s", stderr.String())
-	}
-	if n := <-lines; cmd.ProcessState.ExitCode() != 0 || n != 20000 {
-		t.Fatalf("exit %d, %d lines\n%s", cmd.ProcessState.ExitCode(), n, stderr.String())
+	r := wait(t, cmd, new(lockedBuffer), &stderr) // standard output went to the pipe
+	if n := <-lines; r.code != 0 || n != 20000 || r.summary["records"] != 20000 {
+		t.Fatalf("exit %d, %d lines, summary %v\n%s", r.code, n, r.summary, r.stderr)
 	}
 }
 
