@@ -54,7 +54,6 @@ type decoder struct {
 	bucket, key, versionID string
 
 	raw io.Reader
-	zr  *zstd.Decoder
 	ra  *readAhead
 	// wait, when set, is called before reading the object may block.
 	wait    func()
@@ -108,11 +107,7 @@ func newDecoder(r io.Reader, opts DecodeOptions, bucket, key, versionID string) 
 // close releases the decompressor. It does not close the input.
 func (d *decoder) close() {
 	if d.ra != nil {
-		d.ra.stop()
-	}
-	if d.zr != nil {
-		d.zr.Close()
-		d.zr = nil
+		d.ra.stop() // the read-ahead releases the decompressor when it ends
 	}
 	if d.err == nil {
 		d.err = io.EOF
@@ -142,6 +137,7 @@ func (d *decoder) start() error {
 		return d.objErr(0, fmt.Errorf("read: %w", err))
 	}
 	var r io.Reader
+	var release func()
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
 		zr, err := gzip.NewReader(in)
@@ -155,18 +151,17 @@ func (d *decoder) start() error {
 		if err != nil {
 			return d.objErr(0, fmt.Errorf("zstd: %w", err))
 		}
-		d.zr = zr
-		r = zr
+		r, release = zr, zr.Close
 	default:
 		r = in
 	}
 	if r != in {
 		// Decompression is the larger part of the work: it reads ahead on
 		// a goroutine of its own, and the wait for it is where reading
-		// may block. in (and the raw input) then belong to that goroutine
-		// until close.
+		// may block. in (and the raw input) then belong to that goroutine;
+		// it releases the decompressor when it ends.
 		raw.wait = nil
-		d.ra = newReadAhead(r, d.wait)
+		d.ra = newReadAhead(r, d.wait, release)
 		r = d.ra
 	}
 	limit := d.opts.MaxRecordSize + 1

@@ -16,15 +16,21 @@ const (
 // slow stream's bytes reach the reader as soon as they arrive. Errors,
 // io.EOF included, reach the reader after the bytes read before them.
 //
-// r is only touched by the goroutine until stop returns. Not safe for
-// concurrent use.
+// stop does not wait for a read of r in progress (a pipe with nothing more
+// to say may never return): the goroutine ends when that read returns, which
+// closing the stream under r makes happen, and then calls release. Not safe
+// for concurrent use.
 type readAhead struct {
-	full   chan chunk
-	free   chan []byte
-	done   chan struct{}
+	full chan chunk
+	free chan []byte
+	done chan struct{}
+	// exited is closed when the goroutine has ended and released r.
 	exited chan struct{}
 	// wait is called before Read blocks for the next chunk (may be nil).
 	wait func()
+	// release is called by the goroutine when it ends (may be nil): what r
+	// holds (a zstd decoder) is freed once nothing reads it any more.
+	release func()
 
 	cur  []byte // unread bytes of held
 	held []byte // the buffer cur is part of, returned to free once read
@@ -36,13 +42,14 @@ type chunk struct {
 	err error
 }
 
-func newReadAhead(r io.Reader, wait func()) *readAhead {
+func newReadAhead(r io.Reader, wait, release func()) *readAhead {
 	ra := &readAhead{
-		full:   make(chan chunk, readAheadChunks),
-		free:   make(chan []byte, readAheadChunks+1),
-		done:   make(chan struct{}),
-		exited: make(chan struct{}),
-		wait:   wait,
+		full:    make(chan chunk, readAheadChunks),
+		free:    make(chan []byte, readAheadChunks+1),
+		done:    make(chan struct{}),
+		exited:  make(chan struct{}),
+		wait:    wait,
+		release: release,
 	}
 	for range readAheadChunks + 1 {
 		ra.free <- make([]byte, readAheadSize)
@@ -53,6 +60,9 @@ func newReadAhead(r io.Reader, wait func()) *readAhead {
 
 func (ra *readAhead) run(r io.Reader) {
 	defer close(ra.exited)
+	if ra.release != nil {
+		defer ra.release()
+	}
 	empty := 0
 	for {
 		var buf []byte
@@ -60,6 +70,11 @@ func (ra *readAhead) run(r io.Reader) {
 		case buf = <-ra.free:
 		case <-ra.done:
 			return
+		}
+		select {
+		case <-ra.done: // stopped while waiting for a free buffer's turn
+			return
+		default:
 		}
 		n, err := r.Read(buf)
 		if n == 0 && err == nil {
@@ -107,15 +122,14 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// stop ends the goroutine and waits until it no longer uses r (after the
-// read it may be blocked in returns). It may be called more than once.
+// stop tells the goroutine to end, without waiting for a read of r it may
+// be blocked in. It may be called more than once.
 func (ra *readAhead) stop() {
 	select {
 	case <-ra.done:
 	default:
 		close(ra.done)
 	}
-	<-ra.exited
 }
 
 // waitReader calls wait, when set, before each read of r.

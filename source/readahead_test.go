@@ -31,7 +31,7 @@ func TestReadAheadOrderAndError(t *testing.T) {
 		{"error after data", io.MultiReader(bytes.NewReader(data), iotest.ErrReader(boom)), boom},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ra := newReadAhead(tt.r, nil)
+			ra := newReadAhead(tt.r, nil, nil)
 			defer ra.stop()
 			var got []byte
 			buf := make([]byte, 7777)
@@ -61,7 +61,7 @@ func TestReadAheadOrderAndError(t *testing.T) {
 // A reader that never makes progress gets io.ErrNoProgress instead of a
 // goroutine spinning for ever.
 func TestReadAheadNoProgress(t *testing.T) {
-	ra := newReadAhead(zeroReader{}, nil)
+	ra := newReadAhead(zeroReader{}, nil, nil)
 	defer ra.stop()
 	if _, err := io.ReadAll(ra); err != io.ErrNoProgress {
 		t.Fatalf("error %v, want io.ErrNoProgress", err)
@@ -72,17 +72,16 @@ type zeroReader struct{}
 
 func (zeroReader) Read([]byte) (int, error) { return 0, nil }
 
-// stop returns once the goroutine has let go of the reader, also when the
-// reader was not read to its end; wait is called before Read blocks.
-func TestReadAheadStopAndWait(t *testing.T) {
+// stop returns at once, also while the goroutine waits in a read of a
+// stream with nothing more to say; the goroutine ends, and releases what it
+// read from, once closing the stream ends that read. wait is called before
+// Read blocks.
+func TestReadAheadStopWhileBlocked(t *testing.T) {
 	pr, pw := io.Pipe()
 	waits := 0
-	ra := newReadAhead(pr, func() { waits++ })
-	go func() {
-		pw.Write([]byte("first"))
-		time.Sleep(20 * time.Millisecond)
-		pw.Write([]byte("second"))
-	}()
+	released := make(chan struct{})
+	ra := newReadAhead(pr, func() { waits++ }, func() { close(released) })
+	go pw.Write([]byte("first"))
 	buf := make([]byte, 64)
 	n, err := ra.Read(buf)
 	if err != nil || string(buf[:n]) != "first" {
@@ -91,18 +90,26 @@ func TestReadAheadStopAndWait(t *testing.T) {
 	if waits == 0 {
 		t.Fatal("wait not called before blocking for the first chunk")
 	}
-	// The goroutine is now blocked reading the pipe, or has "second"
-	// ready; either way stop must return, once the pipe is closed.
-	done := make(chan struct{})
-	go func() { ra.stop(); close(done) }()
-	time.Sleep(50 * time.Millisecond)
-	pw.CloseWithError(errors.New("closed by the owner"))
+	stopped := make(chan struct{})
+	go func() { ra.stop(); close(stopped) }()
 	select {
-	case <-done:
+	case <-stopped:
 	case <-time.After(5 * time.Second):
-		t.Fatal("stop did not return")
+		t.Fatal("stop waited for a read that nothing ends")
 	}
 	ra.stop() // a second stop does nothing
+	select {
+	case <-released:
+		t.Fatal("released while its read was still in progress")
+	case <-time.After(50 * time.Millisecond):
+	}
+	pw.CloseWithError(errors.New("closed by the owner"))
+	select {
+	case <-released:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the goroutine did not end once the stream was closed")
+	}
+	<-ra.exited
 }
 
 // Records of the JSON stream types say that their data is compact JSON;
@@ -161,8 +168,9 @@ func jsonValidCompact(b []byte) bool {
 	return json.Compact(&c, b) == nil && bytes.Equal(c.Bytes(), b)
 }
 
-// A Reader that closes its stream does not wait for the read-ahead's read of
-// a pipe that has nothing more to say: closing the stream ends that read.
+// A Reader does not wait for the read-ahead's read of a pipe that has
+// nothing more to say: not in Close, nor in a Read that ends the stream with
+// an error.
 func TestReaderCloseWhileReadAheadBlocked(t *testing.T) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
@@ -189,6 +197,34 @@ func TestReaderCloseWhileReadAheadBlocked(t *testing.T) {
 			t.Fatalf("Close: %v", err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("Close waited for a read of the stream that closing it would end")
+		t.Fatal("Close waited for a read of the stream in progress")
+	}
+}
+
+func TestReaderFailsWhileReadAheadBlocked(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	r, err := NewReader("pipe", pr, func(o *ReaderOptions) { o.Decode.StreamType = NDJSON; o.Decode.MaxRecordSize = 64 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A record longer than MaxRecordSize, flushed, then silence.
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(`{"a":"` + strings.Repeat("x", 100) + `"}` + "\n"))
+	zw.Flush()
+	go pw.Write(b.Bytes())
+	failed := make(chan error, 1)
+	go func() { _, err := r.Read(context.Background()); failed <- err }()
+	select {
+	case err := <-failed:
+		if !errors.Is(err, lakerelay.ErrTooLarge) {
+			t.Fatalf("Read: %v, want ErrTooLarge", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Read of a too large record waited for more of the stream")
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -118,7 +118,10 @@ func recordLevel(err error) bool {
 func (r *Reader) Stats() Stats { return r.c.snapshot() }
 
 // Close stops the reader; Read then returns lakerelay.ErrClosed. It is
-// idempotent and does not close the underlying stream.
+// idempotent and does not close the underlying stream (unless CloseStream).
+// It does not wait for a read of a compressed stream in progress (read
+// ahead of the records on a goroutine of its own): that one read may still
+// return after Close, and closing the stream ends it.
 func (r *Reader) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -126,15 +129,11 @@ func (r *Reader) Close() error {
 		return nil
 	}
 	r.closed = true
-	// The stream is closed first: the decompression read-ahead may be
-	// blocked reading it (a pipe with nothing more to say yet), and closing
-	// it is what ends that read.
-	var err error
-	if r.stream != nil {
-		err = r.stream.Close()
-	}
 	r.o.close()
-	return err
+	if r.stream != nil {
+		return r.stream.Close()
+	}
+	return nil
 }
 
 var _ lakerelay.Source = (*Reader)(nil)
