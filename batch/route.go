@@ -74,31 +74,14 @@ func SplitPartition(part string) (route, partition string) {
 // partitioning. A record fn rejects is handed to q with fn's error, as it
 // was read (q settles it), and Map reads on; with q nil it is negatively
 // acknowledged with that error. Closing the result closes src.
-func Map(src lakerelay.Source, fn func([]byte) ([]byte, error), q Quarantiner) lakerelay.Source {
-	return &mapped{Source: src, fn: fn, q: q}
-}
-
-type mapped struct {
-	lakerelay.Source
-	fn func([]byte) ([]byte, error)
-	q  Quarantiner
-}
-
-func (m *mapped) Read(ctx context.Context) (lakerelay.Record, error) {
-	for {
-		r, err := m.Source.Read(ctx)
-		if err != nil {
-			return r, err
-		}
-		data, err := m.fn(r.Data)
-		if err == nil {
-			r.Data, r.JSON = data, false
-			return r, nil
-		}
-		if m.q == nil {
-			r.Settle(err)
-			continue
-		}
-		m.q.Quarantine(r, err)
+//
+// By default fn runs on the goroutine that calls Read. With
+// [MapOptions].Workers above 1 it runs on that many goroutines at once; see
+// there.
+func Map(src lakerelay.Source, fn func([]byte) ([]byte, error), q Quarantiner, opts ...func(*MapOptions)) *Mapped {
+	var o MapOptions
+	for _, f := range opts {
+		f(&o)
 	}
+	return &Mapped{src: src, fn: fn, q: q, workers: max(o.Workers, 1)}
 }

@@ -1,0 +1,261 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/lakerelay/lakerelay"
+)
+
+// MapOptions configure [Map].
+type MapOptions struct {
+	// Workers is how many records fn maps at once. The default, 1, maps
+	// each record on the goroutine that calls Read, when it is read.
+	//
+	// With more, fn must be safe for concurrent use. A goroutine then reads
+	// src ahead of the caller, up to 2×Workers records, and Workers
+	// goroutines map them. Records are still handed out, and handed to the
+	// quarantine, in the order src yields them, and src's errors in their
+	// place among them. Reading ahead holds up to 2×Workers+1 records more
+	// in memory. [Mapped.Pending] counts them. Close negatively acknowledges
+	// those not handed out yet, so they stay redeliverable.
+	Workers int
+}
+
+// Mapped is the source [Map] returns.
+type Mapped struct {
+	src     lakerelay.Source
+	fn      func([]byte) ([]byte, error)
+	q       Quarantiner
+	workers int
+
+	mu      sync.Mutex // guards started and closed
+	started bool
+	closed  bool
+	stop    context.CancelFunc
+	order   chan *mapJob // jobs in the order src yielded them
+	work    chan *mapJob // jobs for the workers
+	ended   sync.WaitGroup
+	pending atomic.Int64
+
+	turn chan struct{} // held by the one Read that takes jobs from order
+	head *mapJob       // guarded by turn: the job a Read gave up waiting for
+	end  error         // guarded by turn: what Read returns from now on
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// mapJob is one result of src.Read: a record to map, or src's error.
+type mapJob struct {
+	r      lakerelay.Record
+	err    error // src's error; r is not a record then
+	data   []byte
+	mapErr error
+	done   chan struct{} // closed once data and mapErr are set
+}
+
+var _ lakerelay.Source = (*Mapped)(nil)
+
+// Pending is the number of records read from src and not handed out by Read
+// yet (being mapped, or waiting for Read). It is always 0 with one worker.
+func (m *Mapped) Pending() int { return int(m.pending.Load()) }
+
+// Read returns the next mapped record, src's next error, or ctx's error when
+// ctx ends first.
+func (m *Mapped) Read(ctx context.Context) (lakerelay.Record, error) {
+	if m.workers == 1 {
+		return m.readHere(ctx)
+	}
+	if err := m.begin(); err != nil {
+		return lakerelay.Record{}, err
+	}
+	select {
+	case m.turn <- struct{}{}:
+	case <-ctx.Done():
+		return lakerelay.Record{}, ctx.Err()
+	}
+	defer func() { <-m.turn }()
+	for {
+		j := m.head
+		if j == nil {
+			if m.end != nil {
+				return lakerelay.Record{}, m.end
+			}
+			select {
+			case next, ok := <-m.order:
+				if !ok {
+					m.end = lakerelay.ErrClosed
+					return lakerelay.Record{}, m.end
+				}
+				j = next
+			case <-ctx.Done():
+				return lakerelay.Record{}, ctx.Err()
+			}
+			m.head = j
+		}
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			return lakerelay.Record{}, ctx.Err() // j stays the head
+		}
+		m.head = nil
+		if j.err != nil {
+			if endsSource(j.err) {
+				m.end = j.err
+			}
+			return lakerelay.Record{}, j.err
+		}
+		m.pending.Add(-1)
+		if r, ok := m.result(j.r, j.data, j.mapErr); ok {
+			return r, nil
+		}
+	}
+}
+
+// readHere reads and maps on the caller's goroutine.
+func (m *Mapped) readHere(ctx context.Context) (lakerelay.Record, error) {
+	for {
+		r, err := m.src.Read(ctx)
+		if err != nil {
+			return r, err
+		}
+		data, err := m.fn(r.Data)
+		if r, ok := m.result(r, data, err); ok {
+			return r, nil
+		}
+	}
+}
+
+// result is r mapped to data, or false when fn failed with err and r went
+// to the quarantine (or was negatively acknowledged).
+func (m *Mapped) result(r lakerelay.Record, data []byte, err error) (lakerelay.Record, bool) {
+	if err == nil {
+		r.Data, r.JSON = data, false
+		return r, true
+	}
+	if m.q == nil {
+		r.Settle(err)
+	} else {
+		m.q.Quarantine(r, err)
+	}
+	return lakerelay.Record{}, false
+}
+
+// endsSource reports whether src yields nothing after err.
+func endsSource(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, lakerelay.ErrClosed)
+}
+
+// begin starts the reading and mapping goroutines once.
+func (m *Mapped) begin() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return lakerelay.ErrClosed
+	}
+	if m.started {
+		return nil
+	}
+	m.started = true
+	ctx, stop := context.WithCancel(context.Background())
+	m.stop = stop
+	m.order = make(chan *mapJob, 2*m.workers)
+	// At most cap(order) jobs wait in order and one more is the head, so
+	// the pump never waits for work.
+	m.work = make(chan *mapJob, 2*m.workers+1)
+	m.turn = make(chan struct{}, 1)
+	m.ended.Add(1 + m.workers)
+	go m.pump(ctx)
+	for range m.workers {
+		go func() {
+			defer m.ended.Done()
+			for j := range m.work {
+				j.data, j.mapErr = m.fn(j.r.Data)
+				close(j.done)
+			}
+		}()
+	}
+	return nil
+}
+
+// pump reads src in order until it ends or Close stops it.
+func (m *Mapped) pump(ctx context.Context) {
+	defer m.ended.Done()
+	defer close(m.work)
+	defer close(m.order)
+	for {
+		r, err := m.src.Read(ctx)
+		if err != nil && ctx.Err() != nil {
+			return // Close: Read returns ErrClosed from now on
+		}
+		j := &mapJob{r: r, err: err, done: make(chan struct{})}
+		if err == nil {
+			m.pending.Add(1)
+		} else {
+			close(j.done)
+		}
+		select {
+		case m.order <- j:
+		case <-ctx.Done():
+			if err == nil {
+				m.pending.Add(-1)
+				r.Settle(errNotRead)
+			}
+			return
+		}
+		if err != nil {
+			if endsSource(err) {
+				return
+			}
+			continue
+		}
+		m.work <- j
+	}
+}
+
+// errNotRead negatively acknowledges the records read ahead and not handed
+// out when the source is closed.
+var errNotRead = fmt.Errorf("batch: mapped source closed before the record was read: %w", lakerelay.ErrClosed)
+
+// Close stops reading, closes src and negatively acknowledges the records
+// read ahead and not handed out (they stay redeliverable). Read returns
+// [lakerelay.ErrClosed] afterwards. Close is idempotent.
+func (m *Mapped) Close() error {
+	m.closeOnce.Do(func() {
+		m.mu.Lock()
+		m.closed = true
+		started := m.started
+		m.mu.Unlock()
+		if started {
+			m.stop()
+		}
+		m.closeErr = m.src.Close()
+		if !started {
+			return
+		}
+		m.ended.Wait() // every job is done now, so no Read waits for long
+		m.turn <- struct{}{}
+		defer func() { <-m.turn }()
+		if m.head != nil {
+			m.settleNotRead(m.head)
+			m.head = nil
+		}
+		for j := range m.order {
+			m.settleNotRead(j)
+		}
+		m.end = lakerelay.ErrClosed
+	})
+	return m.closeErr
+}
+
+func (m *Mapped) settleNotRead(j *mapJob) {
+	if j.err == nil {
+		m.pending.Add(-1)
+		j.r.Settle(errNotRead)
+	}
+}
