@@ -155,24 +155,41 @@ func appendEntry(dst []byte, now time.Time, r lakerelay.Record, reason error) []
 		dst = append(dst, `,"data_base64":"`...)
 		dst = base64.StdEncoding.AppendEncode(dst, r.Data)
 		dst = append(dst, '"')
-	case isDocument(r.Data):
-		// Without HTML escaping, documents are kept as they came
-		// (compacted).
-		dst = append(dst, `,"data":`...)
-		dst = jsonscan.Compact(dst, bytes.TrimSpace(r.Data))
 	default:
+		// Without HTML escaping, documents (JSON objects and arrays) are
+		// kept as they came (compacted); anything else is a string.
 		dst = append(dst, `,"data":`...)
-		dst = jsonscan.AppendString(dst, r.Data) // valid UTF-8: as it is
+		if doc, compact := document(r); doc == nil {
+			dst = jsonscan.AppendString(dst, r.Data) // valid UTF-8: as it is
+		} else if compact {
+			dst = append(dst, doc...)
+		} else {
+			dst = jsonscan.Compact(dst, doc)
+		}
 	}
 	return append(dst, "}\n"...)
 }
 
-// isDocument reports whether data is a JSON object or array. Only those are
+// document returns the JSON object or array r.Data holds, without the
+// whitespace around it, and whether it has no insignificant whitespace
+// inside; nil when r.Data is not one JSON object or array. Only those are
 // kept as raw JSON: a JSON scalar such as "x" is kept as a string like any
-// other text, so that Entry.Record can tell the two apart.
-func isDocument(data []byte) bool {
-	d := bytes.TrimLeft(data, " \t\r\n")
-	return len(d) > 0 && (d[0] == '{' || d[0] == '[') && jsonscan.Valid(data, jsonscan.DefaultMaxDepth)
+// other text, so that Entry.Record can tell the two apart. The data is
+// parsed once, or not at all when the source said it is compact JSON.
+func document(r lakerelay.Record) (doc []byte, compact bool) {
+	p := jsonscan.Parser{B: r.Data, EOF: true, MaxDepth: jsonscan.DefaultMaxDepth}
+	start := p.SkipSpace(0)
+	if start == len(r.Data) || r.Data[start] != '{' && r.Data[start] != '[' {
+		return nil, false
+	}
+	if r.JSON && start == 0 {
+		return r.Data, true
+	}
+	end, err := p.Value(start)
+	if err != nil || p.SkipSpace(end) != len(r.Data) {
+		return nil, false
+	}
+	return r.Data[start:end], !p.Space
 }
 
 // Error reports that entries could not be made durable. The records they

@@ -515,3 +515,10 @@ func TestOpen(t *testing.T) {
 		t.Errorf("invalid options: %v", err)
 	}
 }
+
+// isDocument reports whether the entry of a record of data keeps data as a
+// JSON document.
+func isDocument(data []byte) bool {
+	doc, _ := document(lakerelay.Record{Data: data})
+	return doc != nil
+}

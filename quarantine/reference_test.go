@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/jsonscan"
 )
 
 // appendEntryReference is how entries were written before appendEntry had
@@ -75,6 +76,14 @@ func FuzzEntryReference(f *testing.F) {
 		want := appendEntryReference([]byte("prefix "), now, r, why)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("entry\n got %q\nwant %q", got, want)
+		}
+		// A record the source marked as compact JSON is written without
+		// parsing it again, to the same entry.
+		if json.Valid(data) && bytes.Equal(jsonscan.AppendValue(nil, data, jsonscan.DefaultMaxDepth), data) {
+			r.JSON = true
+			if got := appendEntry([]byte("prefix "), now, r, why); !bytes.Equal(got, want) {
+				t.Fatalf("entry of a record marked JSON\n got %q\nwant %q", got, want)
+			}
 		}
 	})
 }

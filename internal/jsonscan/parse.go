@@ -481,9 +481,20 @@ func Compact(dst, v []byte) []byte {
 	inStr := false
 	from := 0
 	for i := 0; i < len(v); i++ {
-		c := v[i]
 		if inStr {
-			switch c {
+			// Skip 8 bytes at a time up to a quote or backslash (or a
+			// control byte, which valid JSON has none of in a string).
+			for i+8 <= len(v) {
+				if t := special8(binary.LittleEndian.Uint64(v[i:])); t != 0 {
+					i += bits.TrailingZeros64(t) >> 3
+					break
+				}
+				i += 8
+			}
+			if i >= len(v) {
+				break
+			}
+			switch v[i] {
 			case '\\':
 				i++
 			case '"':
@@ -491,7 +502,7 @@ func Compact(dst, v []byte) []byte {
 			}
 			continue
 		}
-		switch c {
+		switch v[i] {
 		case '"':
 			inStr = true
 		case ' ', '\t', '\n', '\r':
