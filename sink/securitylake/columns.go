@@ -8,6 +8,7 @@ package securitylake
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -166,60 +167,80 @@ func (n *node) setValid() {
 	n.valid[n.n>>3] |= 1 << (n.n & 7)
 }
 
-func (n *node) growValid() {
-	if n.n>>3 >= len(n.valid) {
-		n.valid = append(n.valid, 0)
+// rows is the number of rows of n's column, a struct's pending nulls
+// included.
+func (n *node) rows() int { return n.n + n.pend }
+
+// padTo fills the column of n up to rows with missing values: nulls, or
+// empty values for a field that is not nullable. Fields are filled lazily:
+// a field a row does not set gets nothing then, and catches up with its
+// struct (or the record) when it next gets a value, or when the columns are
+// finished. So a record costs nothing for the fields it lacks.
+func (n *node) padTo(rows int) {
+	if k := rows - n.rows(); k > 0 {
+		n.underNull(k)
 	}
 }
 
-// appendNulls adds k nulls to the column of n (for a struct, to it and,
-// lazily, to all its fields).
+// growBits extends the bitmap b to hold nbits bits, with zero bits.
+func growBits(b []byte, nbits int) []byte {
+	need := (nbits + 7) >> 3
+	if have := len(b); need > have {
+		b = slices.Grow(b, need-have)[:need]
+		clear(b[have:])
+	}
+	return b
+}
+
+// appendNulls adds k nulls to the column of n (for a struct, lazily: see
+// flush).
 func (n *node) appendNulls(k int) {
 	if n.kind == kStruct {
 		n.pend += k
 		return
 	}
-	for range k {
-		n.growValid()
-		n.n++
-		switch n.kind {
-		case kBool:
-			if (n.n-1)>>3 >= len(n.bits) {
-				n.bits = append(n.bits, 0)
-			}
-		case kString, kBinary, kList:
-			n.offs = append(n.offs, n.offs[len(n.offs)-1])
-		case kLargeString:
-			n.offs64 = append(n.offs64, n.offs64[len(n.offs64)-1])
-		default:
-			n.fixed = append(n.fixed, zeros[:n.width]...)
+	n.n += k
+	n.nulls += k
+	n.valid = growBits(n.valid, n.n)
+	n.appendEmpty(k)
+}
+
+// appendEmpty adds the values of k rows that are null or empty (the
+// validity bitmap is the caller's).
+func (n *node) appendEmpty(k int) {
+	switch n.kind {
+	case kStruct:
+	case kBool:
+		n.bits = growBits(n.bits, n.n)
+	case kString, kBinary, kList:
+		last := n.offs[len(n.offs)-1]
+		for range k {
+			n.offs = append(n.offs, last)
 		}
+	case kLargeString:
+		last := n.offs64[len(n.offs64)-1]
+		for range k {
+			n.offs64 = append(n.offs64, last)
+		}
+	default:
+		n.fixed = append(n.fixed, make([]byte, k*n.width)...)
 	}
-	n.nulls += k
 }
 
-var zeros [16]byte
-
-// flush applies a struct's pending nulls to itself and hands them to its
-// fields.
+// flush applies a struct's pending nulls to itself. Its fields catch up
+// later (see padTo).
 func (n *node) flush() {
-	k := n.pend
-	if k == 0 {
-		return
-	}
-	n.pend = 0
-	for range k {
-		n.growValid()
-		n.n++
-	}
-	n.nulls += k
-	for _, f := range n.kids {
-		f.underNull(k)
+	if k := n.pend; k > 0 {
+		n.pend = 0
+		n.n += k
+		n.nulls += k
+		n.valid = growBits(n.valid, n.n)
 	}
 }
 
-// underNull fills k rows of a field whose parent is null: nulls, or empty
-// values for a field that is not nullable.
+// underNull fills k rows of a field whose value is missing or whose parent
+// is null: nulls, or empty values for a field that is not nullable (a
+// struct's fields catch up later, see padTo).
 func (n *node) underNull(k int) {
 	if !n.required {
 		n.appendNulls(k)
@@ -228,38 +249,17 @@ func (n *node) underNull(k int) {
 	for range k {
 		n.setValid()
 		n.n++
-		switch n.kind {
-		case kBool:
-			if (n.n-1)>>3 >= len(n.bits) {
-				n.bits = append(n.bits, 0)
-			}
-		case kString, kBinary, kList:
-			n.offs = append(n.offs, n.offs[len(n.offs)-1])
-		case kLargeString:
-			n.offs64 = append(n.offs64, n.offs64[len(n.offs64)-1])
-		case kStruct:
-		default:
-			n.fixed = append(n.fixed, zeros[:n.width]...)
-		}
 	}
-	if n.kind == kStruct {
-		n.fillFields(k)
-	}
+	n.appendEmpty(k)
 }
 
-// fillFields gives the fields of a non-nullable struct that got k
-// empty rows their k rows.
-func (n *node) fillFields(k int) {
-	for _, f := range n.kids {
-		f.underNull(k)
-	}
-}
-
-// finish applies all pending nulls below n.
+// finish brings every column below n up to date: pending nulls applied and
+// fields filled up to their struct's rows.
 func (n *node) finish() {
 	if n.kind == kStruct {
 		n.flush()
 		for _, f := range n.kids {
+			f.padTo(n.n)
 			f.finish()
 		}
 	}

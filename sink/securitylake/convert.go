@@ -114,6 +114,7 @@ func (c *converter) release() {
 func (c *converter) record() arrow.RecordBatch {
 	cols := make([]arrow.Array, len(c.root.kids))
 	for i, k := range c.root.kids {
+		k.padTo(c.rows)
 		k.finish()
 		d := k.build()
 		cols[i] = array.MakeFromData(d)
@@ -251,6 +252,9 @@ func (c *converter) row(data []byte) error {
 				hasOrig = true
 			default:
 				k.seen = root.gen
+				if !c.dry {
+					k.padTo(c.rows) // the rows before this one
+				}
 				c.stack = append(c.stack, frame{n: k, key: k.name, idx: -1})
 				if err := c.value(k); err != nil {
 					return c.fieldErr(err)
@@ -279,12 +283,8 @@ func (c *converter) row(data []byte) error {
 	if c.dry {
 		return nil
 	}
-	// Every check passed: fill what the row did not set.
-	for _, k := range root.kids {
-		if k.seen != root.gen && k != c.unmapped {
-			k.underNull(1) // null, or an empty list for a list that is not nullable
-		}
-	}
+	// Every check passed. The fields the row did not set catch up when
+	// they are next set, or in record (padTo).
 	if c.unmapped != nil {
 		c.appendUnmapped(hasOrig)
 	} else if len(c.extraPaths) > 0 {
@@ -589,7 +589,7 @@ func (c *converter) object(n *node) error {
 	n.gen++
 	gen := n.gen
 	if !c.dry {
-		n.flush() // earlier rows' nulls go before this value's fields
+		n.flush() // earlier rows' nulls go before this value
 	}
 	if s.Peek() == '}' {
 		s.Pos++
@@ -609,6 +609,9 @@ func (c *converter) object(n *node) error {
 				return &FieldError{Path: c.path(bstr(key)), Err: errors.New("duplicate key")}
 			default:
 				k.seen = gen
+				if !c.dry {
+					k.padTo(n.n) // the rows before this one
+				}
 				c.stack = append(c.stack, frame{n: k, key: k.name, idx: -1})
 				if err := c.value(k); err != nil {
 					return c.fieldErr(err)
@@ -632,12 +635,7 @@ func (c *converter) object(n *node) error {
 		return nil
 	}
 	n.setValid()
-	n.n++
-	for _, k := range n.kids {
-		if k.seen != gen {
-			k.underNull(1) // null, or an empty list for a list that is not nullable
-		}
-	}
+	n.n++ // the fields it did not set catch up later (padTo)
 	return nil
 }
 
