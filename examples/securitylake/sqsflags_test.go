@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -48,19 +47,8 @@ func TestMaxReceiveCount(t *testing.T) {
 	f, err := os.Open(qfile)
 	require.NoError(t, err)
 	defer f.Close()
-	entries := programtest.Decode(t, f, qfile)
-	require.Len(t, entries, 1)
-	assert.Equal(t, logs, entries[0].Origin.Bucket)
-	assert.Equal(t, "mr/missing.json.gz", entries[0].Origin.Key)
-	assert.Contains(t, entries[0].Reason, "received more than MaxReceiveCount times: received 2 times, limit 1")
-	assert.JSONEq(t, body, string(entries[0].Data), "the entry holds the message body")
-
-	// The message was deleted: the queue is empty, none in flight either.
-	attrs, err := sqsc.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queue.URL),
-		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
-	require.NoError(t, err)
-	assert.Equal(t, "0", attrs.Attributes["ApproximateNumberOfMessages"])
-	assert.Equal(t, "0", attrs.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	programtest.SetAside(t, programtest.Decode(t, f, qfile), logs, "mr/missing.json.gz", body, 1)
+	programtest.QueueEmpty(t, sqsc, queue.URL)
 }
 
 func TestSQSFlagsBadUsage(t *testing.T) {
