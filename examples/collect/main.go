@@ -63,8 +63,9 @@
 // --max-receive-count N (with --queue-url and --quarantine), for a queue
 // without a redrive policy: a message received more than N times is not
 // read again; each object it names is set aside in the quarantine (reason
-// "max receive count", data: the message body) and the message is
-// deleted. --confirm-subscriptions confirms an SNS subscription when its
+// "message received more than MaxReceiveCount times", data: the message
+// body) and the message is deleted (0, the default: the queue's redrive
+// policy decides). --confirm-subscriptions confirms an SNS subscription when its
 // SubscriptionConfirmation message arrives (visiting its https
 // SubscribeURL on an sns.<region>.amazonaws.com host); without it the
 // message is logged with the URL to visit and stays in the queue.
@@ -148,8 +149,7 @@ type config struct {
 	workers                       int
 	withOrigin                    bool
 	quarantine, archive           string
-	maxReceive                    int
-	confirmSubs                   bool
+	sqs                           program.SQSFlags
 	flags                         program.Flags
 	exitWhenIdle                  time.Duration
 	aws                           awsenv.Options
@@ -179,8 +179,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.withOrigin, "with-origin", false, "wrap each record with its bucket, key, index and log type")
 	fs.StringVar(&c.quarantine, "quarantine", "", "where invalid records go: a file, a directory or s3://bucket/prefix")
 	fs.StringVar(&c.archive, "archive", "", "keep a raw copy of every object read: a directory or s3://bucket/prefix")
-	fs.IntVar(&c.maxReceive, "max-receive-count", 0, "with --queue-url and --quarantine: quarantine the objects of a message received more than N times, then delete it (0: the queue's redrive policy decides)")
-	fs.BoolVar(&c.confirmSubs, "confirm-subscriptions", false, "with --queue-url: confirm SNS subscriptions announced on the queue")
+	c.sqs.Register(fs)
 	fs.DurationVar(&c.exitWhenIdle, "exit-when-idle", 0, "with --queue-url: exit after this long without a record, once every message received is read")
 	fs.StringVar(&c.aws.Region, "region", "", "AWS region")
 	fs.StringVar(&c.aws.RoleARN, "role-arn", "", "assume this IAM role")
@@ -204,11 +203,8 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	if n != 1 {
 		errs = append(errs, errors.New("give exactly one of --queue-url, --bucket, --dir"))
 	}
-	if c.maxReceive < 0 || c.maxReceive > 0 && (c.queueURL == "" || c.quarantine == "") {
-		errs = append(errs, errors.New("--max-receive-count needs --queue-url, --quarantine and a positive count"))
-	}
-	if c.confirmSubs && c.queueURL == "" {
-		errs = append(errs, errors.New("--confirm-subscriptions needs --queue-url"))
+	if err := c.sqs.Validate(c.queueURL != "", c.quarantine != ""); err != nil {
+		errs = append(errs, err)
 	}
 	if c.archive != "" && c.dir != "" {
 		errs = append(errs, errors.New("--archive needs --queue-url or --bucket"))
@@ -367,12 +363,11 @@ func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err err
 	default:
 		// The source logs each failure itself (bucket, key, message id,
 		// problem class) through env.Logger.
-		sqsSrc, err = source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, env.SQS, func(o *source.SQSOptions) {
+		sqsSrc, err = source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, env.SQS, c.sqs.Apply, func(o *source.SQSOptions) {
 			o.Workers = c.workers
 			o.Decode, o.LogTypes, o.Quarantine, o.Tags = c.decode, c.logTypes, qfn, c.tags
 			o.IncludePrefixes, o.ExcludePrefixes = c.include, c.exclude
 			o.Archive = archive
-			o.MaxReceiveCount, o.ConfirmSubscriptions = c.maxReceive, c.confirmSubs
 		})
 		src = sqsSrc
 	}

@@ -7,7 +7,7 @@
 //
 //	go run ./examples/quickstart --queue-url URL --source-location s3://BUCKET/ext/SOURCE/
 //	  [--class 6003] [--quarantine PATH|DIR/|s3://BUCKET/PREFIX] [--exit-when-idle 1m]
-//	  [--archive DIR|s3://BUCKET/PREFIX]
+//	  [--archive DIR|s3://BUCKET/PREFIX] [--max-receive-count N] [--confirm-subscriptions]
 //	  [--log-format text|json] [--log-level debug|info|warn|error] [--metrics-addr ADDR]
 //	  [--metrics-linger D] [--drop-off D] [--shutdown-timeout D]
 //
@@ -23,6 +23,16 @@
 // {archive}/{bucket}/{key} (server-side CopyObject to S3, or streamed to a
 // directory), made before its message is deleted; a failed copy leaves the
 // message in the queue.
+//
+// --max-receive-count N (with --quarantine), for a queue without a redrive
+// policy: a message received more than N times is not read again; each
+// object it names is set aside in the quarantine (reason "message received
+// more than MaxReceiveCount times", data: the message body) and the
+// message is deleted (0, the default: the queue's redrive policy decides).
+// --confirm-subscriptions confirms an SNS subscription when its
+// SubscriptionConfirmation message arrives (visiting its https
+// SubscribeURL on an sns.<region>.amazonaws.com host); without it the
+// message is logged with the URL to visit and stays in the queue.
 //
 // The shared flags (see internal/program): --log-format and --log-level set
 // the logs on stderr; --metrics-addr serves Prometheus text at /metrics and
@@ -72,6 +82,7 @@ type config struct {
 	class                                           int
 	idle                                            time.Duration
 	flags                                           program.Flags
+	sqs                                             program.SQSFlags
 }
 
 func run(args []string, stderr io.Writer) int {
@@ -85,6 +96,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&c.quarantine, "quarantine", "", "where rejected records go: a file, a directory or s3://bucket/prefix")
 	fs.StringVar(&c.archive, "archive", "", "keep a raw copy of every object read: a directory or s3://bucket/prefix")
 	fs.DurationVar(&c.idle, "exit-when-idle", 0, "stop after this long without a record (0: run until interrupted)")
+	c.sqs.Register(fs)
 	c.flags.Register(fs)
 	var prof profiling.Flags
 	prof.Register(fs)
@@ -96,6 +108,11 @@ func run(args []string, stderr io.Writer) int {
 	c.bucket, _, ok = strings.Cut(strings.TrimPrefix(c.location, "s3://"), "/")
 	if c.queueURL == "" || !strings.HasPrefix(c.location, "s3://") || !ok || c.bucket == "" {
 		fmt.Fprintln(stderr, "quickstart: --queue-url and --source-location s3://bucket/prefix/ are required")
+		program.PrintSummary(stderr, summary{})
+		return 2
+	}
+	if err := c.sqs.Validate(true, c.quarantine != ""); err != nil {
+		fmt.Fprintln(stderr, "quickstart:", err)
 		program.PrintSummary(stderr, summary{})
 		return 2
 	}
@@ -182,7 +199,7 @@ func pipeline(ctx context.Context, c config, env *program.Env) (summary, error) 
 	if err != nil {
 		return sum, err
 	}
-	sqsSrc, err := source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, env.SQS, func(o *source.SQSOptions) {
+	sqsSrc, err := source.NewSQS(s3c, sqs.NewFromConfig(cfg), c.queueURL, env.SQS, c.sqs.Apply, func(o *source.SQSOptions) {
 		o.Quarantine = qfn
 		o.Archive = archive
 		o.OnError = func(error) { failed.Add(1) } // logged by the source

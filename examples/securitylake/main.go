@@ -8,7 +8,8 @@
 //	  [--mapper cloudtrail|crowdstrike|teleport|proofpoint|none] [--class NAME|UID] [--schema FILE] [--ocsf-version 1.1.0]
 //	  [--source-location s3://BUCKET/PREFIX/ | --out-dir DIR] [--region R] [--account-id ID]
 //	  [--batch-records N] [--batch-bytes N] [--batch-age DURATION] [--quarantine PATH|DIR/|s3://BUCKET/PREFIX]
-//	  [--exit-when-idle DURATION] [--archive DIR|s3://BUCKET/PREFIX] [--lint LOCATION] [--role-arn ARN] [--external-id ID] [--path-style]
+//	  [--exit-when-idle DURATION] [--archive DIR|s3://BUCKET/PREFIX] [--max-receive-count N] [--confirm-subscriptions]
+//	  [--lint LOCATION] [--role-arn ARN] [--external-id ID] [--path-style]
 //	  [--drop-unknown-fields] [--log-format text|json] [--log-level L] [--metrics-addr ADDR]
 //	  [--metrics-linger D] [--drop-off D] [--shutdown-timeout D]
 //
@@ -35,6 +36,20 @@
 //	                   s3://bucket/prefix (server-side copy). The copy is made
 //	                   before the message is deleted; a failed copy leaves the
 //	                   message in the queue
+//	--max-receive-count N
+//	                   with --queue-url, for a queue without a redrive policy:
+//	                   a message received more than N times is not read again;
+//	                   each object it names is set aside in the quarantine
+//	                   (--quarantine, or its default; reason "message received
+//	                   more than MaxReceiveCount times", data: the message
+//	                   body) and the message is deleted (0, the default: the
+//	                   queue's redrive policy decides)
+//	--confirm-subscriptions
+//	                   with --queue-url: confirm an SNS subscription when its
+//	                   SubscriptionConfirmation message arrives (visiting its
+//	                   https SubscribeURL on an sns.<region>.amazonaws.com
+//	                   host); without it the message is logged with the URL to
+//	                   visit and stays in the queue
 //	--mapper M         cloudtrail (default): the input is CloudTrail logs,
 //	                   mapped with ocsf.MapCloudTrail; crowdstrike: CrowdStrike
 //	                   Falcon Data Replicator events (NDJSON; with --queue-url
@@ -218,6 +233,7 @@ type config struct {
 	quarantine   string
 	archive      string
 	flags        program.Flags
+	sqs          program.SQSFlags
 	exitIdle     time.Duration
 	lint         string
 	roleARN      string
@@ -320,6 +336,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fl.StringVar(&c.externalID, "external-id", "", "external id for --role-arn")
 	fl.BoolVar(&c.pathStyle, "path-style", false, "force path-style S3 addressing")
 	fl.BoolVar(&c.dropUnknown, "drop-unknown-fields", false, "with a schema without an unmapped column: drop fields it lacks (counted, with a warning) instead of quarantining the event")
+	c.sqs.Register(fl)
 	c.profile.Register(fl)
 	c.flags.Register(fl)
 	if err := fl.Parse(args); err != nil {
@@ -366,6 +383,10 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		if c.mapper != "none" {
 			errs = append(errs, fmt.Sprintf("--ocsf-version %s: the %s mapper emits OCSF %s; use --mapper none", c.ocsfVersion, c.mapper, ocsf.Version))
 		}
+	}
+	// The quarantine is always there: --quarantine or its default.
+	if err := c.sqs.Validate(c.queueURL != "", true); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if err := c.flags.Validate(); err != nil {
 		errs = append(errs, err.Error())
@@ -823,7 +844,7 @@ func (r *runner) source(ctx context.Context) (lakerelay.Source, error) {
 		if err != nil {
 			return nil, usagef("%v", err)
 		}
-		return source.NewSQS(r.s3c, sqsc, r.cfg.queueURL, r.env.SQS, func(o *source.SQSOptions) {
+		return source.NewSQS(r.s3c, sqsc, r.cfg.queueURL, r.env.SQS, r.cfg.sqs.Apply, func(o *source.SQSOptions) {
 			o.Decode = decode
 			if preset != nil {
 				preset.SQS(o)

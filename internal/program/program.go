@@ -5,6 +5,11 @@
 // signal handling, progress lines and the JSON summary that is the last
 // line on stderr.
 //
+// A program that reads an SQS queue also registers [SQSFlags]
+// (--max-receive-count, --confirm-subscriptions), validates them against
+// its --queue-url and quarantine, and passes [SQSFlags.Apply] to
+// source.NewSQS, so that every such program takes them alike.
+//
 // A program registers [Flags] on its flag set, calls [Start] once the flags
 // are parsed, builds its components with the Env's option functions
 // ([Env.SQS], [Env.List], [Env.Dir], [Env.Reader], [Env.Batch],
