@@ -17,14 +17,29 @@ type MapOptions struct {
 	// each record on the goroutine that calls Read, when it is read.
 	//
 	// With more, fn must be safe for concurrent use. A goroutine then reads
-	// src ahead of the caller, up to 2×Workers records, and Workers
-	// goroutines map them. Records are still handed out, and handed to the
-	// quarantine, in the order src yields them, and src's errors in their
-	// place among them. Reading ahead holds up to 2×Workers+1 records more
-	// in memory. [Mapped.Pending] counts them. Close negatively acknowledges
-	// those not handed out yet, so they stay redeliverable.
+	// src ahead of the caller and Workers goroutines map what it read.
+	// Records are still handed out, and handed to the quarantine, in the
+	// order src yields them, and src's errors in their place among them.
+	// Reading ahead holds up to MaxAhead records and MaxAheadBytes of
+	// their data more in memory: at least one record, whatever its size,
+	// and one more that waits for room for its bytes.
+	// [Mapped.Pending] counts them. Close negatively acknowledges those not
+	// handed out yet, so they stay redeliverable.
 	Workers int
+	// MaxAhead bounds the records read ahead with several workers; default
+	// DefaultMaxAhead per worker. Enough of them keep every worker busy
+	// while the caller is slow for a moment.
+	MaxAhead int
+	// MaxAheadBytes bounds the data of the records read ahead with several
+	// workers; default DefaultMaxAheadBytes.
+	MaxAheadBytes int64
 }
+
+// Defaults of [MapOptions].
+const (
+	DefaultMaxAhead      = 64 // per worker
+	DefaultMaxAheadBytes = 8 << 20
+)
 
 // Mapped is the source [Map] returns.
 type Mapped struct {
@@ -41,6 +56,10 @@ type Mapped struct {
 	work    chan *mapJob // jobs for the workers
 	ended   sync.WaitGroup
 	pending atomic.Int64
+	bytes   atomic.Int64  // data of the pending records
+	freed   chan struct{} // signalled when Read takes a record
+	ahead   int
+	aheadB  int64
 
 	turn chan struct{} // held by the one Read that takes jobs from order
 	head *mapJob       // guarded by turn: the job a Read gave up waiting for
@@ -110,7 +129,7 @@ func (m *Mapped) Read(ctx context.Context) (lakerelay.Record, error) {
 			}
 			return lakerelay.Record{}, j.err
 		}
-		m.pending.Add(-1)
+		m.taken(j.r)
 		if r, ok := m.result(j.r, j.data, j.mapErr); ok {
 			return r, nil
 		}
@@ -164,10 +183,12 @@ func (m *Mapped) begin() error {
 	m.started = true
 	ctx, stop := context.WithCancel(context.Background())
 	m.stop = stop
-	m.order = make(chan *mapJob, 2*m.workers)
-	// At most cap(order) jobs wait in order and one more is the head, so
-	// the pump never waits for work.
-	m.work = make(chan *mapJob, 2*m.workers+1)
+	// The pump counts the records read ahead (pending) and waits for room,
+	// so at most MaxAhead wait in order or are the head, and it never waits
+	// for order or work. (src's errors take a place in order too.)
+	m.order = make(chan *mapJob, m.ahead+1)
+	m.work = make(chan *mapJob, m.ahead+1)
+	m.freed = make(chan struct{}, 1)
 	m.turn = make(chan struct{}, 1)
 	m.ended.Add(1 + m.workers)
 	go m.pump(ctx)
@@ -188,14 +209,36 @@ func (m *Mapped) pump(ctx context.Context) {
 	defer m.ended.Done()
 	defer close(m.work)
 	defer close(m.order)
+	// room waits until fits() or Close, and reports which.
+	room := func(fits func() bool) bool {
+		for m.pending.Load() > 0 && !fits() {
+			select {
+			case <-m.freed:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		return true
+	}
 	for {
+		if !room(func() bool { return m.pending.Load() < int64(m.ahead) }) {
+			return
+		}
 		r, err := m.src.Read(ctx)
 		if err != nil && ctx.Err() != nil {
 			return // Close: Read returns ErrClosed from now on
 		}
 		j := &mapJob{r: r, err: err, done: make(chan struct{})}
 		if err == nil {
+			// The record's size is known now: it waits for room for its
+			// bytes (one record is always let in).
+			size := int64(len(r.Data))
+			if !room(func() bool { return m.bytes.Load()+size <= m.aheadB }) {
+				r.Settle(errNotRead)
+				return
+			}
 			m.pending.Add(1)
+			m.bytes.Add(size)
 		} else {
 			close(j.done)
 		}
@@ -203,7 +246,7 @@ func (m *Mapped) pump(ctx context.Context) {
 		case m.order <- j:
 		case <-ctx.Done():
 			if err == nil {
-				m.pending.Add(-1)
+				m.taken(r)
 				r.Settle(errNotRead)
 			}
 			return
@@ -255,7 +298,17 @@ func (m *Mapped) Close() error {
 
 func (m *Mapped) settleNotRead(j *mapJob) {
 	if j.err == nil {
-		m.pending.Add(-1)
+		m.taken(j.r)
 		j.r.Settle(errNotRead)
+	}
+}
+
+// taken counts r, read ahead, as no longer pending, and lets the pump know.
+func (m *Mapped) taken(r lakerelay.Record) {
+	m.bytes.Add(-int64(len(r.Data)))
+	m.pending.Add(-1)
+	select {
+	case m.freed <- struct{}{}:
+	default:
 	}
 }

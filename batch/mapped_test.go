@@ -162,7 +162,7 @@ func TestMapWorkersCloseNacksReadAhead(t *testing.T) {
 		items = append(items, "r"+strconv.Itoa(i))
 	}
 	src := newScripted(items...)
-	m := batch.Map(src, mapSome, nil, func(o *batch.MapOptions) { o.Workers = 3 })
+	m := batch.Map(src, mapSome, nil, func(o *batch.MapOptions) { o.Workers, o.MaxAhead = 3, 6 })
 	ctx := context.Background()
 	for i := range 5 {
 		r, err := m.Read(ctx)
@@ -179,7 +179,7 @@ func TestMapWorkersCloseNacksReadAhead(t *testing.T) {
 
 	read := src.read()
 	require.Greater(t, read, 5, "the workers read ahead")
-	require.LessOrEqual(t, read, 5+2*3+2, "read ahead by at most 2×Workers records (and one each being handed over)")
+	require.LessOrEqual(t, read, 5+6, "read ahead by at most MaxAhead records")
 	for i := range read {
 		data := "r" + strconv.Itoa(i)
 		errs := src.settled[data]
@@ -302,5 +302,52 @@ func TestRunMapWorkers(t *testing.T) {
 	require.Equal(t, "bad7: cannot map bad7", q.reasons[0], "quarantined in order")
 	for _, errs := range src.settled {
 		require.Equal(t, []error{nil}, errs)
+	}
+}
+
+// TestMapWorkersReadAheadBounds: the records read ahead stay within
+// MaxAhead and MaxAheadBytes while nobody reads, and a record larger than
+// MaxAheadBytes still goes through.
+func TestMapWorkersReadAheadBounds(t *testing.T) {
+	kib := strings.Repeat("x", 1024)
+	var items []any
+	for range 50 {
+		items = append(items, kib)
+	}
+	items = append(items, strings.Repeat("y", 10<<10))
+	for _, c := range []struct {
+		name       string
+		ahead      int
+		aheadBytes int64
+		wantAtRest int
+	}{
+		{"records", 5, 1 << 20, 5},
+		{"bytes", 100, 4 << 10, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := newScripted(items...)
+			m := batch.Map(src, func(d []byte) ([]byte, error) { return d, nil }, nil, func(o *batch.MapOptions) {
+				o.Workers, o.MaxAhead, o.MaxAheadBytes = 2, c.ahead, c.aheadBytes
+			})
+			defer m.Close()
+			r, err := m.Read(context.Background()) // starts the read-ahead
+			require.NoError(t, err)
+			r.Settle(nil)
+			require.Eventually(t, func() bool { return m.Pending() == c.wantAtRest }, 5*time.Second, time.Millisecond)
+			time.Sleep(20 * time.Millisecond)
+			require.Equal(t, c.wantAtRest, m.Pending(), "no more read ahead")
+			require.LessOrEqual(t, src.read(), 1+c.wantAtRest+1, "one more record may wait for room for its bytes")
+			n := 1
+			for {
+				r, err := m.Read(context.Background())
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				require.NoError(t, err)
+				n++
+				r.Settle(nil)
+			}
+			require.Equal(t, 51, n, "every record, the one larger than MaxAheadBytes too")
+		})
 	}
 }

@@ -83,5 +83,12 @@ func Map(src lakerelay.Source, fn func([]byte) ([]byte, error), q Quarantiner, o
 	for _, f := range opts {
 		f(&o)
 	}
-	return &Mapped{src: src, fn: fn, q: q, workers: max(o.Workers, 1)}
+	m := &Mapped{src: src, fn: fn, q: q, workers: max(o.Workers, 1), ahead: o.MaxAhead, aheadB: o.MaxAheadBytes}
+	if m.ahead <= 0 {
+		m.ahead = DefaultMaxAhead * m.workers
+	}
+	if m.aheadB <= 0 {
+		m.aheadB = DefaultMaxAheadBytes
+	}
+	return m
 }
