@@ -41,7 +41,19 @@ const (
 	DefaultMaxAheadBytes = 8 << 20
 )
 
-// Mapped is the source [Map] returns.
+// ReadAhead returns a source that reads src on a goroutine of its own, up
+// to [MapOptions].MaxAhead records and MaxAheadBytes of their data ahead of
+// its caller (Workers is not used), so that reading src (decompressing,
+// splitting and validating records) and what the caller does with each
+// record (partitioning and batching them, in [Run]) use two cores. Records
+// and src's errors come in src's order, unchanged. Closing the result
+// closes src and negatively acknowledges the records read ahead and not
+// handed out, so they stay redeliverable.
+func ReadAhead(src lakerelay.Source, opts ...func(*MapOptions)) *Mapped {
+	return Map(src, nil, nil, opts...)
+}
+
+// Mapped is the source [Map] and [ReadAhead] return.
 type Mapped struct {
 	src     lakerelay.Source
 	fn      func([]byte) ([]byte, error)
@@ -87,7 +99,7 @@ func (m *Mapped) Pending() int { return int(m.pending.Load()) }
 // Read returns the next mapped record, src's next error, or ctx's error when
 // ctx ends first.
 func (m *Mapped) Read(ctx context.Context) (lakerelay.Record, error) {
-	if m.workers == 1 {
+	if m.workers == 1 && m.fn != nil {
 		return m.readHere(ctx)
 	}
 	if err := m.begin(); err != nil {
@@ -154,7 +166,9 @@ func (m *Mapped) readHere(ctx context.Context) (lakerelay.Record, error) {
 // to the quarantine (or was negatively acknowledged).
 func (m *Mapped) result(r lakerelay.Record, data []byte, err error) (lakerelay.Record, bool) {
 	if err == nil {
-		r.Data, r.JSON = data, false
+		if m.fn != nil {
+			r.Data, r.JSON = data, false
+		}
 		return r, true
 	}
 	if m.q == nil {
@@ -190,9 +204,13 @@ func (m *Mapped) begin() error {
 	m.work = make(chan *mapJob, m.ahead+1)
 	m.freed = make(chan struct{}, 1)
 	m.turn = make(chan struct{}, 1)
-	m.ended.Add(1 + m.workers)
+	workers := m.workers
+	if m.fn == nil {
+		workers = 0 // ReadAhead: the pump's records are done as read
+	}
+	m.ended.Add(1 + workers)
 	go m.pump(ctx)
-	for range m.workers {
+	for range workers {
 		go func() {
 			defer m.ended.Done()
 			for j := range m.work {
@@ -255,6 +273,10 @@ func (m *Mapped) pump(ctx context.Context) {
 			if endsSource(err) {
 				return
 			}
+			continue
+		}
+		if m.fn == nil {
+			close(j.done)
 			continue
 		}
 		m.work <- j

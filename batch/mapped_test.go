@@ -351,3 +351,52 @@ func TestMapWorkersReadAheadBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestReadAhead: records come unchanged (the JSON flag too), in order, with
+// the source's errors in their place; Close negatively acknowledges what
+// was read ahead.
+func TestReadAhead(t *testing.T) {
+	var items []any
+	for i := range 300 {
+		if i%50 == 10 {
+			items = append(items, errors.New("object "+strconv.Itoa(i)+" unreadable"))
+			continue
+		}
+		items = append(items, "r"+strconv.Itoa(i))
+	}
+	src := newScripted(items...)
+	m := batch.ReadAhead(src, func(o *batch.MapOptions) { o.MaxAhead = 7 })
+	ctx := context.Background()
+	for i, it := range items {
+		r, err := m.Read(ctx)
+		if want, ok := it.(error); ok {
+			require.EqualError(t, err, want.Error(), "item %d", i)
+			continue
+		}
+		require.NoError(t, err, "item %d", i)
+		require.Equal(t, it, string(r.Data))
+		require.True(t, r.JSON, "the source's JSON flag is kept")
+		require.Equal(t, it, r.Origin.Key)
+		if i < 200 {
+			r.Settle(nil)
+		}
+		if i == 200 {
+			r.Settle(nil)
+			break
+		}
+	}
+	require.Eventually(t, func() bool { return m.Pending() == 7 }, 5*time.Second, time.Millisecond)
+	require.NoError(t, m.Close())
+	require.Zero(t, m.Pending())
+	_, err := m.Read(ctx)
+	require.ErrorIs(t, err, lakerelay.ErrClosed)
+	nacked := 0
+	for data, errs := range src.settled {
+		require.Len(t, errs, 1, data)
+		if errs[0] != nil {
+			require.ErrorIs(t, errs[0], lakerelay.ErrClosed)
+			nacked++
+		}
+	}
+	require.Equal(t, 7, nacked, "the records read ahead")
+}

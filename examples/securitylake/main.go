@@ -119,10 +119,10 @@
 // their own;
 // path-style addressing is used with a custom S3 endpoint or --path-style.
 //
-// Records are mapped (batch.Map, on GOMAXPROCS goroutines: one per core
-// unless the GOMAXPROCS environment variable says otherwise), routed to the
-// sink of their class (batch.Router) and delivered by one batch.Run.
-// Progress is logged every 5
+// Records are read on a goroutine of their own (batch.ReadAhead) or mapped
+// (batch.Map, on GOMAXPROCS goroutines: one per core unless the GOMAXPROCS
+// environment variable says otherwise), routed to the sink of their class
+// (batch.Router) and delivered by one batch.Run. Progress is logged every 5
 // seconds; the last line on stderr is one JSON summary
 // {"records":N,"objects":N,"quarantined":N,"partitions":N,"errors":N,"drop_offs":N}.
 //
@@ -922,25 +922,25 @@ func (r *runner) deliver(ctx context.Context) (err error) {
 	}
 	sqsSrc, _ := src.(*source.SQS)
 	watched := r.env.Watch(src)
-	var in lakerelay.Source = watched
 	var mapped *batch.Mapped
 	if m, ok := mappers[r.cfg.mapper]; ok {
 		// Records the mapper rejects are quarantined as they were read.
 		// The mappers are safe for concurrent use: one maps on each core
 		// while this goroutine partitions and batches.
 		mapped = batch.Map(watched, m.mapper, r.quar, func(o *batch.MapOptions) { o.Workers = runtime.GOMAXPROCS(0) })
-		in = mapped
+	} else {
+		// Records are read (split, validated) on a goroutine of their
+		// own while this one partitions and batches them.
+		mapped = batch.ReadAhead(watched)
 	}
 	rctx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
-	busy := func() bool {
-		return sqsSrc != nil && sqsSrc.Unread() > 0 || mapped != nil && mapped.Pending() > 0
-	}
+	busy := func() bool { return sqsSrc != nil && sqsSrc.Unread() > 0 || mapped.Pending() > 0 }
 	go watched.StopWhenIdle(rctx, r.cfg.exitIdle, busy, stopRun)
 	stopProgress := r.env.Progress(rctx, 5*time.Second, func() []any {
 		return []any{"records", watched.Records(), "objects", r.written.Load(), "quarantined", r.quar.Entries()}
 	})
-	tot, runErr := batch.Run(rctx, in, b, router, r.env.RunOptions(r.quar), func(o *batch.RunOptions) {
+	tot, runErr := batch.Run(rctx, mapped, b, router, r.env.RunOptions(r.quar), func(o *batch.RunOptions) {
 		o.OnReadError = func(err error) error {
 			var oe *source.ObjectError
 			if errors.As(err, &oe) {
@@ -955,7 +955,7 @@ func (r *runner) deliver(ctx context.Context) (err error) {
 	if tot.Nacked > 0 {
 		log.Warn("records not delivered stay redeliverable", "count", tot.Nacked)
 	}
-	if cerr := in.Close(); cerr != nil { // closes src too
+	if cerr := mapped.Close(); cerr != nil { // closes src too
 		log.Error("close input", "err", cerr)
 	}
 	qctx, cancel := context.WithTimeout(context.Background(), time.Minute)
