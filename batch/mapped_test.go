@@ -16,6 +16,7 @@ import (
 
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/batch"
+	"github.com/lakerelay/lakerelay/source"
 )
 
 // scripted is a source that yields its items in order (a record of the
@@ -399,4 +400,49 @@ func TestReadAhead(t *testing.T) {
 		}
 	}
 	require.Equal(t, 7, nacked, "the records read ahead")
+}
+
+// Map with several workers maps records on that many goroutines; they are
+// still handed out (and quarantined) in the order they were read.
+func ExampleMapOptions() {
+	src, _ := source.NewReader("in", strings.NewReader("a\nb\nc\nd\n"), func(o *source.ReaderOptions) { o.Decode.StreamType = source.Lines })
+	upper := func(d []byte) ([]byte, error) { return []byte(strings.ToUpper(string(d))), nil }
+	mapped := batch.Map(src, upper, nil, func(o *batch.MapOptions) { o.Workers = 4 })
+	defer mapped.Close()
+	for {
+		r, err := mapped.Read(context.Background())
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Println(string(r.Data))
+		r.Settle(nil)
+	}
+	// Output:
+	// A
+	// B
+	// C
+	// D
+	// EOF
+}
+
+// ReadAhead reads a source on a goroutine of its own; Run partitions and
+// batches what it read meanwhile.
+func ExampleReadAhead() {
+	src, _ := source.NewReader("in", strings.NewReader(`{"n":1}`+"\n"+`{"n":2}`+"\n"), func(o *source.ReaderOptions) { o.Decode.StreamType = source.NDJSON })
+	ahead := batch.ReadAhead(src)
+	defer ahead.Close()
+	store := lakerelay.SinkFunc(func(_ context.Context, _ string, rs []lakerelay.Record) error {
+		for _, r := range rs {
+			fmt.Printf("store %s\n", r.Data)
+		}
+		return nil
+	})
+	b, _ := batch.New(store)
+	totals, err := batch.Run(context.Background(), ahead, b, nil)
+	fmt.Println(totals.Delivered, err)
+	// Output:
+	// store {"n":1}
+	// store {"n":2}
+	// 2 <nil>
 }
