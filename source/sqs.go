@@ -161,7 +161,7 @@ type SQS struct {
 	filter   keyFilter
 	types    prefixMap
 
-	out    chan lakerelay.Record
+	out    chan handoff  // records read, waiting for Read
 	failed chan struct{} // closed by fail, after fatal is set
 	fatal  error         // the permanent error that ended the source
 	fonce  sync.Once
@@ -175,7 +175,7 @@ type SQS struct {
 	inflight map[*message]struct{}
 	done     bool         // the workers stopped (Close): settled messages are deleted at once
 	last     atomic.Int64 // unix nanos of the last received message (or start)
-	unread   atomic.Int64 // received messages whose objects are not all read yet
+	unread   atomic.Int64 // received messages whose records are not all handed out yet
 	c        counters
 	tel      *telemetry
 	stopped  sync.Once // the "stopped" log line
@@ -212,7 +212,7 @@ func NewSQS(s3c S3API, sqsc SQSAPI, queueURL string, opts ...func(*SQSOptions)) 
 		vis:      time.Duration(math.Ceil(o.VisibilityTimeout.Seconds())) * time.Second,
 		filter:   keyFilter{include: o.IncludePrefixes, exclude: o.ExcludePrefixes},
 		types:    newPrefixMap(o.LogTypes),
-		out:      make(chan lakerelay.Record),
+		out:      make(chan handoff, handoffPerWorker*o.Workers),
 		failed:   make(chan struct{}),
 		closed:   make(chan struct{}),
 		inflight: map[*message]struct{}{},
@@ -263,19 +263,44 @@ func (s *SQS) Read(ctx context.Context) (lakerelay.Record, error) {
 	// A record ready is taken without waiting on the other channels too:
 	// one case is cheaper than four, once per record.
 	select {
-	case r := <-s.out:
-		return r, nil
+	case h := <-s.out:
+		return s.handedOut(h), nil
 	default:
 	}
 	select {
-	case r := <-s.out:
-		return r, nil
+	case h := <-s.out:
+		return s.handedOut(h), nil
 	case <-ctx.Done():
 		return lakerelay.Record{}, ctx.Err()
 	case <-s.closed:
 		return lakerelay.Record{}, lakerelay.ErrClosed
 	case <-s.failed:
 		return lakerelay.Record{}, s.fatal
+	}
+}
+
+// handoff is a record read from an object, on its way to Read.
+type handoff struct {
+	rec lakerelay.Record
+	m   *message
+}
+
+// handoffPerWorker is how many records each worker may have read ahead of
+// Read. Handing records over one at a time, each worker waited for Read and
+// Read for a worker at every record.
+const handoffPerWorker = 32
+
+// handedOut returns the record of h, which Read hands out.
+func (s *SQS) handedOut(h handoff) lakerelay.Record {
+	s.unhold(h.m)
+	return h.rec
+}
+
+// unhold drops one hold on m (a record waiting for Read, or its reading);
+// the last one makes it no longer unread.
+func (s *SQS) unhold(m *message) {
+	if m.held.Add(-1) == 0 {
+		s.unread.Add(-1)
 	}
 }
 
@@ -317,6 +342,17 @@ func (s *SQS) Close() error {
 		close(s.closed)
 	})
 	s.wg.Wait()
+	// Records read and not handed out: their messages are abandoned as
+	// those being read were (released at once).
+	for drained := false; !drained; {
+		select {
+		case h := <-s.out:
+			s.unhold(h.m)
+			h.rec.Ack(s.ctx.Err())
+		default:
+			drained = true
+		}
+	}
 	s.mu.Lock()
 	s.done = true
 	s.mu.Unlock()
@@ -341,11 +377,11 @@ func (s *SQS) InFlight() int {
 	return len(s.inflight)
 }
 
-// Unread returns the number of received messages whose objects are not
-// all read yet (being read, or waiting for their worker). The other
-// messages in flight wait only for their records to be acknowledged: a
-// consumer that stops reading now (and then stores or nacks what it holds)
-// leaves none of them half read.
+// Unread returns the number of received messages whose records are not all
+// handed out yet (being read, waiting for their worker, or records read
+// and waiting for Read). The other messages in flight wait only for their
+// records to be acknowledged: a consumer that stops reading now (and then
+// stores or nacks what it holds) leaves none of them half read.
 func (s *SQS) Unread() int { return int(s.unread.Load()) }
 
 // Lag returns how long the oldest message in flight has been in the queue:
@@ -441,7 +477,7 @@ func (s *SQS) worker() {
 		s.unread.Add(int64(len(out.Messages)))
 		for i, sm := range out.Messages {
 			s.handle(msgs[i], []byte(aws.ToString(sm.Body)))
-			s.unread.Add(-1)
+			s.unhold(msgs[i]) // read; its records may still wait for Read
 		}
 	}
 }
@@ -493,6 +529,10 @@ type message struct {
 	sent     time.Time // SentTimestamp, zero if unknown
 	receives int       // ApproximateReceiveCount, 0 if unknown
 
+	// held counts the message's records waiting for Read, +1 until its
+	// worker is done with it; the message is unread until it is 0.
+	held atomic.Int32
+
 	mu      sync.Mutex
 	pending int   // records not yet acknowledged, +1 while reading
 	failed  error // first failure: the message stays in the queue
@@ -535,6 +575,7 @@ func (s *SQS) track(sm sqstypes.Message, polled time.Time) *message {
 	s.c.messages.Add(1)
 	s.last.Store(time.Now().UnixNano())
 	m := &message{s: s, id: aws.ToString(sm.MessageId), receipt: aws.ToString(sm.ReceiptHandle), received: polled, extended: polled, pending: 1}
+	m.held.Store(1)
 	if ms, err := strconv.ParseInt(sm.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
 		m.sent = time.UnixMilli(ms)
 	}
@@ -696,11 +737,13 @@ func (s *SQS) readObject(m *message, ref ObjectRef) error {
 		acks = acks[1:]
 		a.m = m
 		rec.Ack = a.settle
+		m.held.Add(1)
 		select {
-		case s.out <- rec:
+		case s.out <- handoff{rec, m}:
 			s.c.records.Add(1)
 			st.handedOut(rec)
 		case <-s.ctx.Done():
+			m.held.Add(-1) // not the last hold: the worker's own is left
 			rec.Ack(s.ctx.Err())
 			return s.ctx.Err()
 		}

@@ -804,9 +804,10 @@ func TestSQSTransientErrors(t *testing.T) {
 	}
 }
 
-// TestSQSUnread: a message whose records were all read but not yet
-// acknowledged is in flight and no longer unread; once they are
-// acknowledged it is deleted.
+// TestSQSUnread: a message whose records were read from its object but
+// not all handed out by Read is unread; one whose records were all handed
+// out but not yet acknowledged is in flight and no longer unread; once they
+// are acknowledged it is deleted.
 func TestSQSUnread(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testenv.QueueOptions{})
@@ -815,7 +816,17 @@ func TestSQSUnread(t *testing.T) {
 	s, _ := e.source(nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	var recs []lakerelay.Record
+	r, err := s.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []lakerelay.Record{r}
+	// The worker has read the whole object by now; two records wait.
+	waitFor(t, 5*time.Second, "object read", func() bool { return s.Stats().Objects == 1 })
+	time.Sleep(100 * time.Millisecond)
+	if s.Unread() != 1 {
+		t.Fatalf("unread %d with records not handed out; want 1", s.Unread())
+	}
 	for len(recs) < 3 {
 		r, err := s.Read(ctx)
 		if err != nil {
@@ -823,7 +834,7 @@ func TestSQSUnread(t *testing.T) {
 		}
 		recs = append(recs, r)
 	}
-	// The worker marks the message read once its last record was taken.
+	// The message is read once its last record was handed out.
 	waitFor(t, 5*time.Second, "read", func() bool { return s.Unread() == 0 })
 	if s.InFlight() != 1 {
 		t.Fatalf("in flight %d, unread %d; want 1 and 0", s.InFlight(), s.Unread())
