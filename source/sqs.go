@@ -36,7 +36,10 @@ const (
 // SQSOptions configure an [SQS] source. The zero value means defaults.
 type SQSOptions struct {
 	// Workers is the number of messages processed at once, each by its own
-	// goroutine (long poll, fetch, decode); 0 means DefaultWorkers.
+	// goroutine (long poll, fetch, decode); 0 means DefaultWorkers. Each
+	// worker reads up to 32 records ahead of Read, so memory holds up to
+	// 32 × Workers records (of at most Decode.MaxRecordSize bytes each)
+	// more than the records handed out.
 	Workers int
 	// WaitTime is the long-poll wait of ReceiveMessage (at most 20s); 0
 	// means DefaultWaitTime.
