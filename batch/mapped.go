@@ -60,16 +60,17 @@ type Mapped struct {
 	q       Quarantiner
 	workers int
 
-	mu      sync.Mutex // guards started and closed
+	mu      sync.Mutex // guards started and closed, and pushing to order
 	started bool
 	closed  bool
 	stop    context.CancelFunc
-	order   chan *mapJob // jobs in the order src yielded them
-	work    chan *mapJob // jobs for the workers
-	ended   sync.WaitGroup
-	pending atomic.Int64
-	bytes   atomic.Int64  // data of the pending records
-	freed   chan struct{} // signalled when Read takes a record
+	closing chan struct{} // closed by Close
+	order   chan *mapJob  // jobs in the order src yielded them
+	work    chan *mapJob  // jobs for the workers
+	queued  atomic.Int64  // jobs in order or the head
+	pending atomic.Int64  // records among them
+	bytes   atomic.Int64  // data of those records
+	freed   chan struct{} // signalled when Read is done with a job
 	ahead   int
 	aheadB  int64
 
@@ -109,6 +110,8 @@ func (m *Mapped) Read(ctx context.Context) (lakerelay.Record, error) {
 	case m.turn <- struct{}{}:
 	case <-ctx.Done():
 		return lakerelay.Record{}, ctx.Err()
+	case <-m.closing:
+		return lakerelay.Record{}, lakerelay.ErrClosed
 	}
 	defer func() { <-m.turn }()
 	for {
@@ -126,6 +129,8 @@ func (m *Mapped) Read(ctx context.Context) (lakerelay.Record, error) {
 				j = next
 			case <-ctx.Done():
 				return lakerelay.Record{}, ctx.Err()
+			case <-m.closing:
+				return lakerelay.Record{}, lakerelay.ErrClosed
 			}
 			m.head = j
 		}
@@ -133,15 +138,17 @@ func (m *Mapped) Read(ctx context.Context) (lakerelay.Record, error) {
 		case <-j.done:
 		case <-ctx.Done():
 			return lakerelay.Record{}, ctx.Err() // j stays the head
+		case <-m.closing:
+			return lakerelay.Record{}, lakerelay.ErrClosed // Close settles j
 		}
 		m.head = nil
+		m.release(j)
 		if j.err != nil {
 			if endsSource(j.err) {
 				m.end = j.err
 			}
 			return lakerelay.Record{}, j.err
 		}
-		m.taken(j.r)
 		if r, ok := m.result(j.r, j.data, j.mapErr); ok {
 			return r, nil
 		}
@@ -204,15 +211,14 @@ func (m *Mapped) begin() error {
 	m.work = make(chan *mapJob, m.ahead+1)
 	m.freed = make(chan struct{}, 1)
 	m.turn = make(chan struct{}, 1)
+	m.closing = make(chan struct{})
 	workers := m.workers
 	if m.fn == nil {
 		workers = 0 // ReadAhead: the pump's records are done as read
 	}
-	m.ended.Add(1 + workers)
 	go m.pump(ctx)
 	for range workers {
 		go func() {
-			defer m.ended.Done()
 			for j := range m.work {
 				j.data, j.mapErr = m.fn(j.r.Data)
 				close(j.done)
@@ -222,14 +228,15 @@ func (m *Mapped) begin() error {
 	return nil
 }
 
-// pump reads src in order until it ends or Close stops it.
+// pump reads src in order until it ends or Close stops it. Close does not
+// wait for it: a Read of src (from a pipe) may not return for long. Once
+// it returns, the pump settles what it read and ends.
 func (m *Mapped) pump(ctx context.Context) {
-	defer m.ended.Done()
 	defer close(m.work)
 	defer close(m.order)
 	// room waits until fits() or Close, and reports which.
 	room := func(fits func() bool) bool {
-		for m.pending.Load() > 0 && !fits() {
+		for m.queued.Load() > 0 && !fits() {
 			select {
 			case <-m.freed:
 			case <-ctx.Done():
@@ -239,7 +246,7 @@ func (m *Mapped) pump(ctx context.Context) {
 		return true
 	}
 	for {
-		if !room(func() bool { return m.pending.Load() < int64(m.ahead) }) {
+		if !room(func() bool { return m.queued.Load() < int64(m.ahead) }) {
 			return
 		}
 		r, err := m.src.Read(ctx)
@@ -247,28 +254,35 @@ func (m *Mapped) pump(ctx context.Context) {
 			return // Close: Read returns ErrClosed from now on
 		}
 		j := &mapJob{r: r, err: err, done: make(chan struct{})}
+		var size int64
 		if err == nil {
 			// The record's size is known now: it waits for room for its
 			// bytes (one record is always let in).
-			size := int64(len(r.Data))
-			if !room(func() bool { return m.bytes.Load()+size <= m.aheadB }) {
+			size = int64(len(r.Data))
+			if !room(func() bool { return m.pending.Load() == 0 || m.bytes.Load()+size <= m.aheadB }) {
 				r.Settle(errNotRead)
 				return
 			}
-			m.pending.Add(1)
-			m.bytes.Add(size)
 		} else {
 			close(j.done)
 		}
-		select {
-		case m.order <- j:
-		case <-ctx.Done():
+		// Close drains order under mu: a job pushed here is either
+		// drained by it or pushed after it saw closed, never.
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
 			if err == nil {
-				m.taken(r)
 				r.Settle(errNotRead)
 			}
 			return
 		}
+		m.queued.Add(1)
+		if err == nil {
+			m.pending.Add(1)
+			m.bytes.Add(size)
+		}
+		m.order <- j // room: never full
+		m.mu.Unlock()
 		if err != nil {
 			if endsSource(err) {
 				return
@@ -279,7 +293,7 @@ func (m *Mapped) pump(ctx context.Context) {
 			close(j.done)
 			continue
 		}
-		m.work <- j
+		m.work <- j // never full either: it holds only jobs in order or the head
 	}
 }
 
@@ -289,7 +303,9 @@ var errNotRead = fmt.Errorf("batch: mapped source closed before the record was r
 
 // Close stops reading, closes src and negatively acknowledges the records
 // read ahead and not handed out (they stay redeliverable). Read returns
-// [lakerelay.ErrClosed] afterwards. Close is idempotent.
+// [lakerelay.ErrClosed] afterwards. Close does not wait for a Read of src in
+// progress (from a pipe, it may not return for long): what that Read
+// returns is negatively acknowledged as it does. Close is idempotent.
 func (m *Mapped) Close() error {
 	m.closeOnce.Do(func() {
 		m.mu.Lock()
@@ -298,20 +314,30 @@ func (m *Mapped) Close() error {
 		m.mu.Unlock()
 		if started {
 			m.stop()
+			close(m.closing)
 		}
 		m.closeErr = m.src.Close()
 		if !started {
 			return
 		}
-		m.ended.Wait() // every job is done now, so no Read waits for long
-		m.turn <- struct{}{}
+		m.turn <- struct{}{} // a Read in progress has returned (closing)
 		defer func() { <-m.turn }()
 		if m.head != nil {
 			m.settleNotRead(m.head)
 			m.head = nil
 		}
-		for j := range m.order {
-			m.settleNotRead(j)
+		// Nothing is pushed to order any more (closed).
+		for drained := false; !drained; {
+			select {
+			case j, ok := <-m.order:
+				if ok {
+					m.settleNotRead(j)
+				} else {
+					drained = true
+				}
+			default:
+				drained = true
+			}
 		}
 		m.end = lakerelay.ErrClosed
 	})
@@ -319,16 +345,19 @@ func (m *Mapped) Close() error {
 }
 
 func (m *Mapped) settleNotRead(j *mapJob) {
+	m.release(j)
 	if j.err == nil {
-		m.taken(j.r)
 		j.r.Settle(errNotRead)
 	}
 }
 
-// taken counts r, read ahead, as no longer pending, and lets the pump know.
-func (m *Mapped) taken(r lakerelay.Record) {
-	m.bytes.Add(-int64(len(r.Data)))
-	m.pending.Add(-1)
+// release counts j as no longer queued, and lets the pump know.
+func (m *Mapped) release(j *mapJob) {
+	if j.err == nil {
+		m.bytes.Add(-int64(len(j.r.Data)))
+		m.pending.Add(-1)
+	}
+	m.queued.Add(-1)
 	select {
 	case m.freed <- struct{}{}:
 	default:

@@ -246,7 +246,7 @@ func TestMapWorkersCloseWhileReading(t *testing.T) {
 	closed := make(chan error, 1)
 	go func() { closed <- m.Close() }()
 	time.Sleep(20 * time.Millisecond)
-	close(block) // the worker finishes its record; Close waits for it
+	close(block) // the worker finishes its record (Close does not wait for it)
 	require.NoError(t, <-closed)
 	err := <-got
 	src.mu.Lock()
@@ -445,4 +445,56 @@ func ExampleReadAhead() {
 	// store {"n":1}
 	// store {"n":2}
 	// 2 <nil>
+}
+
+// stuck is a source whose Read blocks, whatever its context, until release
+// is closed (as a read from a pipe does), then returns one record.
+type stuck struct {
+	release chan struct{}
+	settled chan error
+}
+
+func (s *stuck) Read(context.Context) (lakerelay.Record, error) {
+	<-s.release
+	return lakerelay.Record{Data: []byte("late"), Ack: func(err error) { s.settled <- err }}, nil
+}
+func (s *stuck) Close() error { return nil }
+
+// TestReadAheadCloseDoesNotWaitForSource: Close returns while the source's
+// Read is blocked; the record that Read returns later is negatively
+// acknowledged, and the Read of the result waiting meanwhile returns
+// ErrClosed.
+func TestReadAheadCloseDoesNotWaitForSource(t *testing.T) {
+	for _, workers := range []int{0, 2} {
+		src := &stuck{release: make(chan struct{}), settled: make(chan error, 1)}
+		var m *batch.Mapped
+		if workers == 0 {
+			m = batch.ReadAhead(src)
+		} else {
+			m = batch.Map(src, func(d []byte) ([]byte, error) { return d, nil }, nil, func(o *batch.MapOptions) { o.Workers = workers })
+		}
+		got := make(chan error, 1)
+		go func() {
+			_, err := m.Read(context.Background())
+			got <- err
+		}()
+		time.Sleep(20 * time.Millisecond)
+		closed := make(chan error, 1)
+		go func() { closed <- m.Close() }()
+		select {
+		case err := <-closed:
+			require.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("Close waits for the source's Read")
+		}
+		require.ErrorIs(t, <-got, lakerelay.ErrClosed)
+		close(src.release)
+		select {
+		case err := <-src.settled:
+			require.ErrorIs(t, err, lakerelay.ErrClosed, "the record read after Close is negatively acknowledged")
+		case <-time.After(5 * time.Second):
+			t.Fatal("the record read after Close was not settled")
+		}
+		require.Zero(t, m.Pending())
+	}
 }
