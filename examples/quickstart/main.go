@@ -70,6 +70,7 @@ import (
 	"github.com/lakerelay/lakerelay/internal/awsenv"
 	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/internal/program"
+	"github.com/lakerelay/lakerelay/internal/program/lakeenv"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/sink/securitylake"
 	"github.com/lakerelay/lakerelay/source"
@@ -172,7 +173,7 @@ func pipeline(ctx context.Context, c config, env *program.Env) (summary, error) 
 	}
 	qfn := q.Func()
 	var objects, failed atomic.Int64
-	lake, err := securitylake.New(store, c.location, c.class, env.Lake, func(o *securitylake.Options) {
+	lake, err := securitylake.New(store, c.location, c.class, lakeenv.Options(env), func(o *securitylake.Options) {
 		o.Quarantine = qfn
 		o.OnWrite = func(w securitylake.Written) {
 			objects.Add(1)

@@ -173,6 +173,7 @@ import (
 	"github.com/lakerelay/lakerelay/internal/awsenv"
 	"github.com/lakerelay/lakerelay/internal/profiling"
 	"github.com/lakerelay/lakerelay/internal/program"
+	"github.com/lakerelay/lakerelay/internal/program/lakeenv"
 	"github.com/lakerelay/lakerelay/ocsf"
 	"github.com/lakerelay/lakerelay/sink"
 	"github.com/lakerelay/lakerelay/sink/securitylake"
@@ -744,7 +745,7 @@ func (r *runner) open(ctx context.Context, rt *route) error {
 			return err
 		}
 	}
-	s, err := securitylake.New(st, rt.location, rt.class, r.env.Lake, func(o *securitylake.Options) {
+	s, err := securitylake.New(st, rt.location, rt.class, lakeenv.Options(r.env), func(o *securitylake.Options) {
 		o.Schema = schema
 		o.Region, o.AccountID = r.cfg.region, r.cfg.accountID
 		o.Quarantine = r.quarantine

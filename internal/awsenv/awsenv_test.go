@@ -3,6 +3,7 @@ package awsenv_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,12 @@ func TestValidate(t *testing.T) {
 		{"external id without role", awsenv.Options{ExternalID: "abc"}, false},
 		{"bad external id", awsenv.Options{RoleARN: "arn:aws:iam::123456789012:role/x", ExternalID: "a b"}, false},
 		{"bad session", awsenv.Options{SessionName: "has space"}, false},
+		{"role name of 512", awsenv.Options{RoleARN: "arn:aws:iam::123456789012:role/" + strings.Repeat("r", 512)}, true},
+		{"role name of 513", awsenv.Options{RoleARN: "arn:aws:iam::123456789012:role/" + strings.Repeat("r", 513)}, false},
+		{"empty role name", awsenv.Options{RoleARN: "arn:aws:iam::123456789012:role/"}, false},
+		{"session of 64", awsenv.Options{SessionName: strings.Repeat("s", 64)}, true},
+		{"session of 65", awsenv.Options{SessionName: strings.Repeat("s", 65)}, false},
+		{"session of 1", awsenv.Options{SessionName: "s"}, false},
 		{"short duration", awsenv.Options{Duration: time.Minute}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
