@@ -330,9 +330,9 @@ func (s *SQS) fail(err error) {
 	})
 }
 
-// Close stops receiving, abandons the objects being read (their messages
-// stay in the queue and are made visible again at once) and waits for the
-// workers to stop. Records already handed out can still be
+// Close stops receiving, abandons the objects being read and the records
+// read but not handed out yet (their messages stay in the queue and are
+// made visible again at once) and waits for the workers to stop. Records already handed out can still be
 // acknowledged; a message all of whose records are then acknowledged with nil
 // is still deleted. Close is idempotent.
 //
