@@ -295,6 +295,7 @@ const handoffPerWorker = 32
 
 // handedOut returns the record of h, which Read hands out.
 func (s *SQS) handedOut(h handoff) lakerelay.Record {
+	s.c.records.Add(1)
 	s.unhold(h.m)
 	return h.rec
 }
@@ -743,8 +744,7 @@ func (s *SQS) readObject(m *message, ref ObjectRef) error {
 		m.held.Add(1)
 		select {
 		case s.out <- handoff{rec, m}:
-			s.c.records.Add(1)
-			st.handedOut(rec)
+			st.handedOut(rec) // for the Observer: read from the object
 		case <-s.ctx.Done():
 			m.held.Add(-1) // not the last hold: the worker's own is left
 			rec.Ack(s.ctx.Err())
