@@ -27,8 +27,8 @@ type MapOptions struct {
 	// handed out yet, so they stay redeliverable.
 	Workers int
 	// MaxAhead bounds the records read ahead with several workers; default
-	// DefaultMaxAhead per worker. Enough of them keep every worker busy
-	// while the caller is slow for a moment.
+	// DefaultMaxAhead per worker (DefaultMaxAhead for [ReadAhead]). Enough
+	// of them keep every worker busy while the caller is slow for a moment.
 	MaxAhead int
 	// MaxAheadBytes bounds the data of the records read ahead with several
 	// workers; default DefaultMaxAheadBytes.

@@ -77,7 +77,7 @@ func SplitPartition(part string) (route, partition string) {
 //
 // By default fn runs on the goroutine that calls Read. With
 // [MapOptions].Workers above 1 it runs on that many goroutines at once; see
-// there.
+// there. With fn nil, Map is [ReadAhead].
 func Map(src lakerelay.Source, fn func([]byte) ([]byte, error), q Quarantiner, opts ...func(*MapOptions)) *Mapped {
 	var o MapOptions
 	for _, f := range opts {
