@@ -83,12 +83,15 @@
 // where nacked counts records read but not written (at shutdown, or after
 // an output error): they stay redeliverable.
 //
-// The exit status is 0 after a normal stop (end of input, idle, signal) even
-// if some objects failed, 1 on a fatal error (configuration, listing, output,
-// or a queue error that waiting cannot heal: the queue does not exist, access
-// denied, invalid credentials; the message names the queue URL and what to
-// check), 2 on bad usage. Throttling, server and network errors of the queue
-// are named on stderr and retried.
+// The exit status is 0 after a normal stop (end of input, idle, signal)
+// without failures; 1 when something failed (the summary's errors: an
+// object that could not be read, an invalid record without a quarantine, a
+// quarantine or archive write; also when what failed stays redeliverable),
+// or on a fatal error (configuration, listing, output, or a queue error that
+// waiting cannot heal: the queue does not exist, access denied, invalid
+// credentials; the message names the queue URL and what to check); 2 on bad
+// usage. Throttling, server and network errors of the queue are named on
+// stderr and retried. securitylake and quickstart exit by the same rule.
 //
 // AWS settings come from the standard chain (environment, shared config, SSO,
 // IMDS) and honour AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS and
@@ -305,10 +308,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	env.Close()
 	sum.DropOffs = env.DropOffs()
 	program.PrintSummary(stderr, sum)
-	if err != nil {
-		return 1
-	}
-	return 0
+	return program.Status(err, sum.Errors)
 }
 
 // collect copies records to stdout until the input ends, the program is

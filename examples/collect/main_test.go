@@ -176,9 +176,10 @@ func TestCollectDir(t *testing.T) {
 		}
 	}
 
-	// Without a quarantine the invalid record is an error naming the file.
+	// Without a quarantine the invalid record is an error naming the file,
+	// and the run fails.
 	r = runCollect(t, os.Environ(), "--dir", filepath.Join(dir, "z.ndjson"))
-	if r.code != 0 || r.summary["errors"] != 1 || !strings.Contains(r.stderr, filepath.Join(dir, "z.ndjson")) || len(r.lines()) != 2 {
+	if r.code != 1 || r.summary["errors"] != 1 || !strings.Contains(r.stderr, filepath.Join(dir, "z.ndjson")) || len(r.lines()) != 2 {
 		t.Fatalf("exit %d summary %v stderr %s", r.code, r.summary, r.stderr)
 	}
 }
@@ -270,8 +271,8 @@ func TestCollectQueue(t *testing.T) {
 	e.notify(t, "app/missing.gz")
 
 	r := runCollect(t, e.env, "--queue-url", e.queue.URL, "--with-origin", "--log-type", "app/=application", "--exit-when-idle", "3s", "--workers", "2")
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (an object is missing)\n%s", r.code, r.stderr)
 	}
 	got := map[string]bool{}
 	for _, l := range r.lines() {

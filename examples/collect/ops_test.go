@@ -312,7 +312,7 @@ func TestCollectArchive(t *testing.T) {
 		e.put(t, "arch/denied.ndjson", []byte("{\"n\":9}\n"))
 		e.notify(t, "arch/denied.ndjson")
 		r := runCollect(t, env, "--queue-url", e.queue.URL, "--archive", "s3://"+ab+"/denied", "--exit-when-idle", "3s")
-		if r.code != 0 || len(r.lines()) != 0 || r.summary["errors"] < 1 {
+		if r.code != 1 || len(r.lines()) != 0 || r.summary["errors"] < 1 {
 			t.Fatalf("exit %d summary %v\n%s", r.code, r.summary, r.stderr)
 		}
 		if !strings.Contains(r.stderr, "AccessDenied") || !strings.Contains(r.stderr, "arch/denied.ndjson") {
@@ -333,7 +333,9 @@ func TestCollectMaxReceiveCount(t *testing.T) {
 	e.notify(t, "mr/missing.ndjson")
 	qfile := filepath.Join(t.TempDir(), "q.ndjson")
 	r := runCollect(t, e.env, "--queue-url", e.queue.URL, "--max-receive-count", "1", "--quarantine", qfile, "--exit-when-idle", "9s")
-	if r.code != 0 || len(r.lines()) != 0 || r.summary["quarantined"] != 1 {
+	// The first receive's failure to read the object is counted: exit 1,
+	// as securitylake and quickstart.
+	if r.code != 1 || len(r.lines()) != 0 || r.summary["quarantined"] != 1 || r.summary["errors"] < 1 {
 		t.Fatalf("exit %d summary %v\n%s", r.code, r.summary, r.stderr)
 	}
 	data, err := os.ReadFile(qfile)

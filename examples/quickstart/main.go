@@ -140,10 +140,7 @@ func run(args []string, stderr io.Writer) int {
 	env.Close()
 	sum.DropOffs = env.DropOffs()
 	program.PrintSummary(stderr, sum)
-	if err != nil || sum.Errors > 0 {
-		return 1
-	}
-	return 0
+	return program.Status(err, sum.Errors)
 }
 
 type summary struct {

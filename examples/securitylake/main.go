@@ -301,11 +301,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			env.Fatal(err)
 			fmt.Fprintln(stderr, "securitylake:", err)
 			sum.Error = err.Error()
-			return 1
-		case sum.Errors > 0:
-			return 1
 		}
-		return 0
+		return program.Status(err, sum.Errors)
 	}()
 	line, _ := json.Marshal(sum)
 	fmt.Fprintln(stderr, string(line))

@@ -264,6 +264,20 @@ func Signals() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
+// Status is the exit status of a run that ended with err (nil when it
+// stopped normally: end of input, idle, signal) after errors failures
+// were counted (objects that could not be read, batches not stored,
+// quarantine entries not written, records not delivered): 1 when there is
+// either, else 0. Every program that reads and delivers exits by it, so a
+// failure is never reported with status 0, even when what failed stays
+// redeliverable. (Bad usage, 2, is decided before a run.)
+func Status(err error, errors int64) int {
+	if err != nil || errors > 0 {
+		return 1
+	}
+	return 0
+}
+
 // PrintSummary writes v as one JSON line: a program's last stderr line.
 func PrintSummary(w io.Writer, v any) {
 	b, err := json.Marshal(v)

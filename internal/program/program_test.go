@@ -329,3 +329,10 @@ func TestComponentsReportToTheProgram(t *testing.T) {
 		require.Contains(t, out.String(), `msg="jsonl sink created"`, "the sink logs through the program's logger")
 	}
 }
+
+func TestStatus(t *testing.T) {
+	require.Equal(t, 0, Status(nil, 0))
+	require.Equal(t, 1, Status(nil, 1), "a failure counted, even one whose data stays redeliverable")
+	require.Equal(t, 1, Status(errors.New("fatal"), 0))
+	require.Equal(t, 1, Status(errors.New("fatal"), 3))
+}
