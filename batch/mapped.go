@@ -253,7 +253,12 @@ func (m *Mapped) pump(ctx context.Context) {
 		if err != nil && ctx.Err() != nil {
 			return // Close: Read returns ErrClosed from now on
 		}
-		j := &mapJob{r: r, err: err, done: make(chan struct{})}
+		// A job is done at once unless a worker maps it: src's errors,
+		// and every record of ReadAhead.
+		j := &mapJob{r: r, err: err, done: doneAlready}
+		if err == nil && m.fn != nil {
+			j.done = make(chan struct{})
+		}
 		var size int64
 		if err == nil {
 			// The record's size is known now: it waits for room for its
@@ -263,11 +268,9 @@ func (m *Mapped) pump(ctx context.Context) {
 				r.Settle(errNotRead)
 				return
 			}
-		} else {
-			close(j.done)
 		}
-		// Close drains order under mu: a job pushed here is either
-		// drained by it or pushed after it saw closed, never.
+		// Close drains order under mu: a job is pushed before Close
+		// drains (and is drained by it), or not at all.
 		m.mu.Lock()
 		if m.closed {
 			m.mu.Unlock()
@@ -290,12 +293,18 @@ func (m *Mapped) pump(ctx context.Context) {
 			continue
 		}
 		if m.fn == nil {
-			close(j.done)
 			continue
 		}
 		m.work <- j // never full either: it holds only jobs in order or the head
 	}
 }
+
+// doneAlready is the done channel of jobs that need no worker.
+var doneAlready = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // errNotRead negatively acknowledges the records read ahead and not handed
 // out when the source is closed.
