@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,11 +30,6 @@ func setEnv(t *testing.T, env []string) {
 			t.Setenv(k, v)
 		}
 	}
-}
-
-func notification(bucket, key string) string {
-	return fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":%q},"object":{"key":%q}}}]}`,
-		bucket, strings.ReplaceAll(url.QueryEscape(key), "%2F", "/"))
 }
 
 // TestQuickstartDeliversAndDeletes runs the quickstart pipeline against MinIO
@@ -63,7 +57,7 @@ func TestQuickstartDeliversAndDeletes(t *testing.T) {
 	key := "ocsf/api activity+1.json"
 	_, err := m.S3(t).PutObject(ctx, &s3.PutObjectInput{Bucket: &in, Key: &key, Body: bytes.NewReader(body.Bytes())})
 	require.NoError(t, err)
-	_, err = q.Client(t).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue.URL, MessageBody: aws.String(notification(in, key))})
+	_, err = q.Client(t).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue.URL, MessageBody: aws.String(testenv.S3Notification(in, key))})
 	require.NoError(t, err)
 
 	var stderr bytes.Buffer

@@ -57,7 +57,7 @@ func TestThreeProcessesOneLocation(t *testing.T) {
 		cmds, outs = append(cmds, cmd), append(outs, &stderr)
 	}
 	for o := range objects {
-		_, err := q.Client(t).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue.URL, MessageBody: aws.String(notification(in, fmt.Sprintf("in/%02d.json", o)))})
+		_, err := q.Client(t).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue.URL, MessageBody: aws.String(testenv.S3Notification(in, fmt.Sprintf("in/%02d.json", o)))})
 		require.NoError(t, err)
 	}
 	var written, records int64

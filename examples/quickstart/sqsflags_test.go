@@ -28,7 +28,7 @@ func TestQuickstartMaxReceiveCount(t *testing.T) {
 	ctx := context.Background()
 	in, lake := m.NewBucket(t), m.NewBucket(t)
 	queue := q.NewQueue(t, testenv.QueueOptions{VisibilityTimeout: 5 * time.Second})
-	body := notification(in, "mr/missing.json")
+	body := testenv.S3Notification(in, "mr/missing.json")
 	_, err := q.Client(t).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue.URL, MessageBody: aws.String(body)})
 	require.NoError(t, err)
 

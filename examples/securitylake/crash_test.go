@@ -55,7 +55,7 @@ func TestKilledAfterQuarantineLosesNothing(t *testing.T) {
 		}
 		_, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: &logs, Key: &key, Body: bytes.NewReader(body.Bytes())})
 		require.NoError(t, err)
-		msg := fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":%q},"object":{"key":%q}}}]}`, logs, key)
+		msg := testenv.S3Notification(logs, key)
 		_, err = sqsc.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue.URL, MessageBody: &msg})
 		require.NoError(t, err)
 	}

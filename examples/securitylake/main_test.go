@@ -321,7 +321,7 @@ func TestQueueToRoutedSourceLocations(t *testing.T) {
 	keys := putSample(t, client, logs, 12)
 	sqsc := q.Client(t)
 	for _, k := range keys {
-		body := fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":%q},"object":{"key":%q}}}]}`, logs, k)
+		body := testenv.S3Notification(logs, k)
 		_, err := sqsc.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(queue.URL), MessageBody: aws.String(body)})
 		require.NoError(t, err)
 	}

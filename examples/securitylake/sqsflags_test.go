@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,7 +26,7 @@ func TestMaxReceiveCount(t *testing.T) {
 	queue := q.NewQueue(t, testenv.QueueOptions{VisibilityTimeout: 5 * time.Second})
 	sqsc := q.Client(t)
 	logs := m.NewBucket(t)
-	body := fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":%q},"object":{"key":"mr/missing.json.gz"}}}]}`, logs)
+	body := testenv.S3Notification(logs, "mr/missing.json.gz")
 	_, err := sqsc.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(queue.URL), MessageBody: aws.String(body)})
 	require.NoError(t, err)
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -233,4 +234,12 @@ func (s *SQS) createQueue(t testing.TB, c *sqs.Client, name string, attrs map[st
 		t.Fatalf("testenv: queue attributes %s: %v", name, err)
 	}
 	return aws.ToString(out.QueueUrl), a.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+}
+
+// S3Notification is the body of an S3 event notification (ObjectCreated:Put,
+// without a size or version) announcing key in bucket, the key encoded as
+// S3 encodes it there.
+func S3Notification(bucket, key string) string {
+	k := strings.ReplaceAll(url.QueryEscape(key), "%2F", "/")
+	return fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":%q},"object":{"key":%q}}}]}`, bucket, k)
 }
