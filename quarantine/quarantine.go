@@ -157,39 +157,26 @@ func appendEntry(dst []byte, now time.Time, r lakerelay.Record, reason error) []
 		dst = append(dst, '"')
 	default:
 		// Without HTML escaping, documents (JSON objects and arrays) are
-		// kept as they came (compacted); anything else is a string.
+		// kept as they came (compacted); anything else is a string, so
+		// that Entry.Record can tell a JSON scalar such as "x" from text.
 		dst = append(dst, `,"data":`...)
-		if doc, compact := document(r); doc == nil {
+		switch {
+		case !isDocumentStart(r.Data):
 			dst = jsonscan.AppendString(dst, r.Data) // valid UTF-8: as it is
-		} else if compact {
-			dst = append(dst, doc...)
-		} else {
-			dst = jsonscan.Compact(dst, doc)
+		case r.JSON:
+			dst = append(dst, r.Data...) // the source checked: compact JSON
+		default:
+			dst = jsonscan.AppendValue(dst, r.Data, jsonscan.DefaultMaxDepth) // or a string, if not JSON
 		}
 	}
 	return append(dst, "}\n"...)
 }
 
-// document returns the JSON object or array r.Data holds, without the
-// whitespace around it, and whether it has no insignificant whitespace
-// inside; nil when r.Data is not one JSON object or array. Only those are
-// kept as raw JSON: a JSON scalar such as "x" is kept as a string like any
-// other text, so that Entry.Record can tell the two apart. The data is
-// parsed once, or not at all when the source said it is compact JSON.
-func document(r lakerelay.Record) (doc []byte, compact bool) {
-	p := jsonscan.Parser{B: r.Data, EOF: true, MaxDepth: jsonscan.DefaultMaxDepth}
-	start := p.SkipSpace(0)
-	if start == len(r.Data) || r.Data[start] != '{' && r.Data[start] != '[' {
-		return nil, false
-	}
-	if r.JSON && start == 0 {
-		return r.Data, true
-	}
-	end, err := p.Value(start)
-	if err != nil || p.SkipSpace(end) != len(r.Data) {
-		return nil, false
-	}
-	return r.Data[start:end], !p.Space
+// isDocumentStart reports whether data, after whitespace, starts like a
+// JSON object or array.
+func isDocumentStart(data []byte) bool {
+	d := bytes.TrimLeft(data, " \t\r\n")
+	return len(d) > 0 && (d[0] == '{' || d[0] == '[')
 }
 
 // Error reports that entries could not be made durable. The records they

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/jsonscan"
 	"github.com/lakerelay/lakerelay/internal/testenv"
 	"github.com/lakerelay/lakerelay/sink"
 )
@@ -519,6 +520,5 @@ func TestOpen(t *testing.T) {
 // isDocument reports whether the entry of a record of data keeps data as a
 // JSON document.
 func isDocument(data []byte) bool {
-	doc, _ := document(lakerelay.Record{Data: data})
-	return doc != nil
+	return isDocumentStart(data) && jsonscan.Valid(data, jsonscan.DefaultMaxDepth)
 }
