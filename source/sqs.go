@@ -333,9 +333,10 @@ func (s *SQS) fail(err error) {
 
 // Close stops receiving, abandons the objects being read and the records
 // read but not handed out yet (their messages stay in the queue and are
-// made visible again at once) and waits for the workers to stop. Records already handed out can still be
-// acknowledged; a message all of whose records are then acknowledged with nil
-// is still deleted. Close is idempotent.
+// made visible again at once) and waits for the workers to stop. Records
+// already handed out can still be acknowledged; a message all of whose
+// records are then acknowledged with nil is still deleted. Close is
+// idempotent.
 //
 // Close cancels the long polls in progress; a server may still hand a
 // message to such an abandoned poll, and that message then comes back after
