@@ -159,9 +159,14 @@ func (d *decoder) start() error {
 		// Decompression is the larger part of the work: it reads ahead on
 		// a goroutine of its own, and the wait for it is where reading
 		// may block. in (and the raw input) then belong to that goroutine;
-		// it releases the decompressor when it ends.
+		// it releases the decompressor when it ends. A chunk takes further
+		// reads while in holds compressed bytes: a read that would have to
+		// wait for the input comes after the bytes read before it are
+		// handed over. (Like the decompressor, which holds back what it
+		// decoded of a block until the rest of the block arrives, a chunk
+		// can hold back what it has when the input stops mid-block.)
 		raw.wait = nil
-		d.ra = newReadAhead(r, d.wait, release)
+		d.ra = newReadAhead(r, func() bool { return in.Buffered() > 0 }, d.wait, release)
 		r = d.ra
 	}
 	limit := d.opts.MaxRecordSize + 1

@@ -31,7 +31,7 @@ func TestReadAheadOrderAndError(t *testing.T) {
 		{"error after data", io.MultiReader(bytes.NewReader(data), iotest.ErrReader(boom)), boom},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ra := newReadAhead(tt.r, nil, nil)
+			ra := newReadAhead(tt.r, nil, nil, nil)
 			defer ra.stop()
 			var got []byte
 			buf := make([]byte, 7777)
@@ -58,10 +58,58 @@ func TestReadAheadOrderAndError(t *testing.T) {
 	}
 }
 
+// A chunk takes further reads of the input while ready says the input has
+// bytes at hand, up to the chunk's size, and ends at the first read after
+// which it does not: what was read is handed over before a read that may
+// wait for the input.
+func TestReadAheadFillsWhileReady(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4*readAheadSize/16)
+	for _, tt := range []struct {
+		name  string
+		ready func(reads int) bool
+		want  int // bytes of the first chunk
+	}{
+		{"no ready", nil, 1000},
+		{"always ready", func(int) bool { return true }, readAheadSize},
+		{"ready for 3 reads", func(reads int) bool { return reads < 3 }, 3000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := &shortReader{r: bytes.NewReader(data), max: 1000}
+			var ready func() bool
+			if tt.ready != nil {
+				ready = func() bool { return tt.ready(in.reads) }
+			}
+			ra := newReadAhead(in, ready, nil, nil)
+			defer ra.stop()
+			buf := make([]byte, 2*readAheadSize)
+			n, err := ra.Read(buf)
+			if err != nil || n != tt.want {
+				t.Fatalf("first read: %d bytes, %v; want %d", n, err, tt.want)
+			}
+			rest, err := io.ReadAll(ra)
+			if err != nil || !bytes.Equal(append(buf[:n:n], rest...), data) {
+				t.Fatalf("read %d bytes in all, %v; want all %d in order", n+len(rest), err, len(data))
+			}
+		})
+	}
+}
+
+// shortReader returns at most max bytes per read, as a decompressor does.
+type shortReader struct {
+	r     io.Reader
+	max   int
+	reads int
+}
+
+func (s *shortReader) Read(p []byte) (int, error) {
+	s.reads++
+	return s.r.Read(p[:min(len(p), s.max)])
+}
+
 // A reader that never makes progress gets io.ErrNoProgress instead of a
 // goroutine spinning for ever.
 func TestReadAheadNoProgress(t *testing.T) {
-	ra := newReadAhead(zeroReader{}, nil, nil)
+	ra := newReadAhead(zeroReader{}, nil, nil, nil)
 	defer ra.stop()
 	if _, err := io.ReadAll(ra); err != io.ErrNoProgress {
 		t.Fatalf("error %v, want io.ErrNoProgress", err)
@@ -80,7 +128,7 @@ func TestReadAheadStopWhileBlocked(t *testing.T) {
 	pr, pw := io.Pipe()
 	waits := 0
 	released := make(chan struct{})
-	ra := newReadAhead(pr, func() { waits++ }, func() { close(released) })
+	ra := newReadAhead(pr, nil, func() { waits++ }, func() { close(released) })
 	go pw.Write([]byte("first"))
 	buf := make([]byte, 64)
 	n, err := ra.Read(buf)
