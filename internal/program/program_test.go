@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,6 +172,31 @@ func TestStopWhenIdle(t *testing.T) {
 	w.StopWhenIdle(ctx, 50*time.Millisecond, func() bool { busy.Lock(); defer busy.Unlock(); return isBusy }, cancel)
 	require.Error(t, ctx.Err(), "stopped")
 	require.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond, "not while busy")
+}
+
+// A record read while the idle time runs starts it again: the stop comes
+// idle after the last record, not idle after the start.
+func TestStopWhenIdleAfterLastRecord(t *testing.T) {
+	env, err := Start("prog", Flags{LogFormat: "text", LogLevel: "info", ShutdownTimeout: time.Second}, io.Discard)
+	require.NoError(t, err)
+	defer env.Close()
+	c := make(chan lakerelay.Record, 1)
+	w := env.Watch(chanSource(c))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const idle = 300 * time.Millisecond
+	var sent atomic.Int64 // before the record is read
+	go func() {
+		time.Sleep(60 * time.Millisecond)
+		sent.Store(time.Now().UnixNano())
+		c <- lakerelay.Record{Data: []byte("x")}
+		w.Read(ctx)
+	}()
+	w.StopWhenIdle(ctx, idle, nil, cancel)
+	stopped := time.Now()
+	require.Error(t, ctx.Err(), "stopped")
+	require.Equal(t, int64(1), w.Records(), "the record was read before the stop")
+	require.GreaterOrEqual(t, stopped.Sub(time.Unix(0, sent.Load())), idle, "stopped less than idle after the last record")
 }
 
 // TestQuarantineOpensOnFirstUse: nothing is created until a record is

@@ -54,24 +54,32 @@ func (w *Watched) Records() int64 { return w.n.Load() }
 func (w *Watched) Idle() time.Duration { return time.Since(time.Unix(0, w.last.Load())) }
 
 // StopWhenIdle cancels (through stop) once no record was read for idle and
-// busy() is false (nothing in flight; busy nil means never busy), checking
-// every tick. It returns when ctx ends. idle <= 0 returns at once.
+// busy() is false (nothing in flight; busy nil means never busy). It checks
+// when idle has passed since the last record, so a drained run stops idle
+// after its last record, and then, while busy, every quarter of idle (at
+// most 200 ms). It returns when ctx ends. idle <= 0 returns at once.
 func (w *Watched) StopWhenIdle(ctx context.Context, idle time.Duration, busy func() bool, stop func()) {
 	if idle <= 0 {
 		return
 	}
-	t := time.NewTicker(min(idle/4+time.Millisecond, 200*time.Millisecond))
+	recheck := min(idle/4+time.Millisecond, 200*time.Millisecond)
+	t := time.NewTimer(idle - w.Idle())
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if w.Idle() >= idle && (busy == nil || !busy()) {
+		}
+		left := idle - w.Idle()
+		if left <= 0 {
+			if busy == nil || !busy() {
 				w.env.Logger.Info("idle, stopping", "idle", idle.String())
 				stop()
 				return
 			}
+			left = recheck
 		}
+		t.Reset(left)
 	}
 }
