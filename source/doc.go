@@ -149,10 +149,12 @@
 //
 // Decoding streams: memory per object is bounded by a buffer of about the
 // largest record (MaxRecordSize, 1 MiB by default; CloudWatch Logs documents
-// up to 8 times that), whatever the object's size, and an array field is
-// never held whole (a 1 GiB gzip object is read through the SQS source with a
-// peak heap under 10 MiB). JSON is validated and split by a hand-written
-// scanner (checked against encoding/json by fuzzing); decompression uses
-// klauspost/compress. Each record's Data is an allocation of its own, so a
-// record held downstream keeps only its own bytes alive.
+// up to 8 times that), whatever the object's size, plus, for a compressed
+// object, 1.25 MiB of decompressed bytes that a goroutine of its own reads
+// ahead of the splitting; an array field is never held whole (a 1 GiB gzip
+// object is read through the SQS source with a peak heap under 16 MiB).
+// JSON is validated and split by a hand-written scanner (checked against
+// encoding/json by fuzzing); decompression uses klauspost/compress. Each
+// record's Data is an allocation of its own, so a record held downstream
+// keeps only its own bytes alive.
 package source
