@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -137,96 +136,27 @@ var strSpecial = func() (t [256]bool) {
 	return t
 }()
 
+// strEscaped reads the rest of a string that has an escape, s.Data[start-1]
+// being its opening quote: Parser.String finds its end (checking escapes and
+// control characters) and appendUnquoted decodes it, as for Unquoted, except
+// that invalid UTF-8 is an error here instead of being replaced (the decoded
+// string is valid UTF-8 exactly when the bytes between the quotes are, since
+// every escape decodes to whole characters).
 func (s *Scanner) strEscaped(start int) ([]byte, error) {
-	buf := append(s.scratch[:0], s.Data[start:s.Pos]...)
-	for s.Pos < len(s.Data) {
-		c := s.Data[s.Pos]
-		switch {
-		case c == '"':
-			s.Pos++
-			s.scratch = buf
-			if !utf8.Valid(buf) {
-				return nil, fmt.Errorf("%w: invalid UTF-8 in string at offset %d", ErrSyntax, start)
-			}
-			return buf, nil
-		case c < 0x20:
-			return nil, s.SyntaxErr("control character in string")
-		case c != '\\':
-			buf = append(buf, c)
-			s.Pos++
-			continue
-		}
-		s.Pos++
-		if s.Pos >= len(s.Data) {
-			return nil, s.SyntaxErr("unterminated escape")
-		}
-		e := s.Data[s.Pos]
-		s.Pos++
-		switch e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			r, ok := s.hex4()
-			if !ok {
-				return nil, s.SyntaxErr("invalid \\u escape")
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if s.Pos+1 < len(s.Data) && s.Data[s.Pos] == '\\' && s.Data[s.Pos+1] == 'u' {
-					save := s.Pos
-					s.Pos += 2
-					var ok2 bool
-					if r2, ok2 = s.hex4(); !ok2 {
-						return nil, s.SyntaxErr("invalid \\u escape")
-					}
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						r = d
-					} else {
-						s.Pos = save
-						r = utf8.RuneError
-					}
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			buf = utf8.AppendRune(buf, r)
-		default:
-			return nil, s.SyntaxErr("invalid escape")
-		}
+	p := Parser{B: s.Data, EOF: true}
+	end, err := p.String(start - 1)
+	if err != nil {
+		s.Pos = end
+		return nil, parseErr(err)
 	}
-	return nil, s.SyntaxErr("unterminated string")
-}
-
-func (s *Scanner) hex4() (rune, bool) {
-	if len(s.Data)-s.Pos < 4 {
-		return 0, false
+	inner := s.Data[start : end-1]
+	if !utf8.Valid(inner) {
+		s.Pos = start
+		return nil, s.SyntaxErr("invalid UTF-8 in string")
 	}
-	var r rune
-	for _, c := range s.Data[s.Pos : s.Pos+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	s.Pos += 4
-	return r, true
+	s.Pos = end
+	s.scratch = appendUnquoted(s.scratch[:0], inner)
+	return s.scratch, nil
 }
 
 // Number reads a JSON number and returns its text and whether it is an
