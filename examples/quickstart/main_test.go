@@ -57,8 +57,7 @@ func TestQuickstartDeliversAndDeletes(t *testing.T) {
 	key := "ocsf/api activity+1.json"
 	_, err := m.S3(t).PutObject(ctx, &s3.PutObjectInput{Bucket: &in, Key: &key, Body: bytes.NewReader(body.Bytes())})
 	require.NoError(t, err)
-	_, err = q.Client(t).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue.URL, MessageBody: aws.String(testenv.S3Notification(in, key))})
-	require.NoError(t, err)
+	q.Announce(t, queue.URL, in, key)
 
 	var stderr bytes.Buffer
 	archive := t.TempDir()

@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakerelay/lakerelay/internal/testenv"
@@ -57,8 +56,7 @@ func TestThreeProcessesOneLocation(t *testing.T) {
 		cmds, outs = append(cmds, cmd), append(outs, &stderr)
 	}
 	for o := range objects {
-		_, err := q.Client(t).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue.URL, MessageBody: aws.String(testenv.S3Notification(in, fmt.Sprintf("in/%02d.json", o)))})
-		require.NoError(t, err)
+		q.Announce(t, queue.URL, in, fmt.Sprintf("in/%02d.json", o))
 	}
 	var written, records int64
 	for i, cmd := range cmds {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lakerelay/lakerelay/internal/program/programtest"
@@ -25,12 +22,9 @@ func TestQuickstartMaxReceiveCount(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	q := testenv.StartSQS(t)
 	setEnv(t, append(q.Env(), m.Env()...))
-	ctx := context.Background()
 	in, lake := m.NewBucket(t), m.NewBucket(t)
 	queue := q.NewQueue(t, testenv.QueueOptions{VisibilityTimeout: 5 * time.Second})
-	body := testenv.S3Notification(in, "mr/missing.json")
-	_, err := q.Client(t).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue.URL, MessageBody: aws.String(body)})
-	require.NoError(t, err)
+	q.Announce(t, queue.URL, in, "mr/missing.json")
 
 	var stderr bytes.Buffer
 	qfile := filepath.Join(t.TempDir(), "q.ndjson")
@@ -47,7 +41,7 @@ func TestQuickstartMaxReceiveCount(t *testing.T) {
 	f, err := os.Open(qfile)
 	require.NoError(t, err)
 	defer f.Close()
-	programtest.SetAside(t, programtest.Decode(t, f, qfile), in, "mr/missing.json", body, 1)
+	programtest.SetAside(t, programtest.Decode(t, f, qfile), in, "mr/missing.json", testenv.S3Notification(in, "mr/missing.json"), 1)
 	programtest.QueueEmpty(t, q.Client(t), queue.URL)
 }
 

@@ -55,9 +55,7 @@ func TestKilledAfterQuarantineLosesNothing(t *testing.T) {
 		}
 		_, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: &logs, Key: &key, Body: bytes.NewReader(body.Bytes())})
 		require.NoError(t, err)
-		msg := testenv.S3Notification(logs, key)
-		_, err = sqsc.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue.URL, MessageBody: &msg})
-		require.NoError(t, err)
+		q.Announce(t, queue.URL, logs, key)
 	}
 	env := append(append(os.Environ(), q.Env()...), m.Env()...)
 	args := []string{"--queue-url", queue.URL, "--mapper", "none", "--source-location", "6003=s3://" + lake + "/ext/api/",

@@ -17,11 +17,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lakerelay/lakerelay/internal/program/programtest"
 	"github.com/lakerelay/lakerelay/internal/testenv"
 	"github.com/lakerelay/lakerelay/ocsf"
 	"github.com/lakerelay/lakerelay/quarantine"
@@ -319,12 +318,7 @@ func TestQueueToRoutedSourceLocations(t *testing.T) {
 	q := testenv.StartSQS(t)
 	queue := q.NewQueue(t, testenv.QueueOptions{VisibilityTimeout: 60 * time.Second})
 	keys := putSample(t, client, logs, 12)
-	sqsc := q.Client(t)
-	for _, k := range keys {
-		body := testenv.S3Notification(logs, k)
-		_, err := sqsc.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(queue.URL), MessageBody: aws.String(body)})
-		require.NoError(t, err)
-	}
+	q.Announce(t, queue.URL, logs, keys...)
 	dir := t.TempDir()
 	env := append(q.Env(), m.Env()...)
 	api := "s3://" + lake + "/ext/ct-api/1.0/"
@@ -354,10 +348,7 @@ func TestQueueToRoutedSourceLocations(t *testing.T) {
 	assert.Equal(t, []map[string]any{{"class_uid": json.Number("6003")}}, testenv.DuckDB(t, "SELECT DISTINCT class_uid FROM read_parquet('"+apiGlob+"')"))
 
 	// Every message was deleted: its records were all settled.
-	attrs, err := sqsc.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queue.URL), AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
-	require.NoError(t, err)
-	assert.Equal(t, "0", attrs.Attributes["ApproximateNumberOfMessages"])
-	assert.Equal(t, "0", attrs.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	programtest.QueueEmpty(t, q.Client(t), queue.URL)
 
 	// The lake passes the lint, through the program.
 	lint := runProg(t, dir, env, "--lint", api)

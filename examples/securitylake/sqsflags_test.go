@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -24,11 +21,8 @@ func TestMaxReceiveCount(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	q := testenv.StartSQS(t)
 	queue := q.NewQueue(t, testenv.QueueOptions{VisibilityTimeout: 5 * time.Second})
-	sqsc := q.Client(t)
 	logs := m.NewBucket(t)
-	body := testenv.S3Notification(logs, "mr/missing.json.gz")
-	_, err := sqsc.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(queue.URL), MessageBody: aws.String(body)})
-	require.NoError(t, err)
+	q.Announce(t, queue.URL, logs, "mr/missing.json.gz")
 
 	// No --quarantine: the program's default quarantine file takes the
 	// message's objects.
@@ -46,8 +40,8 @@ func TestMaxReceiveCount(t *testing.T) {
 	f, err := os.Open(qfile)
 	require.NoError(t, err)
 	defer f.Close()
-	programtest.SetAside(t, programtest.Decode(t, f, qfile), logs, "mr/missing.json.gz", body, 1)
-	programtest.QueueEmpty(t, sqsc, queue.URL)
+	programtest.SetAside(t, programtest.Decode(t, f, qfile), logs, "mr/missing.json.gz", testenv.S3Notification(logs, "mr/missing.json.gz"), 1)
+	programtest.QueueEmpty(t, q.Client(t), queue.URL)
 }
 
 func TestSQSFlagsBadUsage(t *testing.T) {

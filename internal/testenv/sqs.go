@@ -236,6 +236,18 @@ func (s *SQS) createQueue(t testing.TB, c *sqs.Client, name string, attrs map[st
 	return aws.ToString(out.QueueUrl), a.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
 }
 
+// Announce sends, to the queue at queueURL, one S3 event notification
+// (S3Notification) for each of keys in bucket, as S3 would on their upload.
+func (s *SQS) Announce(t testing.TB, queueURL, bucket string, keys ...string) {
+	t.Helper()
+	c := s.Client(t)
+	for _, k := range keys {
+		if _, err := c.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(S3Notification(bucket, k))}); err != nil {
+			t.Fatalf("announce s3://%s/%s: %v", bucket, k, err)
+		}
+	}
+}
+
 // S3Notification is the body of an S3 event notification (ObjectCreated:Put,
 // without a size or version) announcing key in bucket, the key encoded as
 // S3 encodes it there.
