@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -20,41 +21,50 @@ import (
 func TestReadAheadOrderAndError(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), 50_000) // 800 KB: many chunks
 	boom := errors.New("boom")
-	for _, tt := range []struct {
-		name string
-		r    io.Reader
-		want error
-	}{
-		{"eof", bytes.NewReader(data), io.EOF},
-		{"one byte reads", iotest.OneByteReader(bytes.NewReader(data[:5000])), io.EOF},
-		{"data with eof", iotest.DataErrReader(bytes.NewReader(data)), io.EOF},
-		{"error after data", io.MultiReader(bytes.NewReader(data), iotest.ErrReader(boom)), boom},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			ra := newReadAhead(tt.r, nil, nil, nil)
-			defer ra.stop()
-			var got []byte
-			buf := make([]byte, 7777)
-			var err error
-			for err == nil {
-				var n int
-				n, err = ra.Read(buf)
-				got = append(got, buf[:n]...)
-			}
-			if err != tt.want {
-				t.Fatalf("error %v, want %v", err, tt.want)
-			}
-			want := data
-			if tt.name == "one byte reads" {
-				want = data[:5000]
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("got %d bytes, want %d, equal prefix %v", len(got), len(want), bytes.HasPrefix(want, got))
-			}
-			if _, err := ra.Read(buf); err != tt.want {
-				t.Fatalf("read after the end: %v, want %v again", err, tt.want)
-			}
-		})
+	for _, always := range []bool{false, true} {
+		for _, tt := range []struct {
+			name string
+			r    func() io.Reader
+			want error
+		}{
+			{"eof", func() io.Reader { return bytes.NewReader(data) }, io.EOF},
+			{"one byte reads", func() io.Reader { return iotest.OneByteReader(bytes.NewReader(data[:5000])) }, io.EOF},
+			{"data with eof", func() io.Reader { return iotest.DataErrReader(bytes.NewReader(data)) }, io.EOF},
+			{"error after data", func() io.Reader { return io.MultiReader(bytes.NewReader(data), iotest.ErrReader(boom)) }, boom},
+		} {
+			t.Run(fmt.Sprintf("%s/fill=%v", tt.name, always), func(t *testing.T) {
+				// Chunks take further reads while ready says so: the bytes and
+				// the error still come in order, an error in the middle of a
+				// chunk after the bytes read before it.
+				var ready func() bool
+				if always {
+					ready = func() bool { return true }
+				}
+				ra := newReadAhead(tt.r(), ready, nil, nil)
+				defer ra.stop()
+				var got []byte
+				buf := make([]byte, 7777)
+				var err error
+				for err == nil {
+					var n int
+					n, err = ra.Read(buf)
+					got = append(got, buf[:n]...)
+				}
+				if err != tt.want {
+					t.Fatalf("error %v, want %v", err, tt.want)
+				}
+				want := data
+				if tt.name == "one byte reads" {
+					want = data[:5000]
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("got %d bytes, want %d, equal prefix %v", len(got), len(want), bytes.HasPrefix(want, got))
+				}
+				if _, err := ra.Read(buf); err != tt.want {
+					t.Fatalf("read after the end: %v, want %v again", err, tt.want)
+				}
+			})
+		}
 	}
 }
 
@@ -113,6 +123,17 @@ func TestReadAheadNoProgress(t *testing.T) {
 	defer ra.stop()
 	if _, err := io.ReadAll(ra); err != io.ErrNoProgress {
 		t.Fatalf("error %v, want io.ErrNoProgress", err)
+	}
+}
+
+// Also when the stalling reader gave bytes first and the chunk takes further
+// reads: the bytes come, then io.ErrNoProgress.
+func TestReadAheadNoProgressAfterData(t *testing.T) {
+	ra := newReadAhead(io.MultiReader(strings.NewReader("0123456789"), zeroReader{}), func() bool { return true }, nil, nil)
+	defer ra.stop()
+	got, err := io.ReadAll(ra)
+	if string(got) != "0123456789" || err != io.ErrNoProgress {
+		t.Fatalf("read %q, %v; want the 10 bytes, then io.ErrNoProgress", got, err)
 	}
 }
 
