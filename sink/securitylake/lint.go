@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -61,8 +64,11 @@ type LintReport struct {
 // INT96 timestamps, page and row-group sizes, one schema across files, one
 // class, partition values consistent with each row's time, cloud.region
 // and cloud.account.uid, and rows ordered by time. The error is for what
-// stops the check itself (listing fails); problems with objects are
-// findings. Objects are spooled to temporary files one at a time.
+// stops the check itself (listing fails, ctx ends); problems with objects
+// are findings. Objects are checked concurrently (at most
+// max(GOMAXPROCS, 4) at a time), each spooled to a temporary file; the
+// checks across objects (one schema, one class) are made in key order, so
+// the report is the same whatever order the checks end in.
 func Lint(ctx context.Context, store sink.Store, location string) (*LintReport, error) {
 	prefix, err := LocationPrefix(store, location)
 	if err != nil {
@@ -75,82 +81,162 @@ func Lint(ctx context.Context, store sink.Store, location string) (*LintReport, 
 	}); err != nil {
 		return nil, fmt.Errorf("securitylake: lint %s: %w", location, err)
 	}
-	l := &linter{rep: &LintReport{}, parts: map[string]bool{}, mem: &recycler{}}
-	for _, key := range keys {
-		if err := ctx.Err(); err != nil {
-			return l.rep, err
+	checks := make([]*objectCheck, len(keys))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(len(keys), max(runtime.GOMAXPROCS(0), 4)) {
+		wg.Go(func() {
+			mem := &recycler{} // the readers' buffers, reused from column to column
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(keys) || ctx.Err() != nil {
+					return
+				}
+				checks[i] = checkObject(ctx, store, prefix, keys[i], mem)
+			}
+		})
+	}
+	wg.Wait()
+	l := &linter{rep: &LintReport{}, parts: map[string]bool{}}
+	for _, c := range checks {
+		if c == nil {
+			break // not checked: ctx ended
 		}
-		l.object(ctx, store, prefix, key)
+		l.merge(c)
+	}
+	if err := ctx.Err(); err != nil {
+		return l.rep, err
 	}
 	l.rep.Partitions = len(l.parts)
 	if l.rep.Files == 0 {
-		l.add(location, lakerelay.SeverityError, CodeEmpty, "no Parquet objects under the location")
+		l.rep.Findings = append(l.rep.Findings, finding(location, lakerelay.SeverityError, CodeEmpty, "no Parquet objects under the location"))
 	}
 	return l.rep, nil
 }
 
+// linter gathers the checks of the objects of a location, in key order.
 type linter struct {
-	mem       *recycler // the readers' buffers, reused from column to column
 	rep       *LintReport
 	parts     map[string]bool
-	schema    *schema.Schema
+	schema    *schema.Schema // of the first object whose schema was read
 	schemaLoc string
 }
 
-func (l *linter) add(loc string, sev lakerelay.Severity, code, format string, args ...any) {
-	l.rep.Findings = append(l.rep.Findings, Finding{Path: loc, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)})
+// merge adds what c found to the report, with the findings of the checks
+// across objects at their place among c's own.
+func (l *linter) merge(c *objectCheck) {
+	if c.parquet {
+		l.rep.Files++
+	}
+	if c.part != "" {
+		l.parts[c.part] = true
+	}
+	l.rep.Rows += c.rows
+	var schemaF, classF []Finding
+	if c.schema != nil {
+		if l.schema == nil {
+			l.schema, l.schemaLoc = c.schema, c.loc
+		} else if !l.schema.Equals(c.schema) {
+			schemaF = append(schemaF, finding(c.loc, lakerelay.SeverityError, CodeSchema, "schema differs from that of %s", l.schemaLoc))
+		}
+	}
+	if c.class != 0 {
+		if l.rep.Class == 0 {
+			l.rep.Class = int(c.class)
+		} else if int(c.class) != l.rep.Class {
+			classF = append(classF, finding(c.loc, lakerelay.SeverityError, CodeClass, "class_uid %d, but the location's first file has %d", c.class, l.rep.Class))
+		}
+	}
+	f := c.findings
+	l.rep.Findings = append(l.rep.Findings, f[:c.schemaAt]...)
+	l.rep.Findings = append(l.rep.Findings, schemaF...)
+	l.rep.Findings = append(l.rep.Findings, f[c.schemaAt:c.classAt]...)
+	l.rep.Findings = append(l.rep.Findings, classF...)
+	l.rep.Findings = append(l.rep.Findings, f[c.classAt:]...)
 }
 
-func (l *linter) object(ctx context.Context, store sink.Store, prefix, key string) {
-	loc := store.Location(key)
+// objectCheck is what the check of one object found on its own.
+type objectCheck struct {
+	loc      string
+	findings []Finding
+	parquet  bool   // a .parquet object: counted in Files
+	part     string // its partition when the path is a valid one
+	rows     int
+	// schema (nil when not read) and class (0 when none was read) are
+	// compared with those of the location's first object by merge, which
+	// puts its findings at findings[schemaAt] and findings[classAt].
+	schema            *schema.Schema
+	class             int64
+	schemaAt, classAt int
+}
+
+func finding(loc string, sev lakerelay.Severity, code, format string, args ...any) Finding {
+	return Finding{Path: loc, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func (c *objectCheck) add(sev lakerelay.Severity, code, format string, args ...any) {
+	c.findings = append(c.findings, finding(c.loc, sev, code, format, args...))
+}
+
+// checkObject checks the object at key, reading it with buffers from mem.
+func checkObject(ctx context.Context, store sink.Store, prefix, key string, mem *recycler) *objectCheck {
+	c := &objectCheck{loc: store.Location(key)}
+	c.object(ctx, store, prefix, key, mem)
+	if c.schema == nil {
+		c.schemaAt = len(c.findings)
+	}
+	if c.class == 0 {
+		c.classAt = len(c.findings)
+	}
+	return c
+}
+
+func (c *objectCheck) object(ctx context.Context, store sink.Store, prefix, key string, mem *recycler) {
 	rel := strings.TrimPrefix(key, prefix)
 	dir, name, _ := cutLast(rel, "/")
 	if !strings.HasSuffix(name, ".parquet") {
 		if strings.HasPrefix(name, ".") {
 			return // temporary or hidden files of a directory store
 		}
-		l.add(loc, lakerelay.SeverityError, CodeLayout, "not a .parquet object; Security Lake reads only Parquet under a source location")
+		c.add(lakerelay.SeverityError, CodeLayout, "not a .parquet object; Security Lake reads only Parquet under a source location")
 		return
 	}
-	l.rep.Files++
+	c.parquet = true
 	part, err := partition.ParseSecurityLake(dir)
 	partOK := err == nil
 	if partOK {
-		l.parts[part.String()] = true
+		c.part = part.String()
 	} else {
-		l.add(loc, lakerelay.SeverityError, CodeLayout, "path %q after the location: %v", dir+"/", err)
+		c.add(lakerelay.SeverityError, CodeLayout, "path %q after the location: %v", dir+"/", err)
 	}
 	f, err := spool(ctx, store, key)
 	if err != nil {
-		l.add(loc, lakerelay.SeverityError, CodeUnreadable, "cannot fetch: %v", err)
+		c.add(lakerelay.SeverityError, CodeUnreadable, "cannot fetch: %v", err)
 		return
 	}
 	defer func() {
 		f.Close()
 		os.Remove(f.Name())
 	}()
-	rdr, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(l.mem)))
+	rdr, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
-		l.add(loc, lakerelay.SeverityError, CodeUnreadable, "%v", err)
+		c.add(lakerelay.SeverityError, CodeUnreadable, "%v", err)
 		return
 	}
 	defer rdr.Close()
 	md := rdr.MetaData()
 	sc := md.Schema
 
-	// Schema: one across files; no nanosecond or INT96 timestamps.
-	if l.schema == nil {
-		l.schema, l.schemaLoc = sc, loc
-	} else if !l.schema.Equals(sc) {
-		l.add(loc, lakerelay.SeverityError, CodeSchema, "schema differs from that of %s", l.schemaLoc)
-	}
+	// Schema: one across files (compared by merge); no nanosecond or INT96
+	// timestamps.
+	c.schema, c.schemaAt = sc, len(c.findings)
 	for i := 0; i < sc.NumColumns(); i++ {
-		c := sc.Column(i)
-		if c.PhysicalType() == parquet.Types.Int96 {
-			l.add(loc, lakerelay.SeverityError, CodeTimestamp, "column %s is INT96", c.Path())
+		col := sc.Column(i)
+		if col.PhysicalType() == parquet.Types.Int96 {
+			c.add(lakerelay.SeverityError, CodeTimestamp, "column %s is INT96", col.Path())
 		}
-		if ts, ok := c.LogicalType().(schema.TimestampLogicalType); ok && ts.TimeUnit() == schema.TimeUnitNanos {
-			l.add(loc, lakerelay.SeverityError, CodeTimestamp, "column %s has nanosecond timestamps, which Athena cannot read", c.Path())
+		if ts, ok := col.LogicalType().(schema.TimestampLogicalType); ok && ts.TimeUnit() == schema.TimeUnitNanos {
+			c.add(lakerelay.SeverityError, CodeTimestamp, "column %s has nanosecond timestamps, which Athena cannot read", col.Path())
 		}
 	}
 
@@ -159,43 +245,43 @@ func (l *linter) object(ctx context.Context, store sink.Store, prefix, key strin
 	for g := 0; g < rdr.NumRowGroups(); g++ {
 		rg := rdr.RowGroup(g)
 		if n := rg.MetaData().TotalCompressedSize(); n > MaxRowGroupBytes {
-			l.add(loc, lakerelay.SeverityError, CodeRowGroup, "row group %d is %d bytes compressed, more than %d", g, n, MaxRowGroupBytes)
+			c.add(lakerelay.SeverityError, CodeRowGroup, "row group %d is %d bytes compressed, more than %d", g, n, MaxRowGroupBytes)
 		}
-		for c := 0; c < rg.NumColumns(); c++ {
-			cc, err := rg.MetaData().ColumnChunk(c)
+		for i := 0; i < rg.NumColumns(); i++ {
+			cc, err := rg.MetaData().ColumnChunk(i)
 			if err != nil {
-				l.add(loc, lakerelay.SeverityError, CodeUnreadable, "row group %d column %d: %v", g, c, err)
+				c.add(lakerelay.SeverityError, CodeUnreadable, "row group %d column %d: %v", g, i, err)
 				return
 			}
 			if cc.Compression() != compress.Codecs.Zstd && !badCodec[cc.PathInSchema().String()] {
 				badCodec[cc.PathInSchema().String()] = true
-				l.add(loc, lakerelay.SeverityError, CodeCodec, "column %s is compressed with %s, not ZSTD", cc.PathInSchema(), cc.Compression())
+				c.add(lakerelay.SeverityError, CodeCodec, "column %s is compressed with %s, not ZSTD", cc.PathInSchema(), cc.Compression())
 			}
 			if st, err := cc.Statistics(); err == nil && st != nil && st.HasMinMax() && invertedMinMax(st) {
-				l.add(loc, lakerelay.SeverityError, CodeStatistics, "row group %d column %s: statistics min > max (written for a chunk of nulls), which DuckDB cannot read", g, cc.PathInSchema())
+				c.add(lakerelay.SeverityError, CodeStatistics, "row group %d column %s: statistics min > max (written for a chunk of nulls), which DuckDB cannot read", g, cc.PathInSchema())
 			}
 		}
 	}
 	ps, err := readerPageStats(rdr)
 	if err != nil {
-		l.add(loc, lakerelay.SeverityError, CodeUnreadable, "%v", err)
+		c.add(lakerelay.SeverityError, CodeUnreadable, "%v", err)
 		return
 	}
 	if ps.maxPage > MaxDataPageBytes {
-		l.add(loc, lakerelay.SeverityError, CodePageSize, "a data page is %d bytes uncompressed, more than %d", ps.maxPage, MaxDataPageBytes)
+		c.add(lakerelay.SeverityError, CodePageSize, "a data page is %d bytes uncompressed, more than %d", ps.maxPage, MaxDataPageBytes)
 	}
 
 	// Rows: class, partition values, order.
 	rows, err := readMetaColumns(rdr)
 	if err != nil {
-		l.add(loc, lakerelay.SeverityError, CodeUnreadable, "%v", err)
+		c.add(lakerelay.SeverityError, CodeUnreadable, "%v", err)
 		return
 	}
-	l.rep.Rows += len(rows.class)
-	l.checkRows(loc, part, partOK, rows)
+	c.rows = len(rows.class)
+	c.checkRows(part, partOK, rows)
 }
 
-func (l *linter) checkRows(loc string, part partition.SecurityLakePartition, partOK bool, rows metaColumns) {
+func (c *objectCheck) checkRows(part partition.SecurityLakePartition, partOK bool, rows metaColumns) {
 	classes := map[int64]int{}
 	missingClass := 0
 	for _, c := range rows.class {
@@ -207,23 +293,20 @@ func (l *linter) checkRows(loc string, part partition.SecurityLakePartition, par
 	}
 	switch {
 	case rows.classMissing:
-		l.add(loc, lakerelay.SeverityError, CodeClass, "no class_uid column")
+		c.add(lakerelay.SeverityError, CodeClass, "no class_uid column")
 	case missingClass > 0:
-		l.add(loc, lakerelay.SeverityError, CodeClass, "%d rows without class_uid", missingClass)
+		c.add(lakerelay.SeverityError, CodeClass, "%d rows without class_uid", missingClass)
 	}
 	if len(classes) > 1 {
-		l.add(loc, lakerelay.SeverityError, CodeClass, "%d classes in one file %v; Security Lake wants one class per source", len(classes), classes)
+		c.add(lakerelay.SeverityError, CodeClass, "%d classes in one file %v; Security Lake wants one class per source", len(classes), classes)
 	}
-	for c := range classes {
-		if l.rep.Class == 0 {
-			l.rep.Class = int(c)
-		} else if int(c) != l.rep.Class {
-			l.add(loc, lakerelay.SeverityError, CodeClass, "class_uid %d, but the location's first file has %d", c, l.rep.Class)
-		}
+	for cl := range classes {
+		// Compared with the location's first class by merge.
+		c.class, c.classAt = cl, len(c.findings)
 		break
 	}
 	if rows.timeMissing {
-		l.add(loc, lakerelay.SeverityError, CodePartition, "no time column")
+		c.add(lakerelay.SeverityError, CodePartition, "no time column")
 		return
 	}
 	var wrong, unsorted int
@@ -263,10 +346,10 @@ func (l *linter) checkRows(loc string, part partition.SecurityLakePartition, par
 		}
 	}
 	if wrong > 0 {
-		l.add(loc, lakerelay.SeverityError, CodePartition, "%d rows disagree with the partition; first is row %d: %s", wrong, first, firstWhy)
+		c.add(lakerelay.SeverityError, CodePartition, "%d rows disagree with the partition; first is row %d: %s", wrong, first, firstWhy)
 	}
 	if unsorted > 0 {
-		l.add(loc, lakerelay.SeverityWarning, CodeSort, "%d rows are earlier than the row before them; Security Lake wants rows ordered by time", unsorted)
+		c.add(lakerelay.SeverityWarning, CodeSort, "%d rows are earlier than the row before them; Security Lake wants rows ordered by time", unsorted)
 	}
 }
 

@@ -3,11 +3,16 @@ package securitylake
 import (
 	"bytes"
 	"context"
-	"github.com/lakerelay/lakerelay"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/lakerelay/lakerelay"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -147,6 +152,94 @@ func TestLintFindsProblems(t *testing.T) {
 			assert.Equal(t, tt.sev, hit.Severity)
 		})
 	}
+}
+
+// heldStore holds back the Get of one key until others were fetched: the
+// objects of a location are checked concurrently, and a check that ends
+// last still reports first.
+type heldStore struct {
+	sink.Store
+	held    string
+	others  atomic.Int32
+	release chan struct{}
+}
+
+func (s *heldStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if key == s.held {
+		select {
+		case <-s.release:
+		case <-time.After(10 * time.Second):
+			return nil, errors.New("the other objects were not fetched while this one waited")
+		}
+	} else if s.others.Add(1) == 3 {
+		close(s.release)
+	}
+	return s.Store.Get(ctx, key)
+}
+
+// TestLintConcurrentKeyOrder checks a location of many objects: the
+// report lists findings in key order, a file's findings in the order of
+// the checks (its schema before its timestamps, its class after them),
+// the schema and class comparisons against the first file in key order,
+// and is the same on every run whatever order the checks end in.
+func TestLintConcurrentKeyOrder(t *testing.T) {
+	good := `{"class_uid":6003,"time":1764626400000,"cloud":{"region":"us-east-1","account":{"uid":"111122223333"}}}`
+	okPath := "region=us-east-1/accountId=111122223333/eventDay=20251201/"
+	zstd := writerProperties(memory.DefaultAllocator, 0)
+	nanos := arrow.NewSchema(append(testSchema().Fields(), arrow.Field{Name: "zzz", Type: arrow.FixedWidthTypes.Timestamp_ns, Nullable: true}), nil)
+	files := map[string][]byte{
+		"00-ref.parquet":  parquetFile(t, testSchema(), zstd, good),
+		"01.parquet":      parquetFile(t, testSchema(), zstd, good, good),
+		"02-bad.parquet":  parquetFile(t, nanos, zstd, strings.Replace(good, "6003", "3002", 1)),
+		"03.json":         []byte("{}"),
+		"04.parquet":      parquetFile(t, testSchema(), zstd, good),
+		"05-3002.parquet": parquetFile(t, testSchema(), zstd, strings.Replace(good, "6003", "3002", 1)),
+		"06.parquet":      parquetFile(t, testSchema(), zstd, good),
+		"07.parquet":      parquetFile(t, testSchema(), zstd, good),
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, okPath), 0o755))
+	for name, b := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, okPath, name), b, 0o644))
+	}
+	loc := func(name string) string { return filepath.Join(dir, okPath, name) }
+	want := []struct{ path, code string }{
+		{loc("02-bad.parquet"), CodeSchema},
+		{loc("02-bad.parquet"), CodeTimestamp},
+		{loc("02-bad.parquet"), CodeClass},
+		{loc("03.json"), CodeLayout},
+		{loc("05-3002.parquet"), CodeClass},
+	}
+	dirStore, err := sink.NewDir(dir)
+	require.NoError(t, err)
+	var first *LintReport
+	for run := range 4 {
+		store := &heldStore{Store: dirStore, held: okPath + "00-ref.parquet", release: make(chan struct{})}
+		rep, err := Lint(context.Background(), store, dir)
+		require.NoError(t, err)
+		var got []struct{ path, code string }
+		for _, f := range rep.Findings {
+			got = append(got, struct{ path, code string }{f.Path, f.Code})
+		}
+		require.Equal(t, want, got, "run %d: %v", run, rep.Findings)
+		assert.Contains(t, rep.Findings[2].Message, "class_uid 3002, but the location's first file has 6003")
+		assert.Contains(t, rep.Findings[0].Message, "schema differs from that of "+loc("00-ref.parquet"))
+		assert.Equal(t, 7, rep.Files)
+		assert.Equal(t, 8, rep.Rows)
+		assert.Equal(t, 1, rep.Partitions)
+		assert.Equal(t, 6003, rep.Class)
+		if first == nil {
+			first = rep
+		} else {
+			assert.Equal(t, first, rep, "run %d", run)
+		}
+	}
+
+	// A cancelled check reports the context's error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Lint(ctx, dirStore, dir)
+	require.ErrorIs(t, err, context.Canceled)
 }
 
 func TestLintEmptyLocation(t *testing.T) {
