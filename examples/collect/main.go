@@ -436,9 +436,18 @@ func (o *output) WriteBatch(_ context.Context, _ string, records []lakerelay.Rec
 	for _, r := range records {
 		// Records of the JSON stream types (also when detected) are
 		// valid compact JSON: the decoder validated and compacted them.
-		o.line = render(o.line[:0], r, o.withOrigin, r.JSON)
-		o.line = append(o.line, '\n')
-		if _, err := o.w.Write(o.line); err != nil {
+		var err error
+		if r.JSON && !o.withOrigin {
+			// The line is the record as it is: no copy on the way.
+			if _, err = o.w.Write(r.Data); err == nil {
+				err = o.w.WriteByte('\n')
+			}
+		} else {
+			o.line = render(o.line[:0], r, o.withOrigin, r.JSON)
+			o.line = append(o.line, '\n')
+			_, err = o.w.Write(o.line)
+		}
+		if err != nil {
 			return lakerelay.Permanent(fmt.Errorf("write output: %w", err))
 		}
 	}
