@@ -150,8 +150,11 @@
 // Decoding streams: memory per object is bounded by a buffer of about the
 // largest record (MaxRecordSize, 1 MiB by default; CloudWatch Logs documents
 // up to 8 times that), whatever the object's size, plus, for a compressed
-// object, 1.25 MiB of decompressed bytes that a goroutine of its own reads
-// ahead of the splitting; an array field is never held whole (a 1 GiB gzip
+// object, up to 1.25 MiB of decompressed bytes that a goroutine of its own
+// reads ahead of the splitting (in 256 KiB buffers taken as needed from a
+// pool shared by all objects, and given back when an object was read to its
+// end, so that many small objects do not each allocate fresh buffers); an
+// array field is never held whole (a 1 GiB gzip
 // object is read through the SQS source with a peak heap under 16 MiB).
 // JSON is validated and split by a hand-written scanner (checked against
 // encoding/json by fuzzing); decompression uses klauspost/compress. Each

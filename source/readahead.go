@@ -1,11 +1,18 @@
 package source
 
-import "io"
+import (
+	"io"
+	"sync"
+)
 
 // Read-ahead of decompressed bytes: decompression runs on a goroutine of its
 // own while the decoder splits and validates the bytes already decompressed,
 // so the two use two cores instead of taking turns on one. Memory is bounded:
-// readAheadChunks+1 buffers of readAheadSize bytes per object being read.
+// at most readAheadChunks+1 buffers of readAheadSize bytes per object being
+// read. Buffers are taken as the goroutine needs them (a small object uses
+// one or two) from a pool shared by all objects, and go back to it when the
+// object was read to its end: a stream of small objects does not allocate
+// (and the kernel does not fault in) fresh buffers for every object.
 //
 // Chunks are large because every hand-over may wake a sleeping goroutine,
 // which costs tens of microseconds: with the 32 KiB a decompressor returns
@@ -27,6 +34,7 @@ const (
 // closing the stream under r makes happen, and then calls release. Not safe
 // for concurrent use.
 type readAhead struct {
+	made int // buffers taken from readAheadPool; only the goroutine uses it
 	full chan chunk
 	free chan []byte
 	done chan struct{}
@@ -61,11 +69,51 @@ func newReadAhead(r io.Reader, ready func() bool, wait, release func()) *readAhe
 		wait:    wait,
 		release: release,
 	}
-	for range readAheadChunks + 1 {
-		ra.free <- make([]byte, readAheadSize)
-	}
 	go ra.run(r)
 	return ra
+}
+
+// readAheadPool holds the buffers of read-aheads that ended.
+var readAheadPool = sync.Pool{New: func() any { return new([readAheadSize]byte) }}
+
+// buffer returns a free buffer: one the reader gave back, else one more from
+// the pool while fewer than readAheadChunks+1 were taken, else the next the
+// reader gives back. ok is false when stop was called first.
+func (ra *readAhead) buffer() (buf []byte, ok bool) {
+	select {
+	case buf = <-ra.free:
+		return buf, true
+	default:
+	}
+	if ra.made < readAheadChunks+1 {
+		ra.made++
+		return readAheadPool.Get().(*[readAheadSize]byte)[:], true
+	}
+	select {
+	case buf = <-ra.free:
+		return buf, true
+	case <-ra.done:
+		return nil, false
+	}
+}
+
+// recycle puts the buffers back into the pool once the goroutine has ended
+// after the last chunk (an error, io.EOF included) reached the reader: then
+// every buffer is the reader's, in held or free. Called by the reader.
+func (ra *readAhead) recycle() {
+	<-ra.exited // it returns right after sending the last chunk
+	if ra.held != nil {
+		readAheadPool.Put((*[readAheadSize]byte)(ra.held[:readAheadSize]))
+		ra.cur, ra.held = nil, nil
+	}
+	for {
+		select {
+		case b := <-ra.free:
+			readAheadPool.Put((*[readAheadSize]byte)(b[:readAheadSize]))
+		default:
+			return
+		}
+	}
 }
 
 func (ra *readAhead) run(r io.Reader) {
@@ -75,10 +123,8 @@ func (ra *readAhead) run(r io.Reader) {
 	}
 	empty := 0
 	for {
-		var buf []byte
-		select {
-		case buf = <-ra.free:
-		case <-ra.done:
+		buf, ok := ra.buffer()
+		if !ok {
 			return
 		}
 		select {
@@ -117,12 +163,15 @@ func (ra *readAhead) run(r io.Reader) {
 // Read implements io.Reader.
 func (ra *readAhead) Read(p []byte) (int, error) {
 	for len(ra.cur) == 0 {
+		if ra.err != nil {
+			if ra.held != nil || len(ra.free) > 0 {
+				ra.recycle()
+			}
+			return 0, ra.err
+		}
 		if ra.held != nil {
 			ra.free <- ra.held[:cap(ra.held)]
 			ra.held = nil
-		}
-		if ra.err != nil {
-			return 0, ra.err
 		}
 		var c chunk
 		select {

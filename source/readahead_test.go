@@ -118,6 +118,66 @@ func (s *shortReader) Read(p []byte) (int, error) {
 
 // A reader that never makes progress gets io.ErrNoProgress instead of a
 // goroutine spinning for ever.
+// TestReadAheadPooledBuffers reads many streams at once through
+// read-aheads whose buffers come from, and go back to, the shared pool:
+// every stream's bytes arrive intact (a buffer given back while still in
+// use would mix streams; the race detector sees it too), a small stream
+// takes at most two buffers, a large one at most readAheadChunks+1, and a
+// stream read to its end leaves no buffer behind.
+func TestReadAheadPooledBuffers(t *testing.T) {
+	sizes := []int{0, 1, 100, 8 << 10, readAheadSize - 1, readAheadSize, readAheadSize + 1, 3*readAheadSize + 7, 6 * readAheadSize}
+	errc := make(chan error, 4)
+	for w := range 4 {
+		go func() {
+			errc <- func() error {
+				for i := range 24 {
+					n := sizes[(w+i)%len(sizes)]
+					want := make([]byte, n)
+					for k := range want {
+						want[k] = byte(w*31 + i*7 + k)
+					}
+					ready := func() bool { return true }
+					if i%2 == 0 {
+						ready = nil
+					}
+					ra := newReadAhead(iotest.HalfReader(bytes.NewReader(want)), ready, nil, nil)
+					if i%5 == 4 {
+						// Stopped before the end: its buffers are left to the
+						// garbage collector, the bytes read so far are right.
+						p := make([]byte, min(n, 1000))
+						m, _ := io.ReadFull(ra, p)
+						ra.stop()
+						if !bytes.Equal(p[:m], want[:m]) {
+							return fmt.Errorf("stream %d/%d: first %d bytes differ", w, i, m)
+						}
+						continue
+					}
+					got, err := io.ReadAll(ra)
+					if err != nil {
+						return err
+					}
+					if !bytes.Equal(got, want) {
+						return fmt.Errorf("stream %d/%d of %d bytes: got %d bytes, not the same", w, i, n, len(got))
+					}
+					if ra.made > readAheadChunks+1 || (n <= readAheadSize/2 && ra.made > 2) {
+						return fmt.Errorf("stream %d/%d of %d bytes took %d buffers", w, i, n, ra.made)
+					}
+					if ra.held != nil || len(ra.free) != 0 {
+						return fmt.Errorf("stream %d/%d: buffers left after the end (held %v, %d free)", w, i, ra.held != nil, len(ra.free))
+					}
+					ra.stop()
+				}
+				return nil
+			}()
+		}()
+	}
+	for range 4 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestReadAheadNoProgress(t *testing.T) {
 	ra := newReadAhead(zeroReader{}, nil, nil, nil)
 	defer ra.stop()
