@@ -154,26 +154,8 @@ func BenchmarkDecode(b *testing.B) {
 		b.Run(tt.name, func(b *testing.B) {
 			b.SetBytes(int64(len(tt.data.raw)))
 			b.ReportAllocs()
-			ctx := context.Background()
 			for b.Loop() {
-				r, err := NewReader("bench", bytes.NewReader(tt.data.gz), func(o *ReaderOptions) { o.Decode = tt.opts })
-				if err != nil {
-					b.Fatal(err)
-				}
-				n := 0
-				for {
-					_, err := r.Read(ctx)
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					n++
-				}
-				if n != tt.data.records {
-					b.Fatalf("%d records, want %d", n, tt.data.records)
-				}
+				decodeCount(b, tt.data.gz, tt.opts, tt.data.records)
 			}
 			b.ReportMetric(float64(tt.data.records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		})
@@ -225,28 +207,39 @@ func BenchmarkSmallObjects(b *testing.B) {
 	b.Run("reader", func(b *testing.B) {
 		b.SetBytes(int64(raw.Len()))
 		b.ReportAllocs()
-		ctx := context.Background()
 		for b.Loop() {
-			r, err := NewReader("bench", bytes.NewReader(small), func(o *ReaderOptions) { o.Decode.StreamType = NDJSON })
-			if err != nil {
-				b.Fatal(err)
-			}
-			got := 0
-			for {
-				_, err := r.Read(ctx)
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				got++
-			}
-			if got != n {
-				b.Fatalf("%d records, want %d", got, n)
-			}
+			decodeCount(b, small, DecodeOptions{StreamType: NDJSON}, n)
 		}
 	})
+}
+
+// decodeCount reads data through a Reader to its end and fails b unless it
+// gave want records.
+func decodeCount(b *testing.B, data []byte, opts DecodeOptions, want int) {
+	r, err := NewReader("bench", bytes.NewReader(data), func(o *ReaderOptions) { o.Decode = opts })
+	if err != nil {
+		b.Fatal(err)
+	}
+	drainSource(b, r, want)
+}
+
+// drainSource reads s until io.EOF and fails b unless it gave want records.
+func drainSource(b *testing.B, s lakerelay.Source, want int) {
+	ctx := context.Background()
+	n := 0
+	for {
+		_, err := s.Read(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	if n != want {
+		b.Fatalf("%d records, want %d", n, want)
+	}
 }
 
 func TestBenchDataIsValid(t *testing.T) {
@@ -393,24 +386,6 @@ func BenchmarkRatio(b *testing.B) {
 		}
 		if sc.Err() != nil {
 			b.Fatal(sc.Err())
-		}
-	}
-	drainSource := func(b *testing.B, s interface {
-		Read(context.Context) (lakerelay.Record, error)
-	}, want int) {
-		n := 0
-		for {
-			_, err := s.Read(ctx)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		if n != want {
-			b.Fatalf("%d records, want %d", n, want)
 		}
 	}
 	for _, d := range []struct {
