@@ -774,10 +774,11 @@ func (s *SQS) finish(m *message, failed error) {
 	s.deleter.add(m)
 }
 
-// deleted counts messages deleted.
+// deleted counts messages deleted: in the metric first, so that whoever
+// sees them in Stats sees them in the metric too.
 func (s *SQS) deleted(msgs []*message) {
-	s.c.deleted.Add(int64(len(msgs)))
 	s.tel.count(lakerelay.MetricSQSDeleted, int64(len(msgs)))
+	s.c.deleted.Add(int64(len(msgs)))
 	if s.tel.debugOn() {
 		for _, m := range msgs {
 			s.tel.debug("message deleted", slog.String("message_id", m.id))
