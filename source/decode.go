@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -15,6 +16,19 @@ import (
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/jsonscan"
 )
+
+// A compressed object's input buffer and gzip reader come from these pools
+// and go back once the read-ahead released them (nothing reads them any
+// more): a stream of small objects does not allocate them for each object.
+var (
+	inputPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+	gzipPool  sync.Pool // *gzip.Reader
+)
+
+func putInput(in *bufio.Reader) {
+	in.Reset(nil) // drop the object's stream
+	inputPool.Put(in)
+}
 
 // initialBuffer is the first size of a decoder's buffer (a variable so
 // that tests can exercise buffer boundaries).
@@ -112,6 +126,28 @@ func (d *decoder) close() {
 	if d.err == nil {
 		d.err = io.EOF
 	}
+	// Nothing reads the buffer any more (next returns d.err from now on,
+	// and every record is a copy): the next object may use it.
+	if cap(d.s.buf) == initialBuffer {
+		b := d.s.buf[:0]
+		bufferPool.Put(&b)
+	}
+	d.s.buf = nil
+}
+
+// bufferPool holds decoder buffers of initialBuffer bytes that their
+// decoders closed.
+var bufferPool sync.Pool // *[]byte
+
+// getBuffer returns a buffer of n bytes, from bufferPool when n is
+// initialBuffer.
+func getBuffer(n int) []byte {
+	if n == initialBuffer {
+		if p, _ := bufferPool.Get().(*[]byte); p != nil && cap(*p) == n {
+			return (*p)[:n]
+		}
+	}
+	return make([]byte, n)
 }
 
 func (d *decoder) objErr(off int64, err error) error {
@@ -131,7 +167,8 @@ func (d *decoder) start() error {
 	// A *bufio.Reader is what the decompressors read fastest from (flate
 	// has a specialised path for it), and it lets us sniff the magic bytes.
 	raw := &waitReader{d.raw, d.wait}
-	in := bufio.NewReaderSize(raw, 64<<10)
+	in := inputPool.Get().(*bufio.Reader)
+	in.Reset(raw)
 	head, err := in.Peek(4)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return d.objErr(0, fmt.Errorf("read: %w", err))
@@ -140,18 +177,27 @@ func (d *decoder) start() error {
 	var release func()
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
-		zr, err := gzip.NewReader(in)
-		if err != nil {
+		zr, _ := gzipPool.Get().(*gzip.Reader)
+		if zr == nil {
+			zr = new(gzip.Reader)
+		}
+		if err := zr.Reset(in); err != nil {
 			return d.objErr(0, fmt.Errorf("gzip: %w", err))
 		}
-		r = zr
+		r, release = zr, func() {
+			gzipPool.Put(zr)
+			putInput(in)
+		}
 	case bytes.HasPrefix(head, zstdMagic):
 		zr, err := zstd.NewReader(in, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow),
 			zstd.WithDecoderMaxMemory(uint64(d.opts.MaxObjectSize)))
 		if err != nil {
 			return d.objErr(0, fmt.Errorf("zstd: %w", err))
 		}
-		r, release = zr, zr.Close
+		r, release = zr, func() {
+			zr.Close()
+			putInput(in)
+		}
 	default:
 		r = in
 	}
@@ -176,7 +222,7 @@ func (d *decoder) start() error {
 	if d.opts.StreamType == CloudWatchLogs || d.opts.StreamType == Auto {
 		limit = max(limit, maxCloudWatchFactor*d.opts.MaxRecordSize+1)
 	}
-	d.s = scanner{r: &limitReader{r: r, n: d.opts.MaxObjectSize}, buf: make([]byte, min(int64(initialBuffer), limit)), max: int(limit)}
+	d.s = scanner{r: &limitReader{r: r, n: d.opts.MaxObjectSize}, buf: getBuffer(int(min(int64(initialBuffer), limit))), max: int(limit)}
 	d.mode, d.expand, d.more = d.opts.StreamType, d.opts.ExpandField, d.opts.ExpandFields
 	if d.expand == "" && len(d.more) > 0 {
 		d.expand, d.more = d.more[0], d.more[1:]

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"io"
 	"sync"
 )
@@ -29,24 +30,38 @@ const (
 // the reader as soon as they arrive, not once a buffer is full. Errors,
 // io.EOF included, reach the reader after the bytes read before them.
 //
+// The first chunk is read by the reader itself, and the goroutine starts
+// only when r has more than that chunk: a small object is read without a
+// goroutine and without hand-overs between two (each may wake a sleeping
+// thread, which costs more than decompressing a few kilobytes).
+//
 // stop does not wait for a read of r in progress (a pipe with nothing more
-// to say may never return): the goroutine ends when that read returns, which
-// closing the stream under r makes happen, and then calls release. Not safe
-// for concurrent use.
+// to say may never return): whoever reads r (the goroutine, or the reader
+// during the first chunk) calls release once that read returns, which
+// closing the stream under r makes happen. Read is not safe for concurrent
+// use; stop may be called from any goroutine.
 type readAhead struct {
-	made int // buffers taken from readAheadPool; only the goroutine uses it
+	r    io.Reader
+	made int // buffers taken from readAheadPool; only whoever reads r uses it
+	// begun is set by Read once the first chunk was read (reader-owned).
+	begun bool
+	// mu guards phase, which tells stop who releases r.
+	mu    sync.Mutex
+	phase int // phaseIdle, phaseFirst, phaseGoroutine or phaseEnded
+
 	full chan chunk
 	free chan []byte
 	done chan struct{}
-	// exited is closed when the goroutine has ended and released r.
+	// exited is closed once r was released and nothing reads it any more
+	// (the goroutine ended, or there was none).
 	exited chan struct{}
 	// ready reports whether r has input at hand, so that a further read
 	// is not expected to block (may be nil).
 	ready func() bool
 	// wait is called before Read blocks for the next chunk (may be nil).
 	wait func()
-	// release is called by the goroutine when it ends (may be nil): what r
-	// holds (a zstd decoder) is freed once nothing reads it any more.
+	// release is called once nothing reads r any more (may be nil): what r
+	// holds (a zstd decoder) is freed then.
 	release func()
 
 	cur  []byte // unread bytes of held
@@ -59,8 +74,20 @@ type chunk struct {
 	err error
 }
 
+// The phases of a readAhead, for stop.
+const (
+	phaseIdle      = iota // nothing read yet: stop releases r
+	phaseFirst            // the reader reads the first chunk: it releases r after
+	phaseGoroutine        // the goroutine reads r: it releases r when it ends
+	phaseEnded            // r was released
+)
+
+// errReadAheadStopped is what Read returns after the bytes read before stop.
+var errReadAheadStopped = errors.New("read-ahead stopped")
+
 func newReadAhead(r io.Reader, ready func() bool, wait, release func()) *readAhead {
-	ra := &readAhead{
+	return &readAhead{
+		r:       r,
 		full:    make(chan chunk, readAheadChunks),
 		free:    make(chan []byte, readAheadChunks+1),
 		done:    make(chan struct{}),
@@ -69,8 +96,48 @@ func newReadAhead(r io.Reader, ready func() bool, wait, release func()) *readAhe
 		wait:    wait,
 		release: release,
 	}
-	go ra.run(r)
-	return ra
+}
+
+// end releases r; called with mu held, once.
+func (ra *readAhead) end() {
+	ra.phase = phaseEnded
+	if ra.release != nil {
+		ra.release()
+	}
+	close(ra.exited)
+}
+
+// first reads the first chunk on the reader's goroutine, and starts the
+// goroutine for the rest unless that chunk ended r or stop came first.
+func (ra *readAhead) first() chunk {
+	ra.mu.Lock()
+	if ra.phase != phaseIdle {
+		ra.mu.Unlock()
+		return chunk{err: errReadAheadStopped}
+	}
+	ra.phase = phaseFirst
+	ra.mu.Unlock()
+	if ra.wait != nil {
+		ra.wait()
+	}
+	buf, _ := ra.buffer()
+	n, err := ra.readChunk(buf)
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	select {
+	case <-ra.done:
+		if err == nil {
+			err = errReadAheadStopped
+		}
+	default:
+	}
+	if err != nil {
+		ra.end()
+	} else {
+		ra.phase = phaseGoroutine
+		go ra.run()
+	}
+	return chunk{buf[:n], err}
 }
 
 // readAheadPool holds the buffers of read-aheads that ended.
@@ -97,11 +164,11 @@ func (ra *readAhead) buffer() (buf []byte, ok bool) {
 	}
 }
 
-// recycle puts the buffers back into the pool once the goroutine has ended
-// after the last chunk (an error, io.EOF included) reached the reader: then
-// every buffer is the reader's, in held or free. Called by the reader.
+// recycle puts the buffers back into the pool once r was released after
+// the last chunk (an error, io.EOF included) reached the reader: then every
+// buffer is the reader's, in held or free. Called by the reader.
 func (ra *readAhead) recycle() {
-	<-ra.exited // it returns right after sending the last chunk
+	<-ra.exited // the goroutine returns right after sending the last chunk
 	if ra.held != nil {
 		readAheadPool.Put((*[readAheadSize]byte)(ra.held[:readAheadSize]))
 		ra.cur, ra.held = nil, nil
@@ -116,12 +183,35 @@ func (ra *readAhead) recycle() {
 	}
 }
 
-func (ra *readAhead) run(r io.Reader) {
-	defer close(ra.exited)
-	if ra.release != nil {
-		defer ra.release()
+// readChunk reads r into buf: one read, then more while ready says that r
+// has input at hand. A read of nothing is retried; after 100 of them in a
+// row the chunk ends with io.ErrNoProgress.
+func (ra *readAhead) readChunk(buf []byte) (int, error) {
+	for empty := 0; ; empty++ {
+		n, err := ra.r.Read(buf)
+		for err == nil && n > 0 && n < len(buf) && ra.ready != nil && ra.ready() {
+			var m int
+			m, err = ra.r.Read(buf[n:])
+			if m == 0 && err == nil {
+				break
+			}
+			n += m
+		}
+		if n > 0 || err != nil {
+			return n, err
+		}
+		if empty == 99 {
+			return 0, io.ErrNoProgress
+		}
 	}
-	empty := 0
+}
+
+func (ra *readAhead) run() {
+	defer func() {
+		ra.mu.Lock()
+		ra.end()
+		ra.mu.Unlock()
+	}()
 	for {
 		buf, ok := ra.buffer()
 		if !ok {
@@ -132,23 +222,7 @@ func (ra *readAhead) run(r io.Reader) {
 			return
 		default:
 		}
-		n, err := r.Read(buf)
-		for err == nil && n > 0 && n < len(buf) && ra.ready != nil && ra.ready() {
-			var m int
-			m, err = r.Read(buf[n:])
-			if m == 0 && err == nil {
-				break
-			}
-			n += m
-		}
-		if n == 0 && err == nil {
-			if empty++; empty < 100 {
-				ra.free <- buf // room: this goroutine just took it
-				continue
-			}
-			err = io.ErrNoProgress
-		}
-		empty = 0
+		n, err := ra.readChunk(buf)
 		select {
 		case ra.full <- chunk{buf[:n], err}:
 		case <-ra.done:
@@ -173,6 +247,12 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 			ra.free <- ra.held[:cap(ra.held)]
 			ra.held = nil
 		}
+		if !ra.begun {
+			ra.begun = true
+			c := ra.first()
+			ra.cur, ra.held, ra.err = c.b, c.b, c.err
+			continue
+		}
 		var c chunk
 		select {
 		case c = <-ra.full:
@@ -190,12 +270,18 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 }
 
 // stop tells the goroutine to end, without waiting for a read of r it may
-// be blocked in. It may be called more than once.
+// be blocked in, and releases r itself when nothing was read yet. It may be
+// called more than once, from any goroutine.
 func (ra *readAhead) stop() {
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
 	select {
 	case <-ra.done:
 	default:
 		close(ra.done)
+	}
+	if ra.phase == phaseIdle {
+		ra.end()
 	}
 }
 

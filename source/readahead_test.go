@@ -178,6 +178,86 @@ func TestReadAheadPooledBuffers(t *testing.T) {
 	}
 }
 
+// A stream that ends within the first chunk is read by the reader alone:
+// no goroutine, r released as soon as its end was read, one buffer. A
+// read-ahead stopped before its first read releases r at once, and Read
+// then says it was stopped.
+func TestReadAheadFirstChunkOnReader(t *testing.T) {
+	releases := 0
+	ra := newReadAhead(iotest.DataErrReader(strings.NewReader("small object")), nil, nil, func() { releases++ })
+	p := make([]byte, 5)
+	n, err := ra.Read(p)
+	if err != nil || string(p[:n]) != "small" {
+		t.Fatalf("read %q, %v", p[:n], err)
+	}
+	select {
+	case <-ra.exited:
+	default:
+		t.Fatal("r not released after its end was read")
+	}
+	if releases != 1 || ra.phase != phaseEnded || ra.made != 1 {
+		t.Fatalf("releases %d, phase %d, buffers %d; want 1, ended, 1", releases, ra.phase, ra.made)
+	}
+	rest, err := io.ReadAll(ra)
+	if err != nil || string(rest) != " object" {
+		t.Fatalf("rest %q, %v", rest, err)
+	}
+	ra.stop()
+	if releases != 1 {
+		t.Fatalf("released %d times", releases)
+	}
+
+	released := make(chan struct{})
+	ra = newReadAhead(strings.NewReader("never read"), nil, nil, func() { close(released) })
+	ra.stop()
+	select {
+	case <-released:
+	default:
+		t.Fatal("stop before any read did not release r")
+	}
+	if n, err := ra.Read(p); n != 0 || !errors.Is(err, errReadAheadStopped) {
+		t.Fatalf("Read after stop: %d, %v", n, err)
+	}
+	ra.stop() // again: nothing more
+}
+
+// Decoders take their buffers, input readers and gzip readers from pools
+// that earlier objects filled with their own bytes: what an object decodes
+// to does not depend on what the objects before it left there. Each input
+// is decoded after an object of long lines of other bytes, plain and gzip,
+// and compared with a decode on fresh buffers.
+func TestDecoderPoolsHoldNoStaleBytes(t *testing.T) {
+	dirty := strings.Repeat(strings.Repeat("\"x\":[1,{", 1000)+"\n", 40)
+	inputs := []string{
+		`{"a":1}` + "\n" + `{"b":`,
+		"line without end",
+		`{"Records":[{"a":1},{"b":2}`,
+		"[1,2",
+		`{"a":"\u00e9"}` + "\n\n" + `{"c":[`,
+		"",
+	}
+	for _, st := range StreamTypes {
+		for _, in := range inputs {
+			opts := DecodeOptions{StreamType: st}
+			fresh := initialBuffer
+			initialBuffer++ // no pooled buffer has this size
+			want, werr := decodeAll(t, bytes.NewReader(gz(t, in)), opts)
+			initialBuffer = fresh
+			for _, compressed := range []bool{false, true} {
+				var dirtyIn, cleanIn []byte = []byte(dirty), []byte(in)
+				if compressed {
+					dirtyIn, cleanIn = gz(t, dirty), gz(t, in)
+				}
+				decodeAll(t, bytes.NewReader(dirtyIn), DecodeOptions{StreamType: Lines})
+				got, gerr := decodeAll(t, bytes.NewReader(cleanIn), opts)
+				if fmt.Sprint(got, gerr) != fmt.Sprint(want, werr) {
+					t.Errorf("%s %q (gzip %v) after another object: %v, %v; on fresh buffers: %v, %v", st, in, compressed, got, gerr, want, werr)
+				}
+			}
+		}
+	}
+}
+
 func TestReadAheadNoProgress(t *testing.T) {
 	ra := newReadAhead(zeroReader{}, nil, nil, nil)
 	defer ra.stop()
@@ -199,6 +279,17 @@ func TestReadAheadNoProgressAfterData(t *testing.T) {
 
 type zeroReader struct{}
 
+// enteredReader signals on entered each time a Read of r begins.
+type enteredReader struct {
+	r       io.Reader
+	entered chan<- struct{}
+}
+
+func (e *enteredReader) Read(p []byte) (int, error) {
+	e.entered <- struct{}{}
+	return e.r.Read(p)
+}
+
 func (zeroReader) Read([]byte) (int, error) { return 0, nil }
 
 // stop returns at once, also while the goroutine waits in a read of a
@@ -209,7 +300,8 @@ func TestReadAheadStopWhileBlocked(t *testing.T) {
 	pr, pw := io.Pipe()
 	waits := 0
 	released := make(chan struct{})
-	ra := newReadAhead(pr, nil, func() { waits++ }, func() { close(released) })
+	reads := make(chan struct{}, 2)
+	ra := newReadAhead(&enteredReader{pr, reads}, nil, func() { waits++ }, func() { close(released) })
 	go pw.Write([]byte("first"))
 	buf := make([]byte, 64)
 	n, err := ra.Read(buf)
@@ -219,6 +311,8 @@ func TestReadAheadStopWhileBlocked(t *testing.T) {
 	if waits == 0 {
 		t.Fatal("wait not called before blocking for the first chunk")
 	}
+	<-reads // the first chunk's
+	<-reads // the goroutine's, which waits for more
 	stopped := make(chan struct{})
 	go func() { ra.stop(); close(stopped) }()
 	select {
