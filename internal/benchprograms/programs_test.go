@@ -230,6 +230,78 @@ func dataset(t *testing.T, path string, gen func(w io.Writer) (int, int64, error
 	return n, raw
 }
 
+// gunzipSplitFiles is the primitive of the small-files run: gunzipSplit
+// of every file in dir, with one gzip reader and one buffer for all.
+func gunzipSplitFiles(dir string) error {
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var zr gzip.Reader
+	buf := make([]byte, 256<<10)
+	for _, e := range files {
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		err = zr.Reset(bufio.NewReader(f))
+		for err == nil {
+			var n int
+			n, err = zr.Read(buf)
+			for p := buf[:n]; ; {
+				i := bytes.IndexByte(p, '\n')
+				if i < 0 {
+					break
+				}
+				p = p[i+1:]
+			}
+		}
+		f.Close()
+		if err != io.EOF {
+			return err
+		}
+	}
+	return nil
+}
+
+// smallFiles writes count gzip NDJSON files of about size bytes
+// (uncompressed) each into dir, unless a previous run did, and returns their
+// records and uncompressed bytes.
+func smallFiles(t *testing.T, dir string, count int, size int64) (int, int64) {
+	t.Helper()
+	meta := dir + ".meta"
+	if b, err := os.ReadFile(meta); err == nil {
+		var n int
+		var raw int64
+		if _, err := fmt.Sscan(string(b), &n, &raw); err == nil {
+			return n, raw
+		}
+	}
+	start := time.Now()
+	tmp := dir + ".tmp"
+	if err := errors.Join(os.RemoveAll(dir), os.RemoveAll(tmp), os.MkdirAll(tmp, 0o755)); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var raw int64
+	for i := range count {
+		f, err := os.Create(filepath.Join(tmp, fmt.Sprintf("%05d.json.gz", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn, fraw, err := WriteRecords(f, uint64(100+i), size, NDJSON, true)
+		if err := errors.Join(err, f.Close()); err != nil {
+			t.Fatal(err)
+		}
+		n, raw = n+fn, raw+fraw
+	}
+	if err := errors.Join(os.Rename(tmp, dir), os.WriteFile(meta, fmt.Appendf(nil, "%d %d\n", n, raw), 0o644)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("generated %s: %d files, %d records, %d MB uncompressed, in %v", filepath.Base(dir), count, n, raw/1e6, time.Since(start).Round(time.Second))
+	return n, raw
+}
+
 // ocsfAPIActivity writes CloudTrail-like events mapped to OCSF by
 // ocsf.MapCloudTrail, API Activity (6003) only, one per line, until size.
 func ocsfAPIActivity(w io.Writer, size int64) (int, int64, error) {
@@ -338,6 +410,7 @@ func TestPrograms(t *testing.T) {
 	bigMB := int64(envInt(t, "LAKERELAY_BENCH_BIG_MB", 1024))
 	ocsfMB := int64(envInt(t, "LAKERELAY_BENCH_OCSF_MB", 100))
 	sqsObjects := envInt(t, "LAKERELAY_BENCH_SQS_OBJECTS", 20)
+	smallFileCount := envInt(t, "LAKERELAY_BENCH_SMALL_FILES", 5000)
 	rounds := envInt(t, "LAKERELAY_BENCH_ROUNDS", 2)
 	only := os.Getenv("LAKERELAY_BENCH_RUNS") // comma-separated names; empty: all
 	want := func(name string) bool {
@@ -452,6 +525,21 @@ func TestPrograms(t *testing.T) {
 		path := filepath.Join(dataDir, fmt.Sprintf("cloudtrail-%dMB-big.ndjson.gz", bigMB))
 		n, raw := dataset(t, path, func(w io.Writer) (int, int64, error) { return WriteRecords(w, 2, bigMB*1e6, NDJSON, true) })
 		benches = append(benches, collectDir("collect-big", path, n, raw))
+	}
+	if want("collect-small") {
+		dir := filepath.Join(dataDir, fmt.Sprintf("cloudtrail-small-%d", smallFileCount))
+		n, raw := smallFiles(t, dir, smallFileCount, 8<<10)
+		benches = append(benches, &bench{
+			name: "collect-small", bytes: raw, records: n,
+			command:  fmt.Sprintf("collect --dir %s --stream-type ndjson > /dev/null, %d gzip NDJSON files of 8 KiB", filepath.Base(dir), smallFileCount),
+			primName: "each file: open, klauspost gunzip (one reader, reset) + line split (one buffer)",
+			program: func(t *testing.T) measurement {
+				return runProgram(t, env, devNull, nil, prog["collect"], "--dir", dir, "--stream-type", "ndjson")
+			},
+			primitive: func(t *testing.T) measurement {
+				return timed(t, func() error { return gunzipSplitFiles(dir) })
+			},
+		})
 	}
 	if want("securitylake-none") {
 		path := filepath.Join(dataDir, fmt.Sprintf("ocsf-api-activity-%dMB.ndjson", ocsfMB))
