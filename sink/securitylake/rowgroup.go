@@ -36,9 +36,14 @@ func writerProperties(mem memory.Allocator, level int) *parquet.WriterProperties
 	return parquet.NewWriterProperties(props...)
 }
 
+// defaultCompressionLevel is the zstd level of Options.CompressionLevel 0:
+// the codec's default. A variable only so that the race-detector build of
+// this package's tests can write with the fastest level (race_test.go).
+var defaultCompressionLevel = compress.DefaultCompressionLevel
+
 func compressionLevel(l int) int {
 	if l == 0 {
-		return compress.DefaultCompressionLevel
+		return defaultCompressionLevel
 	}
 	return l
 }
