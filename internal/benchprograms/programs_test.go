@@ -196,17 +196,24 @@ func gunzipSplitFile(path string) func() error {
 	}
 }
 
+// readMeta reads the record count and uncompressed size a previous run
+// kept in meta.
+func readMeta(meta string) (n int, raw int64, ok bool) {
+	b, err := os.ReadFile(meta)
+	if err != nil {
+		return 0, 0, false
+	}
+	_, err = fmt.Sscan(string(b), &n, &raw)
+	return n, raw, err == nil
+}
+
 // dataset writes path with gen unless it exists (a previous run made it),
 // and returns its record count and uncompressed size, kept beside it.
 func dataset(t *testing.T, path string, gen func(w io.Writer) (int, int64, error)) (int, int64) {
 	t.Helper()
 	meta := path + ".meta"
-	if b, err := os.ReadFile(meta); err == nil {
-		var n int
-		var raw int64
-		if _, err := fmt.Sscan(string(b), &n, &raw); err == nil {
-			return n, raw
-		}
+	if n, raw, ok := readMeta(meta); ok {
+		return n, raw
 	}
 	start := time.Now()
 	f, err := os.Create(path + ".tmp")
@@ -270,12 +277,8 @@ func gunzipSplitFiles(dir string) error {
 func smallFiles(t *testing.T, dir string, count int, size int64) (int, int64) {
 	t.Helper()
 	meta := dir + ".meta"
-	if b, err := os.ReadFile(meta); err == nil {
-		var n int
-		var raw int64
-		if _, err := fmt.Sscan(string(b), &n, &raw); err == nil {
-			return n, raw
-		}
+	if n, raw, ok := readMeta(meta); ok {
+		return n, raw
 	}
 	start := time.Now()
 	tmp := dir + ".tmp"
