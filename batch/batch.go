@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/awserr"
@@ -121,7 +122,14 @@ type Batcher struct {
 	runCtx    context.Context
 	cancelRun context.CancelCauseFunc
 	workers   sync.WaitGroup
-	slices    sync.Pool // *[]lakerelay.Record, reused batch storage
+	// spare holds the record slices of settled batches for new ones (b.mu
+	// held), at most spareRecords records of capacity in all. A sync.Pool
+	// loses them at every second garbage collection, which a busy batcher
+	// triggers every few batches: each new batch then grew its slice from
+	// scratch, copying it several times into fresh memory.
+	spare [][]lakerelay.Record
+	// spareCap is the capacity held in spare, in records.
+	spareCap int
 
 	mu         sync.Mutex
 	work       *sync.Cond // signals workers; uses mu
@@ -377,11 +385,20 @@ func (b *Batcher) Stats() Stats {
 	return s
 }
 
+// spareRecords bounds the capacity, in records, of the slices a Batcher
+// keeps for new batches: 8 MiB of [lakerelay.Record] headers. What it keeps
+// is memory the pending limit does not count, so it stays small beside the
+// batches themselves.
+const spareRecords = 8 << 20 / int(unsafe.Sizeof(lakerelay.Record{}))
+
 // newBatch opens a batch for partition and starts its age timer. b.mu held.
 func (b *Batcher) newBatch(partition string) *batch {
 	bt := &batch{partition: partition, done: make(chan struct{})}
-	if p, ok := b.slices.Get().(*[]lakerelay.Record); ok {
-		bt.records = (*p)[:0]
+	if n := len(b.spare); n > 0 {
+		bt.records = b.spare[n-1]
+		b.spare[n-1] = nil
+		b.spare = b.spare[:n-1]
+		b.spareCap -= cap(bt.records)
 	} else {
 		bt.records = make([]lakerelay.Record, 0, min(b.opts.MaxRecords, 256))
 	}
@@ -557,7 +574,12 @@ func (b *Batcher) flush(bt *batch) {
 	clear(bt.records)
 	recs := bt.records[:0]
 	bt.records = nil
-	b.slices.Put(&recs)
+	b.mu.Lock()
+	if b.spareCap+cap(recs) <= spareRecords {
+		b.spare = append(b.spare, recs)
+		b.spareCap += cap(recs)
+	}
+	b.mu.Unlock()
 
 	bt.err = ferr
 	if b.opts.OnFlush != nil {

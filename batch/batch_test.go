@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -769,4 +770,64 @@ func TestCloseTwiceConcurrently(t *testing.T) {
 func TestBackoffTiny(t *testing.T) {
 	b := &Batcher{opts: Options{RetryBackoff: time.Nanosecond, MaxRetryBackoff: time.Nanosecond}}
 	assert.Equal(t, time.Nanosecond, b.backoff(3))
+}
+
+// arraySink records the backing array of every batch it is given.
+type arraySink struct {
+	mu     sync.Mutex
+	arrays []*lakerelay.Record
+}
+
+func (s *arraySink) WriteBatch(_ context.Context, _ string, records []lakerelay.Record) error {
+	s.mu.Lock()
+	s.arrays = append(s.arrays, &records[:1][0])
+	s.mu.Unlock()
+	return nil
+}
+
+// TestBatchStorageReusedAcrossGC shows that a settled batch's record slice
+// is the next batch's, even after garbage collections (which empty a
+// sync.Pool), and that the slices kept for reuse are bounded.
+func TestBatchStorageReusedAcrossGC(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		maxRecords int
+		reused     bool
+	}{
+		{"small batches", 100, true},
+		{"batches larger than what is kept", spareRecords + 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &arraySink{}
+			b, err := New(s, func(o *Options) {
+				o.Limits = Limits{MaxRecords: tc.maxRecords, MaxBytes: 1 << 30, MaxAge: time.Hour, MaxPendingBytes: 1 << 31}
+				o.FlushConcurrency = 1
+			})
+			require.NoError(t, err)
+			defer b.Close(context.Background())
+			ctx := context.Background()
+			for round := range 3 {
+				for i := range tc.maxRecords {
+					require.NoError(t, b.Add(ctx, "p", lakerelay.Record{Data: []byte("x"), Origin: lakerelay.Origin{Index: int64(i)}}))
+				}
+				require.NoError(t, b.Flush(ctx))
+				if round == 0 {
+					runtime.GC()
+					runtime.GC()
+				}
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			require.Len(t, s.arrays, 3)
+			if tc.reused {
+				assert.Same(t, s.arrays[0], s.arrays[1], "second batch in the first one's storage")
+				assert.Same(t, s.arrays[0], s.arrays[2], "third batch in the first one's storage")
+			} else {
+				assert.NotSame(t, s.arrays[0], s.arrays[1], "a batch of more than spareRecords records is not kept")
+			}
+			b.mu.Lock()
+			assert.LessOrEqual(t, b.spareCap, spareRecords)
+			b.mu.Unlock()
+		})
+	}
 }
