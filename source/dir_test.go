@@ -1,0 +1,228 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lakerelay/lakerelay"
+	"go.uber.org/goleak"
+)
+
+// dirTree writes files that exercise every way a file can end: records in
+// many chunks, an invalid line (a record-level error), a corrupt gzip stream
+// after records, an empty file and one removed after the walk; and a file
+// too large to be decoded ahead, between small ones.
+func dirTree(t *testing.T) (root string, removed string) {
+	t.Helper()
+	root = t.TempDir()
+	write := func(rel string, data []byte) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("0/first.json", []byte("{\"first\":1}\n"))
+	var large strings.Builder
+	for i := 0; large.Len() <= fetchMaxSize; i++ {
+		fmt.Fprintf(&large, "{\"large\":%d}\n", i)
+	}
+	write("h/large.json", []byte(large.String()))
+	write("i/after-large.json", []byte("{\"after\":1}\n"))
+	var big strings.Builder
+	for i := range 3*fetchChunkRecords + 7 {
+		fmt.Fprintf(&big, "{\"big\":%d}\n", i)
+	}
+	write("a/big.json.gz", gz(t, big.String()))
+	for i := range 40 {
+		write(fmt.Sprintf("b/%02d.json.gz", i), gz(t, fmt.Sprintf("{\"f\":%d,\"n\":1}\n{\"f\":%d,\"n\":2}\n", i, i)))
+	}
+	write("c/invalid.json", []byte("{\"ok\":1}\n{\"broken\n{\"ok\":2}\n"))
+	// A gzip stream cut short after its first records.
+	whole := gz(t, strings.Repeat("{\"cut\":true}\n", 5000))
+	write("d/cut.json.gz", whole[:len(whole)/2])
+	write("e/empty.json", nil)
+	write("f/gone.json", []byte("{\"gone\":1}\n"))
+	write("g/last.json", []byte("{\"last\":1}\n"))
+	return root, filepath.Join(root, "f/gone.json")
+}
+
+// readDir reads every record and error of a Dir built with ReadAhead n,
+// one line each.
+func readDir(t *testing.T, root, removed string, n int) ([]string, Stats) {
+	t.Helper()
+	d, err := NewDir(root, func(o *DirOptions) {
+		o.Decode.StreamType = NDJSON
+		o.ReadAhead = n
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if removed != "" {
+		if err := os.Remove(removed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out []string
+	for {
+		r, err := d.Read(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			out = append(out, "error: "+err.Error())
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s#%d@%d %s", r.Origin.Key, r.Origin.Index, r.Origin.Offset, r.Data))
+	}
+	return out, d.Stats()
+}
+
+// TestDirReadAhead shows that decoding files ahead of Read changes nothing
+// a reader sees: the same records, errors and counts in the same order as
+// without read-ahead, with any number of files ahead.
+func TestDirReadAhead(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	root, _ := dirTree(t)
+	gone := filepath.Join(root, "f/gone.json")
+	data, _ := os.ReadFile(gone)
+	want, wantStats := readDir(t, root, gone, -1)
+	if len(want) < 3*fetchChunkRecords+80+fetchMaxSize/20 {
+		t.Fatalf("%d lines read without read-ahead", len(want))
+	}
+	var errs []string
+	for _, l := range want {
+		if strings.HasPrefix(l, "error: ") {
+			errs = append(errs, l)
+		}
+	}
+	if len(errs) != 3 || !strings.Contains(errs[0], "invalid.json") || !strings.Contains(errs[1], "cut.json.gz") || !strings.Contains(errs[2], "gone.json") {
+		t.Fatalf("errors without read-ahead: %q", errs)
+	}
+	for _, n := range []int{1, 2, 4, 100} {
+		if err := os.WriteFile(gone, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, st := readDir(t, root, gone, n)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("ReadAhead %d: %d lines, want %d; first difference at %d", n, len(got), len(want), firstDiff(got, want))
+		}
+		if st != wantStats {
+			t.Fatalf("ReadAhead %d: stats %+v, want %+v", n, st, wantStats)
+		}
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// TestDirReadAheadCancelAndClose: a Read whose context ends returns its
+// error and loses nothing (the next Read goes on where it was); Close in
+// the middle of the files stops every goroutine decoding ahead, and Read
+// then returns ErrClosed.
+func TestDirReadAheadCancelAndClose(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	root, _ := dirTree(t)
+	want, _ := readDir(t, root, "", -1)
+
+	d, err := NewDir(root, func(o *DirOptions) {
+		o.Decode.StreamType = NDJSON
+		o.ReadAhead = 4
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	var got []string
+	for i := 0; ; i++ {
+		ctx := context.Background()
+		if i%7 == 3 {
+			if _, err := d.Read(cancelled); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Read with a cancelled context: %v", err)
+			}
+		}
+		r, err := d.Read(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			got = append(got, "error: "+err.Error())
+			continue
+		}
+		got = append(got, fmt.Sprintf("%s#%d@%d %s", r.Origin.Key, r.Origin.Index, r.Origin.Offset, r.Data))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("with cancelled Reads: first difference at %d", firstDiff(got, want))
+	}
+	d.Close()
+
+	// Close while files are being decoded ahead: past the first file, in
+	// the middle of the small ones.
+	d, err = NewDir(root, func(o *DirOptions) {
+		o.Decode.StreamType = NDJSON
+		o.ReadAhead = 4
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 1 + 3*fetchChunkRecords + 7 + 10 {
+		if _, err := d.Read(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Read(context.Background()); !errors.Is(err, lakerelay.ErrClosed) {
+		t.Fatalf("Read after Close: %v", err)
+	}
+
+	// Close from another goroutine while Reads go on: they end with
+	// ErrClosed (or io.EOF, when they got to the end first), and nothing
+	// is left running.
+	for _, after := range []int{0, 5, 3*fetchChunkRecords + 20, 3*fetchChunkRecords + 70, 3*fetchChunkRecords + 100 + fetchMaxSize/20} {
+		d, err = NewDir(root, func(o *DirOptions) {
+			o.Decode.StreamType = NDJSON
+			o.ReadAhead = 3
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := make(chan int)
+		ended := make(chan error, 1)
+		go func() {
+			for n := 0; ; n++ {
+				if n == after {
+					close(read)
+				}
+				if _, err := d.Read(context.Background()); errors.Is(err, lakerelay.ErrClosed) || err == io.EOF {
+					ended <- err
+					return
+				}
+			}
+		}()
+		<-read
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-ended; !errors.Is(err, lakerelay.ErrClosed) && err != io.EOF {
+			t.Fatalf("Close after %d reads: Read ended with %v", after, err)
+		}
+	}
+}
