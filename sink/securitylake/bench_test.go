@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"sync/atomic"
@@ -203,4 +204,51 @@ func benchOCSFToParquet(b *testing.B, schema *arrow.Schema) {
 		b.ReportMetric(float64(bp.records)*float64(b.N)/tc.Seconds(), "write-only-records/s")
 		b.ReportMetric(float64(bp.size)*float64(b.N)/tl.Seconds()/1e6, "lakerelay-MB/s")
 	})
+}
+
+// BenchmarkZstdLevel writes the same events at zstd levels 1 (klauspost's
+// SpeedFastest), 3 (SpeedDefault, arrow-go's default) and 7
+// (SpeedBetterCompression), reporting the bytes of the objects beside the
+// time, for the small schema and the built-in API Activity schema.
+func BenchmarkZstdLevel(b *testing.B) {
+	builtin, err := ocsf.ArrowSchema(6003)
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs, _, size := benchData(b, benchRecords)
+	for _, sc := range []struct {
+		name   string
+		schema *arrow.Schema
+	}{{"schema=small", testSchema()}, {"schema=ocsf-6003", builtin}} {
+		for _, level := range []int{1, 3, 7} {
+			b.Run(fmt.Sprintf("%s/level=%d", sc.name, level), func(b *testing.B) {
+				st := &discardStore{}
+				s, err := New(st, "s3://discard/ext/bench/", 6003, func(o *Options) {
+					o.Schema = sc.schema
+					o.CompressionLevel = level
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				byPart := map[string][]lakerelay.Record{}
+				for _, r := range recs {
+					p, err := s.Partition(r)
+					if err != nil {
+						b.Fatal(err)
+					}
+					byPart[p] = append(byPart[p], r)
+				}
+				b.SetBytes(int64(size))
+				b.ResetTimer()
+				for range b.N {
+					for p, rs := range byPart {
+						if err := s.WriteBatch(context.Background(), p, rs); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				b.ReportMetric(float64(st.n.Load())/float64(b.N), "parquet-bytes")
+			})
+		}
+	}
 }
