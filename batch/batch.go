@@ -123,13 +123,15 @@ type Batcher struct {
 	cancelRun context.CancelCauseFunc
 	workers   sync.WaitGroup
 	// spare holds the record slices of settled batches for new ones (b.mu
-	// held), at most spareRecords records of capacity in all. A sync.Pool
-	// loses them at every second garbage collection, which a busy batcher
-	// triggers every few batches: each new batch then grew its slice from
-	// scratch, copying it several times into fresh memory.
+	// held), at most spareRecords records of capacity in all; slices lets
+	// the others be reused too until a garbage collection takes them. A
+	// sync.Pool alone loses them at every second collection, which a busy
+	// batcher triggers every few batches: each new batch then grew its
+	// slice from scratch, copying it several times into fresh memory.
 	spare [][]lakerelay.Record
 	// spareCap is the capacity held in spare, in records.
 	spareCap int
+	slices   sync.Pool // *[]lakerelay.Record
 
 	mu         sync.Mutex
 	work       *sync.Cond // signals workers; uses mu
@@ -399,6 +401,8 @@ func (b *Batcher) newBatch(partition string) *batch {
 		b.spare[n-1] = nil
 		b.spare = b.spare[:n-1]
 		b.spareCap -= cap(bt.records)
+	} else if p, ok := b.slices.Get().(*[]lakerelay.Record); ok {
+		bt.records = *p
 	} else {
 		bt.records = make([]lakerelay.Record, 0, min(b.opts.MaxRecords, 256))
 	}
@@ -575,11 +579,15 @@ func (b *Batcher) flush(bt *batch) {
 	recs := bt.records[:0]
 	bt.records = nil
 	b.mu.Lock()
-	if b.spareCap+cap(recs) <= spareRecords {
+	kept := b.spareCap+cap(recs) <= spareRecords
+	if kept {
 		b.spare = append(b.spare, recs)
 		b.spareCap += cap(recs)
 	}
 	b.mu.Unlock()
+	if !kept {
+		b.slices.Put(&recs)
+	}
 
 	bt.err = ferr
 	if b.opts.OnFlush != nil {
