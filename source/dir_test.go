@@ -18,18 +18,10 @@ import (
 // many chunks, an invalid line (a record-level error), a corrupt gzip stream
 // after records, an empty file and one removed after the walk; and a file
 // too large to be decoded ahead, between small ones.
-func dirTree(t *testing.T) (root string, removed string) {
+func dirTree(t *testing.T) (root string) {
 	t.Helper()
 	root = t.TempDir()
-	write := func(rel string, data []byte) {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel string, data []byte) { writeTreeFile(t, root, rel, data) }
 	write("0/first.json", []byte("{\"first\":1}\n"))
 	var large strings.Builder
 	for i := 0; large.Len() <= fetchMaxSize; i++ {
@@ -52,7 +44,25 @@ func dirTree(t *testing.T) (root string, removed string) {
 	write("e/empty.json", nil)
 	write("f/gone.json", []byte("{\"gone\":1}\n"))
 	write("g/last.json", []byte("{\"last\":1}\n"))
-	return root, filepath.Join(root, "f/gone.json")
+	return root
+}
+
+// writeTreeFile writes data to the file rel under root, making its
+// directories.
+func writeTreeFile(t *testing.T, root, rel string, data []byte) {
+	t.Helper()
+	p := filepath.Join(root, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recordLine is how the read-ahead tests compare records: origin and data.
+func recordLine(r lakerelay.Record) string {
+	return fmt.Sprintf("%s#%d@%d %s", r.Origin.Key, r.Origin.Index, r.Origin.Offset, r.Data)
 }
 
 // readDir reads every record and error of a Dir built with ReadAhead n,
@@ -82,7 +92,7 @@ func readDir(t *testing.T, root, removed string, n int) ([]string, Stats) {
 			out = append(out, "error: "+err.Error())
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s#%d@%d %s", r.Origin.Key, r.Origin.Index, r.Origin.Offset, r.Data))
+		out = append(out, recordLine(r))
 	}
 	return out, d.Stats()
 }
@@ -92,7 +102,7 @@ func readDir(t *testing.T, root, removed string, n int) ([]string, Stats) {
 // without read-ahead, with any number of files ahead.
 func TestDirReadAhead(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	root, _ := dirTree(t)
+	root := dirTree(t)
 	gone := filepath.Join(root, "f/gone.json")
 	data, _ := os.ReadFile(gone)
 	want, wantStats := readDir(t, root, gone, -1)
@@ -137,7 +147,7 @@ func firstDiff(a, b []string) int {
 // then returns ErrClosed.
 func TestDirReadAheadCancelAndClose(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	root, _ := dirTree(t)
+	root := dirTree(t)
 	want, _ := readDir(t, root, "", -1)
 
 	d, err := NewDir(root, func(o *DirOptions) {
@@ -165,7 +175,7 @@ func TestDirReadAheadCancelAndClose(t *testing.T) {
 			got = append(got, "error: "+err.Error())
 			continue
 		}
-		got = append(got, fmt.Sprintf("%s#%d@%d %s", r.Origin.Key, r.Origin.Index, r.Origin.Offset, r.Data))
+		got = append(got, recordLine(r))
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("with cancelled Reads: first difference at %d", firstDiff(got, want))

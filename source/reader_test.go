@@ -118,15 +118,7 @@ func TestReader(t *testing.T) {
 
 func TestDir(t *testing.T) {
 	root := t.TempDir()
-	write := func(rel string, data []byte) {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel string, data []byte) { writeTreeFile(t, root, rel, data) }
 	write("cloudtrail/a b+c=é.json.gz", gz(t, `{"Records":[{"e":1},{"e":2}]}`))
 	write("app/1.log", []byte("line one\nline two\n"))
 	write("app/2.zst", zst(t, "{\"x\":1}\n"))

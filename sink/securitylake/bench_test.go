@@ -78,6 +78,19 @@ func BenchmarkOCSFToParquet(b *testing.B) {
 	}
 }
 
+// partitioned groups recs by their partition in s.
+func partitioned(b *testing.B, s *Sink, recs []lakerelay.Record) map[string][]lakerelay.Record {
+	byPart := map[string][]lakerelay.Record{}
+	for _, r := range recs {
+		p, err := s.Partition(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		byPart[p] = append(byPart[p], r)
+	}
+	return byPart
+}
+
 // benchPaths are the three ways of turning the same events into Parquet.
 type benchPaths struct {
 	size                        int
@@ -94,14 +107,7 @@ func newBenchPaths(b *testing.B, schema *arrow.Schema) *benchPaths {
 	if err != nil {
 		b.Fatal(err)
 	}
-	byPart := map[string][]lakerelay.Record{}
-	for _, r := range recs {
-		p, err := s.Partition(r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		byPart[p] = append(byPart[p], r)
-	}
+	byPart := partitioned(b, s, recs)
 	rd := array.NewJSONReader(bytes.NewReader(nd), schema, array.WithChunk(-1), array.WithAllocator(memory.DefaultAllocator))
 	if !rd.Next() {
 		b.Fatal(rd.Err())
@@ -230,14 +236,7 @@ func BenchmarkZstdLevel(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				byPart := map[string][]lakerelay.Record{}
-				for _, r := range recs {
-					p, err := s.Partition(r)
-					if err != nil {
-						b.Fatal(err)
-					}
-					byPart[p] = append(byPart[p], r)
-				}
+				byPart := partitioned(b, s, recs)
 				b.SetBytes(int64(size))
 				b.ResetTimer()
 				for range b.N {
