@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -213,6 +214,109 @@ func BenchmarkSmallObjects(b *testing.B) {
 			decodeCount(b, small, DecodeOptions{StreamType: NDJSON}, n)
 		}
 	})
+}
+
+// BenchmarkListSmallObjects reads 400 small gzip NDJSON objects (the 8 KiB
+// of BenchmarkSmallObjects, about 2 KiB compressed) from MinIO through a
+// List, with and without read-ahead, next to the primitive: GetObject,
+// gzip reader and line count of each object in turn. Against S3, where each
+// GetObject waits tens of milliseconds instead of one, read-ahead gains more:
+// the latency= runs add that wait to each GetObject (before MinIO answers)
+// and read 100 of the objects.
+func BenchmarkListSmallObjects(b *testing.B) {
+	var gen bytes.Buffer
+	if _, err := genNDJSON(&gen, 8<<10); err != nil {
+		b.Fatal(err)
+	}
+	raw := gen.Bytes()
+	raw = raw[:8<<10+bytes.IndexByte(raw[8<<10:], '\n')+1]
+	perObject := bytes.Count(raw, []byte{'\n'})
+	var z bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&z, gzip.DefaultCompression)
+	w.Write(raw)
+	w.Close()
+	m := testenv.StartMinIO(b)
+	s3c := m.S3(b)
+	bucket := m.NewBucket(b)
+	ctx := context.Background()
+	const objects = 400
+	for i := range objects {
+		key := fmt.Sprintf("small/%04d.json.gz", i)
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(z.Bytes())}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, lat := range []time.Duration{0, 20 * time.Millisecond} {
+		var c S3API = s3c
+		n, prefix := objects, "small/"
+		if lat > 0 {
+			c, n, prefix = slowS3{s3c, lat}, 100, "small/00"
+		}
+		name := fmt.Sprintf("latency=%v", lat)
+		b.Run(name+"/primitive", func(b *testing.B) {
+			b.SetBytes(int64(n * len(raw)))
+			buf := make([]byte, 32<<10)
+			for b.Loop() {
+				lines := 0
+				for i := range n {
+					key := fmt.Sprintf("small/%04d.json.gz", i)
+					out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+					if err != nil {
+						b.Fatal(err)
+					}
+					zr, err := gzip.NewReader(out.Body)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for {
+						m, err := zr.Read(buf)
+						lines += bytes.Count(buf[:m], []byte{'\n'})
+						if err == io.EOF {
+							break
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					io.Copy(io.Discard, out.Body) // the gzip trailer: the connection is reused
+					out.Body.Close()
+				}
+				if lines != n*perObject {
+					b.Fatalf("%d lines, want %d", lines, n*perObject)
+				}
+			}
+		})
+		for _, ra := range []struct {
+			name string
+			n    int
+		}{{"list/read-ahead=none", -1}, {"list/read-ahead=default", 0}} {
+			b.Run(name+"/"+ra.name, func(b *testing.B) {
+				b.SetBytes(int64(n * len(raw)))
+				for b.Loop() {
+					l, err := NewList(c, bucket, prefix, func(o *ListOptions) {
+						o.Decode.StreamType = NDJSON
+						o.ReadAhead = ra.n
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+					drainSource(b, l, n*perObject)
+					l.Close()
+				}
+			})
+		}
+	}
+}
+
+// slowS3 waits before each GetObject, as S3 does before its first byte.
+type slowS3 struct {
+	S3API
+	wait time.Duration
+}
+
+func (s slowS3) GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	time.Sleep(s.wait)
+	return s.S3API.GetObject(ctx, in, optFns...)
 }
 
 // decodeCount reads data through a Reader to its end and fails b unless it

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 
 	"github.com/lakerelay/lakerelay"
@@ -48,11 +47,13 @@ type DirOptions struct {
 	// small files use more than one core. Each holds at most two chunks of
 	// records (256 records or 256 KiB each) that Read did not take yet.
 	// Records still come in file order, and a file's errors where its
-	// records would have been. 0 means 16; a negative value none: every
-	// file is decoded by the goroutine calling Read. The first file, and
-	// files of more than 256 KiB, are always decoded by that goroutine (and
-	// the decompressing goroutine of a compressed one): a large file costs
-	// no hand-over of its records, and read-ahead stops before it.
+	// records would have been; but a file's invalid records reach the
+	// Quarantine as it is decoded, which may be before Read hands out the
+	// records of the files before it. 0 means 16; a negative value none.
+	// The first file, and files of more than 256 KiB, are decoded by the
+	// goroutine calling Read (and the decompressing goroutine of a
+	// compressed one): a large file costs no hand-over of its records, and
+	// read-ahead stops before it.
 	ReadAhead int
 }
 
@@ -83,57 +84,13 @@ type Dir struct {
 	tel    *telemetry
 	ended  bool // the end was logged
 
-	// Files decoded ahead of Read, in file order (ReadAhead): fetches[0]
-	// is the one Read hands out once cur is nil; chunk is what Read took
-	// from it and has not handed out yet.
-	fetches []*fileFetch
-	chunk   dirChunk
-	ahead   int
-	// todo holds the fetches no goroutine took yet, in file order; the
-	// fetch goroutines start with the first fetch. stopFetch ends them
-	// (Close); fetching counts them.
-	todo      chan *fileFetch
-	fetchCtx  context.Context
-	stopFetch context.CancelFunc
-	fetching  sync.WaitGroup
+	ahead *ahead // files decoded ahead of Read (ReadAhead)
 }
-
-// fileFetch is a file decoded by a goroutine of its own.
-type fileFetch struct {
-	f   dirFile
-	out chan dirChunk // closed after the last chunk
-}
-
-// dirChunk is a part of a fetched file: records, then an error or the end
-// of the file.
-type dirChunk struct {
-	recs []lakerelay.Record
-	err  error
-	end  bool  // the file was read to its end
-	n    int64 // with end: the file's records
-}
-
-// Chunks of records a fetch hands to Read, and how many it may have ready.
-const (
-	fetchChunkRecords = 256
-	fetchChunkBytes   = 256 << 10
-	fetchChunks       = 2
-	// fetchMaxSize is the size of the largest file decoded ahead: about
-	// the compressed size of the read-ahead's first chunk.
-	fetchMaxSize = 256 << 10
-	// defaultReadAhead is DirOptions.ReadAhead's default.
-	defaultReadAhead = 16
-)
 
 type dirFile struct {
 	path, rel string
 	size      int64 // when walked; -1 if unknown
 }
-
-// small reports whether f is decoded ahead of Read (DirOptions.ReadAhead):
-// a larger file is decoded by the goroutine calling Read, with a
-// decompressing goroutine of its own if compressed, so it needs no other.
-func (f dirFile) small() bool { return f.size >= 0 && f.size <= fetchMaxSize }
 
 // NewDir returns a Dir over path, a file or a directory. The directory is
 // walked once, here; following symbolic links to files but not to
@@ -147,13 +104,7 @@ func NewDir(path string, opts ...func(*DirOptions)) (*Dir, error) {
 		return nil, err
 	}
 	d := &Dir{opts: o, types: newPrefixMap(o.LogTypes), tel: newTelemetry(o.Name, DefaultDirName, o.Observer, o.Logger)}
-	switch d.ahead = o.ReadAhead; {
-	case d.ahead == 0:
-		d.ahead = defaultReadAhead
-	case d.ahead < 0:
-		d.ahead = 0
-	}
-	d.fetchCtx, d.stopFetch = context.WithCancel(context.Background())
+	d.ahead = newAhead(aheadCount(o.ReadAhead), aheadWorkers())
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
@@ -222,204 +173,101 @@ func (d *Dir) Read(ctx context.Context) (lakerelay.Record, error) {
 			return lakerelay.Record{}, err
 		}
 		if d.cur != nil {
-			rec, err, more := d.readCurrent()
-			if more {
+			rec, err := d.cur.next()
+			switch {
+			case err == nil:
+				d.c.records.Add(1)
+				d.cur.handedOut(rec)
+				return rec, nil
+			case err == io.EOF:
+				d.fileRead(d.cur.origin.Key, d.cur.records)
+				d.closeFile()
 				continue
 			}
-			return rec, err
+			if !recordLevel(err) {
+				d.closeFile()
+			}
+			return lakerelay.Record{}, d.failed(err)
 		}
-		if len(d.fetches) == 0 && d.next < len(d.files) && (d.next == 0 || d.ahead == 0 || !d.files[d.next].small()) {
-			// The first file, a large file, or every file without
-			// read-ahead, is decoded here.
+		if d.ahead.empty() && d.next < len(d.files) && (d.next == 0 || d.ahead.max == 0 || !aheadSmall(d.files[d.next].size)) {
+			// The first file (one file needs no other goroutine), a large
+			// file, or every file without read-ahead, is decoded here; the
+			// small ones after it are read ahead meanwhile.
 			f := d.files[d.next]
 			d.next++
-			fh, err := os.Open(f.path)
+			st, fh, err := d.open(f)
 			if err != nil {
-				err = d.openError(f, err)
-				d.c.errors.Add(1)
-				d.tel.warn("file failed", err)
-				return lakerelay.Record{}, err
+				return lakerelay.Record{}, d.failed(err)
 			}
-			d.curF = fh
-			d.cur = newObjectStream(fh, d.opts.Decode, d.origin(f), d.opts.Quarantine, &d.c, d.tel)
-			d.startFetches()
+			d.cur, d.curF = st, fh
+			d.fill()
 			continue
 		}
-		d.startFetches()
-		if len(d.fetches) == 0 {
-			if !d.ended {
-				d.ended = true
-				st := d.c.snapshot()
-				d.tel.info("dir source finished", slog.Int64("files", st.Objects), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))
-			}
-			return lakerelay.Record{}, io.EOF
+		d.fill()
+		if d.ahead.empty() {
+			return lakerelay.Record{}, d.end()
 		}
-		rec, err, more := d.readFetched(ctx)
-		if more {
+		ev := d.ahead.next(ctx)
+		switch ev.kind {
+		case aheadRecord:
+			d.c.records.Add(1)
+			return ev.rec, nil
+		case aheadEnd:
+			d.fileRead(ev.key, ev.n)
 			continue
+		case aheadFailed:
+			return lakerelay.Record{}, d.failed(ev.err)
 		}
-		return rec, err
+		return lakerelay.Record{}, ev.err // stopped
 	}
 }
 
-// readCurrent returns the next record of the file decoded here, or more
-// when that file ended and Read should go on with the next one.
-func (d *Dir) readCurrent() (rec lakerelay.Record, err error, more bool) {
-	rec, err = d.cur.next()
-	switch {
-	case err == nil:
-		d.c.records.Add(1)
-		d.cur.handedOut(rec)
-		return rec, nil, false
-	case err == io.EOF:
-		d.fileRead(d.cur.origin.Key, d.cur.records)
-		d.closeFile()
-		return rec, nil, true
-	}
-	d.c.errors.Add(1)
-	d.tel.warn(failedWhat(err, "file failed"), err)
-	if !recordLevel(err) {
-		d.closeFile()
-	}
-	return lakerelay.Record{}, err, false
-}
-
-// readFetched returns the next record or error of the first fetched file,
-// or more when that file ended and Read should go on with the next one.
-func (d *Dir) readFetched(ctx context.Context) (rec lakerelay.Record, err error, more bool) {
-	ff := d.fetches[0]
-	for len(d.chunk.recs) == 0 && d.chunk.err == nil && !d.chunk.end {
-		select {
-		case c, ok := <-ff.out:
-			if !ok {
-				// Closed before the file's end or error: Close stopped it.
-				return lakerelay.Record{}, lakerelay.ErrClosed, false
-			}
-			d.chunk = c
-		case <-ctx.Done():
-			return lakerelay.Record{}, ctx.Err(), false
-		case <-d.fetchCtx.Done():
-			// Close, which waits for d.mu: a fetch no goroutine took
-			// is never closed.
-			return lakerelay.Record{}, lakerelay.ErrClosed, false
-		}
-	}
-	switch {
-	case len(d.chunk.recs) > 0:
-		rec = d.chunk.recs[0]
-		d.chunk.recs[0] = lakerelay.Record{}
-		d.chunk.recs = d.chunk.recs[1:]
-		d.c.records.Add(1)
-		return rec, nil, false
-	case d.chunk.err != nil:
-		err = d.chunk.err
-		d.chunk.err = nil
-		d.c.errors.Add(1)
-		d.tel.warn(failedWhat(err, "file failed"), err)
-		if !recordLevel(err) {
-			// The file ends here; its goroutine closes out next.
-			d.fetches[0] = nil
-			d.fetches = d.fetches[1:]
-		}
-		return lakerelay.Record{}, err, false
-	}
-	// The end of the file: its goroutine closes out next.
-	d.fileRead(ff.f.path, d.chunk.n)
-	d.chunk = dirChunk{}
-	d.fetches[0] = nil
-	d.fetches = d.fetches[1:]
-	return lakerelay.Record{}, nil, true
-}
-
-// startFetches starts decoding the files after the current one, up to
-// d.ahead of them. d.mu held.
-func (d *Dir) startFetches() {
-	for d.fetchCtx.Err() == nil && len(d.fetches) < d.ahead && d.next < len(d.files) && d.files[d.next].small() {
-		if d.todo == nil {
-			// The goroutines take the files in order, so the first
-			// fetch is always being decoded or done, whatever the others
-			// wait for: Read, which takes the first fetch's chunks,
-			// cannot wait forever.
-			d.todo = make(chan *fileFetch, d.ahead)
-			n := min(runtime.GOMAXPROCS(0), 4, d.ahead)
-			d.fetching.Add(n)
-			for range n {
-				go d.fetchFiles()
-			}
-		}
-		ff := &fileFetch{f: d.files[d.next], out: make(chan dirChunk, fetchChunks-1)}
+// fill queues the small files after the current one for decoding ahead,
+// up to the next large one. d.mu held.
+func (d *Dir) fill() {
+	for d.ahead.room() && d.next < len(d.files) && aheadSmall(d.files[d.next].size) {
+		f := d.files[d.next]
 		d.next++
-		d.fetches = append(d.fetches, ff)
-		d.todo <- ff // room for d.ahead: only fetches not yet taken are there
-	}
-}
-
-// fetchFiles decodes the files of d.todo until Close.
-func (d *Dir) fetchFiles() {
-	defer d.fetching.Done()
-	for {
-		select {
-		case ff := <-d.todo:
-			d.fetch(ff)
-		case <-d.fetchCtx.Done():
-			return
-		}
-	}
-}
-
-// fetch decodes ff's file into chunks of records for Read, until the file
-// ends, fails, or Close stops it.
-func (d *Dir) fetch(ff *fileFetch) {
-	defer close(ff.out)
-	send := func(c dirChunk) bool {
-		select {
-		case ff.out <- c:
-			return true
-		case <-d.fetchCtx.Done():
-			return false
-		}
-	}
-	fh, err := os.Open(ff.f.path)
-	if err != nil {
-		send(dirChunk{err: d.openError(ff.f, err)})
-		return
-	}
-	defer fh.Close()
-	st := newObjectStream(fh, d.opts.Decode, d.origin(ff.f), d.opts.Quarantine, &d.c, d.tel)
-	defer st.close()
-	var c dirChunk
-	size := 0
-	for {
-		rec, err := st.next()
-		switch {
-		case err == nil:
-			st.handedOut(rec)
-			c.recs = append(c.recs, rec)
-			if size += len(rec.Data); len(c.recs) < fetchChunkRecords && size < fetchChunkBytes {
-				continue
+		d.ahead.add(f.path, func(context.Context) (*objectStream, io.Closer, error) {
+			st, fh, err := d.open(f)
+			if err != nil {
+				return nil, nil, err // not a nil *os.File in an io.Closer
 			}
-		case err == io.EOF:
-			c.end, c.n = true, st.records
-			send(c)
-			return
-		default:
-			c.err = err
-		}
-		if !send(c) || (c.err != nil && !recordLevel(c.err)) {
-			return
-		}
-		c, size = dirChunk{}, 0
+			return st, fh, nil
+		})
 	}
 }
 
-// openError is the error of a file that could not be opened. It counts a
-// missing file.
-func (d *Dir) openError(f dirFile, err error) error {
-	if errors.Is(err, fs.ErrNotExist) {
-		d.c.notFound.Add(1)
-		err = fmt.Errorf("%w: %w", ErrNotFound, err)
+// open opens f and starts decoding it.
+func (d *Dir) open(f dirFile) (*objectStream, *os.File, error) {
+	fh, err := os.Open(f.path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
+		return nil, nil, &ObjectError{Key: f.path, Offset: -1, Index: -1, Err: err}
 	}
-	return &ObjectError{Key: f.path, Offset: -1, Index: -1, Err: err}
+	return newObjectStream(fh, d.opts.Decode, d.origin(f), d.opts.Quarantine, &d.c, d.tel), fh, nil
+}
+
+// failed counts and logs err, a file's or a record's, and returns it.
+func (d *Dir) failed(err error) error {
+	d.c.errors.Add(1)
+	if errors.Is(err, ErrNotFound) {
+		d.c.notFound.Add(1)
+	}
+	d.tel.warn(failedWhat(err, "file failed"), err)
+	return err
+}
+
+// end logs the end of the files, once, and returns io.EOF.
+func (d *Dir) end() error {
+	if !d.ended {
+		d.ended = true
+		st := d.c.snapshot()
+		d.tel.info("dir source finished", slog.Int64("files", st.Objects), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))
+	}
+	return io.EOF
 }
 
 // origin is the origin of f's records.
@@ -452,16 +300,16 @@ func (d *Dir) Stats() Stats { return d.c.snapshot() }
 // Close stops the Dir and closes the open file; Read then returns
 // lakerelay.ErrClosed. It is idempotent.
 func (d *Dir) Close() error {
-	// Stop the fetches before taking d.mu: a Read waiting for one holds
-	// it, and returns ErrClosed once its fetch stops. None starts after.
-	d.stopFetch()
-	defer d.fetching.Wait()
+	// Stop the files decoded ahead before taking d.mu: a Read waiting for
+	// one holds it, and returns ErrClosed once stop began.
+	d.ahead.stop()
+	defer d.ahead.wait()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.closed {
 		d.closed = true
 		d.closeFile()
-		d.fetches, d.chunk = nil, dirChunk{}
+		d.ahead.clear()
 		st := d.c.snapshot()
 		d.tel.info("dir source stopped", slog.Int64("files", st.Objects), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))
 	}

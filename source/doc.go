@@ -158,9 +158,12 @@
 // objects and go back once nothing reads them, and an object that fits in
 // the first 256 KiB is read without a goroutine: many small objects cost
 // about what decompressing them costs (an 8.5 KiB gzip object, 23-28 µs).
-// [Dir] decodes the small files after the current one ahead of Read on
-// other goroutines (DirOptions.ReadAhead), so a directory of many small
-// files uses every core; records still come in file order.
+// [Dir] and [List] decode the small objects after the current one ahead of
+// Read on other goroutines (DirOptions.ReadAhead, ListOptions.ReadAhead),
+// so a directory of many small files uses every core, and a backfill of
+// many small objects waits for 16 GetObject calls at once instead of one;
+// records still come in key order. 400 objects of 8 KiB on MinIO: 2 times
+// faster; with 20 ms before each GetObject's answer, as from S3, 13 times.
 // JSON is validated and split by a hand-written scanner (checked against
 // encoding/json by fuzzing); decompression uses klauspost/compress. Each
 // record's Data is an allocation of its own, so a record held downstream

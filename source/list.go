@@ -45,6 +45,21 @@ type ListOptions struct {
 	// Observer receives the source's metrics (see the package
 	// documentation, # Metrics); nil means none.
 	Observer lakerelay.Observer
+	// ReadAhead is how many of the objects after the one Read is in may be
+	// fetched and decoded ahead of Read, each by a goroutine of its own: a
+	// backfill of many small objects (CloudTrail writes one every few
+	// minutes per account and region) then waits for that many GetObject
+	// calls at once instead of one, and uses more than one core. Each holds at most two
+	// chunks of records (256 records or 256 KiB each) that Read did not take
+	// yet. Records still come in key order, an object's errors where its
+	// records would have been, and LastKey names the object Read is in;
+	// but an object's invalid records reach the Quarantine as it is
+	// decoded, which may be before Read hands out the records of the
+	// objects before it. 0 means 16; a negative value none. The first
+	// object, and objects of more than 256 KiB, are fetched and decoded by
+	// the goroutine calling Read (and the decompressing goroutine of a
+	// compressed one), and read-ahead stops before them.
+	ReadAhead int
 	// Archive, when set, copies every selected object, unchanged, to an
 	// archive before it is read; a failed copy fails the object (Read
 	// returns its error and none of its records). See [Archive].
@@ -60,7 +75,9 @@ type ListOptions struct {
 // and the next Read tries the same page again. [List.LastKey] tells where to
 // resume.
 //
-// A List is safe for concurrent use; objects are read one at a time.
+// Small objects are fetched and decoded ahead of Read on other goroutines
+// (see [ListOptions.ReadAhead]); Close stops them. A List is safe for
+// concurrent use.
 type List struct {
 	mu      sync.Mutex
 	client  S3API
@@ -81,6 +98,8 @@ type List struct {
 	down    bool // the listing failed with an error waiting cannot heal
 	c       counters
 	tel     *telemetry
+	ahead   *ahead // objects decoded ahead of Read (ReadAhead)
+	opened  bool   // an object was started
 }
 
 // NewList returns a List over bucket and prefix.
@@ -107,7 +126,7 @@ func NewList(client S3API, bucket, prefix string, opts ...func(*ListOptions)) (*
 	}
 	l := &List{client: client, bucket: bucket, prefix: prefix, opts: o, lastKey: o.StartAfter,
 		filter: keyFilter{include: o.IncludePrefixes, exclude: o.ExcludePrefixes}, types: newPrefixMap(o.LogTypes),
-		tel: newTelemetry(o.Name, DefaultListName, o.Observer, o.Logger)}
+		tel: newTelemetry(o.Name, DefaultListName, o.Observer, o.Logger), ahead: newAhead(aheadCount(o.ReadAhead), aheadCount(o.ReadAhead))}
 	l.tel.gauge(lakerelay.MetricSourceUp, 1)
 	attrs := []slog.Attr{slog.String("bucket", bucket), slog.String("prefix", prefix), slog.String("start_after", o.StartAfter)}
 	if o.Archive != nil {
@@ -136,83 +155,139 @@ func (l *List) Read(ctx context.Context) (lakerelay.Record, error) {
 				l.cur.handedOut(rec)
 				return rec, nil
 			case err == io.EOF:
-				l.c.objects.Add(1)
-				if l.tel.debugOn() {
-					l.tel.debug("object read", slog.String("bucket", l.cur.origin.Bucket), slog.String("key", l.cur.origin.Key), slog.Int64("records", l.cur.records))
-				}
+				l.objectRead(l.cur.origin.Key, l.cur.records)
 				l.closeObject()
 				continue
 			}
-			l.c.errors.Add(1)
-			l.tel.warn(failedWhat(err, "object failed"), err)
 			if !recordLevel(err) {
 				l.closeObject()
 			}
-			return lakerelay.Record{}, err
+			return lakerelay.Record{}, l.failed(err)
 		}
-		if len(l.keys) == 0 {
-			if l.started && !l.more {
-				if !l.ended {
-					l.ended = true
-					st := l.c.snapshot()
-					l.tel.info("list source finished", slog.String("bucket", l.bucket), slog.String("prefix", l.prefix),
-						slog.Int64("objects", st.Objects), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))
-				}
-				return lakerelay.Record{}, io.EOF
+		if l.ahead.empty() && len(l.keys) > 0 && (!l.opened || l.ahead.max == 0 || !aheadSmall(l.keys[0].Size) || !l.filter.selected(l.keys[0].Key)) {
+			// The first object (one object needs no other goroutine), a
+			// large object, or every object without read-ahead, is fetched
+			// and decoded here; the small ones after it are read ahead
+			// meanwhile.
+			ref := l.keys[0]
+			l.keys = l.keys[1:]
+			l.lastKey = ref.Key
+			if !l.filter.selected(ref.Key) {
+				l.c.skipped.Add(1)
+				continue
 			}
-			if err := l.page(ctx); err != nil {
-				if ctx.Err() != nil {
-					return lakerelay.Record{}, err
-				}
-				l.c.errors.Add(1)
-				l.tel.warn("listing failed", err, slog.String("bucket", l.bucket), slog.String("prefix", l.prefix))
-				if in := awserr.Classify(err); !in.Retryable && in.Class != awserr.Unknown && in.Class != awserr.Canceled {
-					l.down = true
-					l.tel.gauge(lakerelay.MetricSourceUp, 0)
-				}
+			l.opened = true
+			st, body, err := l.open(ctx, ref)
+			if err != nil {
+				return lakerelay.Record{}, l.failed(err)
+			}
+			l.cur, l.body = st, body
+			l.fill()
+			continue
+		}
+		l.fill()
+		if !l.ahead.empty() {
+			ev := l.ahead.next(ctx)
+			if ev.kind == aheadStopped {
+				return lakerelay.Record{}, ev.err
+			}
+			l.lastKey = ev.key
+			switch ev.kind {
+			case aheadRecord:
+				l.c.records.Add(1)
+				return ev.rec, nil
+			case aheadEnd:
+				l.objectRead(ev.key, ev.n)
+			case aheadSkipped:
+				l.c.skipped.Add(1)
+			case aheadFailed:
+				return lakerelay.Record{}, l.failed(ev.err)
+			}
+			continue
+		}
+		if l.started && !l.more {
+			if !l.ended {
+				l.ended = true
+				st := l.c.snapshot()
+				l.tel.info("list source finished", slog.String("bucket", l.bucket), slog.String("prefix", l.prefix),
+					slog.Int64("objects", st.Objects), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))
+			}
+			return lakerelay.Record{}, io.EOF
+		}
+		if err := l.page(ctx); err != nil {
+			if ctx.Err() != nil {
 				return lakerelay.Record{}, err
 			}
-			if l.down {
-				l.down = false
-				l.tel.gauge(lakerelay.MetricSourceUp, 1)
+			l.c.errors.Add(1)
+			l.tel.warn("listing failed", err, slog.String("bucket", l.bucket), slog.String("prefix", l.prefix))
+			if in := awserr.Classify(err); !in.Retryable && in.Class != awserr.Unknown && in.Class != awserr.Canceled {
+				l.down = true
+				l.tel.gauge(lakerelay.MetricSourceUp, 0)
 			}
-			continue
+			return lakerelay.Record{}, err
 		}
-		ref := l.keys[0]
-		l.keys = l.keys[1:]
-		l.lastKey = ref.Key
-		if !l.filter.selected(ref.Key) {
-			l.c.skipped.Add(1)
-			continue
+		if l.down {
+			l.down = false
+			l.tel.gauge(lakerelay.MetricSourceUp, 1)
 		}
-		if l.opts.Archive != nil {
-			where, err := l.opts.Archive.copy(ctx, l.client, ref)
-			if err != nil {
-				return lakerelay.Record{}, l.objectFailed(err)
-			}
-			if l.tel.debugOn() {
-				l.tel.debug("object archived", slog.String("bucket", ref.Bucket), slog.String("key", ref.Key), slog.String("archive", where))
-			}
-		}
-		out, err := getObject(ctx, l.client, ref)
-		if err != nil {
-			return lakerelay.Record{}, l.objectFailed(err)
-		}
-		l.body = out.Body
-		origin := tagged(lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, LogType: l.types.lookup(ref.Key)}, l.opts.Tags)
-		l.cur = newObjectStream(out.Body, l.opts.Decode, origin, l.opts.Quarantine, &l.c, l.tel)
 	}
 }
 
-// objectFailed counts and logs the failure of an object before its first
-// record.
-func (l *List) objectFailed(err error) error {
+// fill queues the listed objects after the current one for reading ahead,
+// up to the next large one; keys the filter skips keep their place. l.mu
+// held.
+func (l *List) fill() {
+	for l.ahead.room() && len(l.keys) > 0 {
+		ref := l.keys[0]
+		if !l.filter.selected(ref.Key) {
+			l.ahead.add(ref.Key, nil)
+		} else if aheadSmall(ref.Size) {
+			l.ahead.add(ref.Key, func(ctx context.Context) (*objectStream, io.Closer, error) {
+				return l.open(ctx, ref)
+			})
+		} else {
+			return
+		}
+		l.keys = l.keys[1:]
+	}
+}
+
+// open archives ref (with ListOptions.Archive), fetches it and starts
+// decoding it.
+func (l *List) open(ctx context.Context, ref ObjectRef) (*objectStream, io.Closer, error) {
+	if l.opts.Archive != nil {
+		where, err := l.opts.Archive.copy(ctx, l.client, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		if l.tel.debugOn() {
+			l.tel.debug("object archived", slog.String("bucket", ref.Bucket), slog.String("key", ref.Key), slog.String("archive", where))
+		}
+	}
+	out, err := getObject(ctx, l.client, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	origin := tagged(lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, LogType: l.types.lookup(ref.Key)}, l.opts.Tags)
+	return newObjectStream(out.Body, l.opts.Decode, origin, l.opts.Quarantine, &l.c, l.tel), out.Body, nil
+}
+
+// failed counts and logs err, an object's or a record's, and returns it.
+func (l *List) failed(err error) error {
 	l.c.errors.Add(1)
 	if errors.Is(err, ErrNotFound) {
 		l.c.notFound.Add(1)
 	}
-	l.tel.warn("object failed", err)
+	l.tel.warn(failedWhat(err, "object failed"), err)
 	return err
+}
+
+// objectRead counts an object read to its end.
+func (l *List) objectRead(key string, records int64) {
+	l.c.objects.Add(1)
+	if l.tel.debugOn() {
+		l.tel.debug("object read", slog.String("bucket", l.bucket), slog.String("key", key), slog.Int64("records", records))
+	}
 }
 
 func (l *List) page(ctx context.Context) error {
@@ -264,11 +339,16 @@ func (l *List) Stats() Stats { return l.c.snapshot() }
 // Close stops the List and closes the open object; Read then returns
 // lakerelay.ErrClosed. It is idempotent.
 func (l *List) Close() error {
+	// Stop the objects read ahead before taking l.mu: a Read waiting for
+	// one holds it, and returns ErrClosed once stop began.
+	l.ahead.stop()
+	defer l.ahead.wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.closed {
 		l.closed = true
 		l.closeObject()
+		l.ahead.clear()
 		st := l.c.snapshot()
 		l.tel.info("list source stopped", slog.String("bucket", l.bucket), slog.String("prefix", l.prefix), slog.String("last_key", l.lastKey),
 			slog.Int64("objects", st.Objects), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))
