@@ -49,9 +49,10 @@ type ListOptions struct {
 	// fetched and decoded ahead of Read, each by a goroutine of its own: a
 	// backfill of many small objects (CloudTrail writes one every few
 	// minutes per account and region) then waits for that many GetObject
-	// calls at once instead of one, and uses more than one core. Each holds at most two
-	// chunks of records (256 records or 256 KiB each) that Read did not take
-	// yet. Records still come in key order, an object's errors where its
+	// calls at once instead of one, and uses more than one core. Each holds
+	// at most two chunks of records (256 records or 256 KiB each) that Read
+	// did not take yet, besides its decoder's buffers (about 2 MiB in all
+	// per object, at most). Records still come in key order, an object's errors where its
 	// records would have been, and LastKey names the object Read is in;
 	// but an object's invalid records reach the Quarantine as it is
 	// decoded, which may be before Read hands out the records of the
