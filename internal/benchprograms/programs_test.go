@@ -564,6 +564,11 @@ func TestPrograms(t *testing.T) {
 	if want("collect-sqs") {
 		benches = append(benches, sqsBench(t, prog["collect"], sqsObjects))
 	}
+	if want("collect-list") {
+		dir := filepath.Join(dataDir, fmt.Sprintf("cloudtrail-small-%d", smallFileCount))
+		n, raw := smallFiles(t, dir, smallFileCount, 8<<10)
+		benches = append(benches, listBench(t, prog["collect"], dir, n, raw))
+	}
 
 	for round := range rounds {
 		for _, b := range benches {
@@ -617,6 +622,86 @@ func report(t *testing.T, benches []*bench, rounds int) {
 		if err := os.WriteFile(out, []byte(sb.String()), 0o644); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// listBench puts the small gzip files of dir into MinIO, one object each,
+// for a backfill: collect --bucket B --prefix P (the List source, which
+// fetches and decodes small objects ahead). The primitive is GetObject +
+// gunzip (one reader, reset) + line split of each object in turn.
+func listBench(t *testing.T, collect, dir string, records int, raw int64) *bench {
+	mi := testenv.StartMinIO(t)
+	bucket := mi.NewBucket(t)
+	s3c := mi.S3(t)
+	ctx := context.Background()
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, len(files))
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for w := range errs {
+		wg.Go(func() {
+			for i := w; i < len(files) && errs[w] == nil; i += len(errs) {
+				data, err := os.ReadFile(filepath.Join(dir, files[i].Name()))
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				keys[i] = "small/" + files[i].Name()
+				_, errs[w] = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(keys[i]), Body: bytes.NewReader(data)})
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	return &bench{
+		name: "collect-list", bytes: raw, records: records,
+		command:  fmt.Sprintf("collect --bucket B --prefix small/ --stream-type ndjson > /dev/null, %d gzip NDJSON objects of 8 KiB in MinIO", len(keys)),
+		primName: "each object in turn: GetObject, klauspost gunzip (one reader, reset) + line split (one buffer)",
+		program: func(t *testing.T) measurement {
+			var stderr bytes.Buffer
+			m := runProgram(t, mi.Env(), nil, &stderr, collect, "--bucket", bucket, "--prefix", "small/", "--stream-type", "ndjson")
+			var sum struct{ Records, Errors int }
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Records != records || sum.Errors != 0 {
+				t.Fatalf("collect --bucket: summary %+v (%v), want %d records\n%s", sum, err, records, tail(stderr.String()))
+			}
+			return m
+		},
+		primitive: func(t *testing.T) measurement {
+			return timed(t, func() error {
+				var zr gzip.Reader
+				buf := make([]byte, 256<<10)
+				for _, k := range keys {
+					o, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)})
+					if err != nil {
+						return err
+					}
+					err = zr.Reset(bufio.NewReader(o.Body))
+					for err == nil {
+						var n int
+						n, err = zr.Read(buf)
+						for p := buf[:n]; ; {
+							i := bytes.IndexByte(p, '\n')
+							if i < 0 {
+								break
+							}
+							p = p[i+1:]
+						}
+					}
+					io.Copy(io.Discard, o.Body) // what the gzip stream left: the connection is reused
+					o.Body.Close()
+					if err != io.EOF {
+						return err
+					}
+				}
+				return nil
+			})
+		},
 	}
 }
 
