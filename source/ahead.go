@@ -132,7 +132,7 @@ func (a *ahead) work() {
 	}
 }
 
-// decode reads it's object into chunks, until it ends, fails, or stop.
+// decode reads the object of it into chunks, until it ends, fails, or stop.
 func (a *ahead) decode(it *aheadItem) {
 	defer close(it.out)
 	send := func(c aheadChunk) bool {
