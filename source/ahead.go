@@ -2,7 +2,9 @@ package source
 
 import (
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"runtime"
 	"sync"
 
@@ -68,14 +70,23 @@ type ahead struct {
 	todo  chan *aheadItem
 	items []*aheadItem
 	chunk aheadChunk // taken from items[0], not yet handed out
+	// cur and body are the object of items[0] when it is decoded inline,
+	// once opened.
+	cur  *objectStream
+	body io.Closer
 }
 
 // aheadItem is one object in the queue. An item without open was skipped
-// by the source's filter: it only keeps its place (List.LastKey).
+// by the source's filter: it only keeps its place (List.LastKey). An
+// inline item is opened and decoded by Read itself, once it is first in
+// the queue: the first object (one object needs no other goroutine), a
+// large one (its own read-ahead goroutine decompresses it; no hand-over of
+// its records), or any without read-ahead.
 type aheadItem struct {
-	key  string
-	open func(ctx context.Context) (*objectStream, io.Closer, error)
-	out  chan aheadChunk // closed after the last chunk
+	key    string
+	open   func(ctx context.Context) (*objectStream, io.Closer, error)
+	inline bool
+	out    chan aheadChunk // closed after the last chunk; nil if inline
 }
 
 // aheadChunk is a part of an object: records, then an error or its end.
@@ -86,8 +97,9 @@ type aheadChunk struct {
 	n    int64 // with end: the object's records
 }
 
-// newAhead returns a queue of at most max objects, decoded by up to workers
-// goroutines (started with the first object).
+// newAhead returns a queue of at most max objects (one with max 0, inline),
+// decoded by up to workers goroutines (started with the first object that
+// is not inline).
 func newAhead(max, workers int) *ahead {
 	a := &ahead{max: max, workers: min(workers, max)}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
@@ -95,17 +107,19 @@ func newAhead(max, workers int) *ahead {
 }
 
 // room reports whether another object may be queued.
-func (a *ahead) room() bool { return a.ctx.Err() == nil && len(a.items) < a.max }
+func (a *ahead) room() bool { return a.ctx.Err() == nil && len(a.items) < max(a.max, 1) }
 
 // empty reports whether nothing is queued.
 func (a *ahead) empty() bool { return len(a.items) == 0 }
 
-// add queues an object; open is called on a goroutine of the queue with
-// the queue's context, which stop ends. open == nil queues a skipped key.
-func (a *ahead) add(key string, open func(ctx context.Context) (*objectStream, io.Closer, error)) {
-	it := &aheadItem{key: key, open: open}
+// add queues an object. open is called by next with Read's context if
+// the object is inline (always without read-ahead), otherwise on a
+// goroutine of the queue with the queue's context, which stop ends. open
+// == nil queues a skipped key.
+func (a *ahead) add(key string, open func(ctx context.Context) (*objectStream, io.Closer, error), inline bool) {
+	it := &aheadItem{key: key, open: open, inline: inline || a.max == 0}
 	a.items = append(a.items, it)
-	if open == nil {
+	if open == nil || it.inline {
 		return
 	}
 	if a.todo == nil {
@@ -204,6 +218,9 @@ func (a *ahead) next(ctx context.Context) aheadEvent {
 		a.pop()
 		return aheadEvent{kind: aheadSkipped, key: it.key}
 	}
+	if it.inline {
+		return a.nextInline(ctx, it)
+	}
 	for len(a.chunk.recs) == 0 && a.chunk.err == nil && !a.chunk.end {
 		select {
 		case c, ok := <-it.out:
@@ -239,7 +256,66 @@ func (a *ahead) next(ctx context.Context) aheadEvent {
 	return aheadEvent{kind: aheadEnd, key: it.key, n: n}
 }
 
+// nextInline is next for an inline item: it is opened and decoded here.
+func (a *ahead) nextInline(ctx context.Context, it *aheadItem) aheadEvent {
+	if a.cur == nil {
+		st, body, err := it.open(ctx)
+		if err != nil {
+			a.pop()
+			return aheadEvent{kind: aheadFailed, err: err, key: it.key}
+		}
+		a.cur, a.body = st, body
+	}
+	rec, err := a.cur.next()
+	switch {
+	case err == nil:
+		a.cur.handedOut(rec)
+		return aheadEvent{kind: aheadRecord, rec: rec, key: it.key}
+	case err == io.EOF:
+		n := a.cur.records
+		a.pop()
+		return aheadEvent{kind: aheadEnd, key: it.key, n: n}
+	}
+	if !recordLevel(err) {
+		a.pop()
+	}
+	return aheadEvent{kind: aheadFailed, err: err, key: it.key}
+}
+
+// take counts and logs ev for a source (what: "file" or "object"; bucket:
+// "" for files) and returns what its Read returns, or more when Read goes
+// on with the next object.
+func (ev aheadEvent) take(c *counters, tel *telemetry, what, bucket string) (rec lakerelay.Record, err error, more bool) {
+	switch ev.kind {
+	case aheadRecord:
+		c.records.Add(1)
+		return ev.rec, nil, false
+	case aheadEnd:
+		c.objects.Add(1)
+		if tel.debugOn() {
+			attrs := []slog.Attr{slog.String("key", ev.key), slog.Int64("records", ev.n)}
+			if bucket != "" {
+				attrs = append([]slog.Attr{slog.String("bucket", bucket)}, attrs...)
+			}
+			tel.debug(what+" read", attrs...)
+		}
+		return rec, nil, true
+	case aheadSkipped:
+		c.skipped.Add(1)
+		return rec, nil, true
+	case aheadFailed:
+		c.errors.Add(1)
+		if errors.Is(ev.err, ErrNotFound) {
+			c.notFound.Add(1)
+		}
+		tel.warn(failedWhat(ev.err, what+" failed"), ev.err)
+	}
+	return rec, ev.err, false // failed, or stopped
+}
+
+// pop removes the first item, closing its object if it was decoded inline.
 func (a *ahead) pop() {
+	a.closeCur()
 	a.chunk = aheadChunk{}
 	a.items[0] = nil
 	a.items = a.items[1:]
@@ -252,5 +328,17 @@ func (a *ahead) stop() { a.cancel() }
 
 func (a *ahead) wait() { a.wg.Wait() }
 
-// clear forgets the queue (Close, with the source's lock).
-func (a *ahead) clear() { a.items, a.chunk = nil, aheadChunk{} }
+// clear closes the object decoded inline and forgets the queue (Close,
+// with the source's lock).
+func (a *ahead) clear() {
+	a.closeCur()
+	a.items, a.chunk = nil, aheadChunk{}
+}
+
+func (a *ahead) closeCur() {
+	if a.cur != nil {
+		a.cur.close()
+		a.body.Close()
+		a.cur, a.body = nil, nil
+	}
+}

@@ -52,8 +52,9 @@ type DirOptions struct {
 	// records of the files before it. 0 means 16; a negative value none.
 	// The first file, and files of more than 256 KiB, are decoded by the
 	// goroutine calling Read (and the decompressing goroutine of a
-	// compressed one): a large file costs no hand-over of its records, and
-	// read-ahead stops before it.
+	// compressed one) when Read gets to them: a large file costs no
+	// hand-over of its records, and the small files after it are decoded
+	// ahead meanwhile.
 	ReadAhead int
 }
 
@@ -75,9 +76,7 @@ type Dir struct {
 	mu     sync.Mutex
 	opts   DirOptions
 	files  []dirFile
-	next   int // the next file to open or hand to a fetch
-	cur    *objectStream
-	curF   *os.File
+	next   int // the next file to queue
 	closed bool
 	types  prefixMap
 	c      counters
@@ -172,61 +171,22 @@ func (d *Dir) Read(ctx context.Context) (lakerelay.Record, error) {
 		if err := ctx.Err(); err != nil {
 			return lakerelay.Record{}, err
 		}
-		if d.cur != nil {
-			rec, err := d.cur.next()
-			switch {
-			case err == nil:
-				d.c.records.Add(1)
-				d.cur.handedOut(rec)
-				return rec, nil
-			case err == io.EOF:
-				d.fileRead(d.cur.origin.Key, d.cur.records)
-				d.closeFile()
-				continue
-			}
-			if !recordLevel(err) {
-				d.closeFile()
-			}
-			return lakerelay.Record{}, d.failed(err)
-		}
-		if d.ahead.empty() && d.next < len(d.files) && (d.next == 0 || d.ahead.max == 0 || !aheadSmall(d.files[d.next].size)) {
-			// The first file (one file needs no other goroutine), a large
-			// file, or every file without read-ahead, is decoded here; the
-			// small ones after it are read ahead meanwhile.
-			f := d.files[d.next]
-			d.next++
-			st, fh, err := d.open(f)
-			if err != nil {
-				return lakerelay.Record{}, d.failed(err)
-			}
-			d.cur, d.curF = st, fh
-			d.fill()
-			continue
-		}
 		d.fill()
 		if d.ahead.empty() {
 			return lakerelay.Record{}, d.end()
 		}
-		ev := d.ahead.next(ctx)
-		switch ev.kind {
-		case aheadRecord:
-			d.c.records.Add(1)
-			return ev.rec, nil
-		case aheadEnd:
-			d.fileRead(ev.key, ev.n)
-			continue
-		case aheadFailed:
-			return lakerelay.Record{}, d.failed(ev.err)
+		if rec, err, more := d.ahead.next(ctx).take(&d.c, d.tel, "file", ""); !more {
+			return rec, err
 		}
-		return lakerelay.Record{}, ev.err // stopped
 	}
 }
 
-// fill queues the small files after the current one for decoding ahead,
-// up to the next large one. d.mu held.
+// fill queues the next files: the small ones are decoded ahead, the first
+// and the large ones by Read. d.mu held.
 func (d *Dir) fill() {
-	for d.ahead.room() && d.next < len(d.files) && aheadSmall(d.files[d.next].size) {
+	for d.ahead.room() && d.next < len(d.files) {
 		f := d.files[d.next]
+		inline := d.next == 0 || !aheadSmall(f.size)
 		d.next++
 		d.ahead.add(f.path, func(context.Context) (*objectStream, io.Closer, error) {
 			st, fh, err := d.open(f)
@@ -234,7 +194,7 @@ func (d *Dir) fill() {
 				return nil, nil, err // not a nil *os.File in an io.Closer
 			}
 			return st, fh, nil
-		})
+		}, inline)
 	}
 }
 
@@ -248,16 +208,6 @@ func (d *Dir) open(f dirFile) (*objectStream, *os.File, error) {
 		return nil, nil, &ObjectError{Key: f.path, Offset: -1, Index: -1, Err: err}
 	}
 	return newObjectStream(fh, d.opts.Decode, d.origin(f), d.opts.Quarantine, &d.c, d.tel), fh, nil
-}
-
-// failed counts and logs err, a file's or a record's, and returns it.
-func (d *Dir) failed(err error) error {
-	d.c.errors.Add(1)
-	if errors.Is(err, ErrNotFound) {
-		d.c.notFound.Add(1)
-	}
-	d.tel.warn(failedWhat(err, "file failed"), err)
-	return err
 }
 
 // end logs the end of the files, once, and returns io.EOF.
@@ -275,25 +225,6 @@ func (d *Dir) origin(f dirFile) lakerelay.Origin {
 	return tagged(lakerelay.Origin{Key: f.path, LogType: d.types.lookup(f.rel)}, d.opts.Tags)
 }
 
-// fileRead counts a file read to its end.
-func (d *Dir) fileRead(key string, records int64) {
-	d.c.objects.Add(1)
-	if d.tel.debugOn() {
-		d.tel.debug("file read", slog.String("key", key), slog.Int64("records", records))
-	}
-}
-
-func (d *Dir) closeFile() {
-	if d.cur != nil {
-		d.cur.close()
-		d.cur = nil
-	}
-	if d.curF != nil {
-		d.curF.Close()
-		d.curF = nil
-	}
-}
-
 // Stats returns the counters so far.
 func (d *Dir) Stats() Stats { return d.c.snapshot() }
 
@@ -308,7 +239,6 @@ func (d *Dir) Close() error {
 	defer d.mu.Unlock()
 	if !d.closed {
 		d.closed = true
-		d.closeFile()
 		d.ahead.clear()
 		st := d.c.snapshot()
 		d.tel.info("dir source stopped", slog.Int64("files", st.Objects), slog.Int64("records", st.Records), slog.Int64("errors", st.Errors))

@@ -52,14 +52,15 @@ type ListOptions struct {
 	// calls at once instead of one, and uses more than one core. Each holds
 	// at most two chunks of records (256 records or 256 KiB each) that Read
 	// did not take yet, besides its decoder's buffers (about 2 MiB in all
-	// per object, at most). Records still come in key order, an object's errors where its
-	// records would have been, and LastKey names the object Read is in;
-	// but an object's invalid records reach the Quarantine as it is
-	// decoded, which may be before Read hands out the records of the
-	// objects before it. 0 means 16; a negative value none. The first
-	// object, and objects of more than 256 KiB, are fetched and decoded by
-	// the goroutine calling Read (and the decompressing goroutine of a
-	// compressed one), and read-ahead stops before them.
+	// per object, at most). Records still come in key order, an object's
+	// errors where its records would have been, and LastKey names the
+	// object Read is in; but an object's invalid records reach the
+	// Quarantine as it is decoded, which may be before Read hands out the
+	// records of the objects before it. 0 means 16; a negative value none.
+	// The first object, and objects of more than 256 KiB, are fetched and
+	// decoded by the goroutine calling Read (and the decompressing goroutine
+	// of a compressed one) when Read gets to them; the small objects after
+	// them are read ahead meanwhile.
 	ReadAhead int
 	// Archive, when set, copies every selected object, unchanged, to an
 	// archive before it is read; a failed copy fails the object (Read
@@ -91,8 +92,6 @@ type List struct {
 	token   *string
 	started bool
 	more    bool
-	cur     *objectStream
-	body    io.Closer
 	lastKey string
 	closed  bool
 	ended   bool // the end was logged
@@ -100,7 +99,7 @@ type List struct {
 	c       counters
 	tel     *telemetry
 	ahead   *ahead // objects decoded ahead of Read (ReadAhead)
-	opened  bool   // an object was started
+	opened  bool   // an object was queued
 }
 
 // NewList returns a List over bucket and prefix.
@@ -148,61 +147,14 @@ func (l *List) Read(ctx context.Context) (lakerelay.Record, error) {
 		if err := ctx.Err(); err != nil {
 			return lakerelay.Record{}, err
 		}
-		if l.cur != nil {
-			rec, err := l.cur.next()
-			switch {
-			case err == nil:
-				l.c.records.Add(1)
-				l.cur.handedOut(rec)
-				return rec, nil
-			case err == io.EOF:
-				l.objectRead(l.cur.origin.Key, l.cur.records)
-				l.closeObject()
-				continue
-			}
-			if !recordLevel(err) {
-				l.closeObject()
-			}
-			return lakerelay.Record{}, l.failed(err)
-		}
-		if l.ahead.empty() && len(l.keys) > 0 && (!l.opened || l.ahead.max == 0 || !aheadSmall(l.keys[0].Size) || !l.filter.selected(l.keys[0].Key)) {
-			// The first object (one object needs no other goroutine), a
-			// large object, or every object without read-ahead, is fetched
-			// and decoded here; the small ones after it are read ahead
-			// meanwhile.
-			ref := l.keys[0]
-			l.keys = l.keys[1:]
-			l.lastKey = ref.Key
-			if !l.filter.selected(ref.Key) {
-				l.c.skipped.Add(1)
-				continue
-			}
-			l.opened = true
-			st, body, err := l.open(ctx, ref)
-			if err != nil {
-				return lakerelay.Record{}, l.failed(err)
-			}
-			l.cur, l.body = st, body
-			l.fill()
-			continue
-		}
 		l.fill()
 		if !l.ahead.empty() {
 			ev := l.ahead.next(ctx)
-			if ev.kind == aheadStopped {
-				return lakerelay.Record{}, ev.err
+			if ev.kind != aheadStopped {
+				l.lastKey = ev.key
 			}
-			l.lastKey = ev.key
-			switch ev.kind {
-			case aheadRecord:
-				l.c.records.Add(1)
-				return ev.rec, nil
-			case aheadEnd:
-				l.objectRead(ev.key, ev.n)
-			case aheadSkipped:
-				l.c.skipped.Add(1)
-			case aheadFailed:
-				return lakerelay.Record{}, l.failed(ev.err)
+			if rec, err, more := ev.take(&l.c, l.tel, "object", l.bucket); !more {
+				return rec, err
 			}
 			continue
 		}
@@ -234,22 +186,22 @@ func (l *List) Read(ctx context.Context) (lakerelay.Record, error) {
 	}
 }
 
-// fill queues the listed objects after the current one for reading ahead,
-// up to the next large one; keys the filter skips keep their place. l.mu
-// held.
+// fill queues the listed objects: the small ones are fetched and decoded
+// ahead, the first and the large ones by Read; keys the filter skips keep
+// their place. l.mu held.
 func (l *List) fill() {
 	for l.ahead.room() && len(l.keys) > 0 {
 		ref := l.keys[0]
-		if !l.filter.selected(ref.Key) {
-			l.ahead.add(ref.Key, nil)
-		} else if aheadSmall(ref.Size) {
-			l.ahead.add(ref.Key, func(ctx context.Context) (*objectStream, io.Closer, error) {
-				return l.open(ctx, ref)
-			})
-		} else {
-			return
-		}
 		l.keys = l.keys[1:]
+		if !l.filter.selected(ref.Key) {
+			l.ahead.add(ref.Key, nil, false)
+			continue
+		}
+		inline := !l.opened || !aheadSmall(ref.Size)
+		l.opened = true
+		l.ahead.add(ref.Key, func(ctx context.Context) (*objectStream, io.Closer, error) {
+			return l.open(ctx, ref)
+		}, inline)
 	}
 }
 
@@ -271,24 +223,6 @@ func (l *List) open(ctx context.Context, ref ObjectRef) (*objectStream, io.Close
 	}
 	origin := tagged(lakerelay.Origin{Bucket: ref.Bucket, Key: ref.Key, LogType: l.types.lookup(ref.Key)}, l.opts.Tags)
 	return newObjectStream(out.Body, l.opts.Decode, origin, l.opts.Quarantine, &l.c, l.tel), out.Body, nil
-}
-
-// failed counts and logs err, an object's or a record's, and returns it.
-func (l *List) failed(err error) error {
-	l.c.errors.Add(1)
-	if errors.Is(err, ErrNotFound) {
-		l.c.notFound.Add(1)
-	}
-	l.tel.warn(failedWhat(err, "object failed"), err)
-	return err
-}
-
-// objectRead counts an object read to its end.
-func (l *List) objectRead(key string, records int64) {
-	l.c.objects.Add(1)
-	if l.tel.debugOn() {
-		l.tel.debug("object read", slog.String("bucket", l.bucket), slog.String("key", key), slog.Int64("records", records))
-	}
 }
 
 func (l *List) page(ctx context.Context) error {
@@ -314,17 +248,6 @@ func (l *List) page(ctx context.Context) error {
 	return nil
 }
 
-func (l *List) closeObject() {
-	if l.cur != nil {
-		l.cur.close()
-		l.cur = nil
-	}
-	if l.body != nil {
-		l.body.Close()
-		l.body = nil
-	}
-}
-
 // LastKey returns the key of the last object started (or StartAfter): a
 // backfill interrupted after it can resume with StartAfter set to the key
 // before it.
@@ -348,7 +271,6 @@ func (l *List) Close() error {
 	defer l.mu.Unlock()
 	if !l.closed {
 		l.closed = true
-		l.closeObject()
 		l.ahead.clear()
 		st := l.c.snapshot()
 		l.tel.info("list source stopped", slog.String("bucket", l.bucket), slog.String("prefix", l.prefix), slog.String("last_key", l.lastKey),
