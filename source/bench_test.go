@@ -170,39 +170,13 @@ func BenchmarkDecode(b *testing.B) {
 // cost per object (decompressor, read-ahead buffers) shows, not the cost
 // per byte.
 func BenchmarkSmallObjects(b *testing.B) {
-	var gen bytes.Buffer
-	if _, err := genNDJSON(&gen, 8<<10); err != nil {
-		b.Fatal(err)
-	}
-	raw := gen.Bytes() // the generator writes 60 KiB at a time: cut
-	raw = raw[:8<<10+bytes.IndexByte(raw[8<<10:], '\n')+1]
-	n := bytes.Count(raw, []byte{'\n'})
-	var z bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&z, gzip.DefaultCompression)
-	w.Write(raw)
-	w.Close()
-	small := z.Bytes()
+	raw, small, n := smallObject(b)
 	b.Run("primitive", func(b *testing.B) {
 		b.SetBytes(int64(len(raw)))
 		b.ReportAllocs()
 		buf := make([]byte, 32<<10)
 		for b.Loop() {
-			zr, err := gzip.NewReader(bytes.NewReader(small))
-			if err != nil {
-				b.Fatal(err)
-			}
-			lines := 0
-			for {
-				m, err := zr.Read(buf)
-				lines += bytes.Count(buf[:m], []byte{'\n'})
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			if lines != n {
+			if lines := gunzipCountLines(b, bytes.NewReader(small), buf); lines != n {
 				b.Fatalf("%d lines, want %d", lines, n)
 			}
 		}
@@ -224,17 +198,7 @@ func BenchmarkSmallObjects(b *testing.B) {
 // the latency= runs add that wait to each GetObject (before MinIO answers)
 // and read 100 of the objects.
 func BenchmarkListSmallObjects(b *testing.B) {
-	var gen bytes.Buffer
-	if _, err := genNDJSON(&gen, 8<<10); err != nil {
-		b.Fatal(err)
-	}
-	raw := gen.Bytes()
-	raw = raw[:8<<10+bytes.IndexByte(raw[8<<10:], '\n')+1]
-	perObject := bytes.Count(raw, []byte{'\n'})
-	var z bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&z, gzip.DefaultCompression)
-	w.Write(raw)
-	w.Close()
+	raw, small, perObject := smallObject(b)
 	m := testenv.StartMinIO(b)
 	s3c := m.S3(b)
 	bucket := m.NewBucket(b)
@@ -242,7 +206,7 @@ func BenchmarkListSmallObjects(b *testing.B) {
 	const objects = 400
 	for i := range objects {
 		key := fmt.Sprintf("small/%04d.json.gz", i)
-		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(z.Bytes())}); err != nil {
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(small)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -264,20 +228,7 @@ func BenchmarkListSmallObjects(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					zr, err := gzip.NewReader(out.Body)
-					if err != nil {
-						b.Fatal(err)
-					}
-					for {
-						m, err := zr.Read(buf)
-						lines += bytes.Count(buf[:m], []byte{'\n'})
-						if err == io.EOF {
-							break
-						}
-						if err != nil {
-							b.Fatal(err)
-						}
-					}
+					lines += gunzipCountLines(b, out.Body, buf)
 					io.Copy(io.Discard, out.Body) // the gzip trailer: the connection is reused
 					out.Body.Close()
 				}
@@ -317,6 +268,43 @@ type slowS3 struct {
 func (s slowS3) GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
 	time.Sleep(s.wait)
 	return s.S3API.GetObject(ctx, in, optFns...)
+}
+
+// smallObject returns the small object of BenchmarkSmallObjects and
+// BenchmarkListSmallObjects: 8 KiB of generated NDJSON, gzip, and its
+// records.
+func smallObject(b *testing.B) (raw, gz []byte, records int) {
+	var gen bytes.Buffer
+	if _, err := genNDJSON(&gen, 8<<10); err != nil {
+		b.Fatal(err)
+	}
+	raw = gen.Bytes() // the generator writes 60 KiB at a time: cut
+	raw = raw[:8<<10+bytes.IndexByte(raw[8<<10:], '\n')+1]
+	var z bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&z, gzip.DefaultCompression)
+	w.Write(raw)
+	w.Close()
+	return raw, z.Bytes(), bytes.Count(raw, []byte{'\n'})
+}
+
+// gunzipCountLines is the small-object primitive: a gzip reader on r and
+// a count of the lines read through buf.
+func gunzipCountLines(b *testing.B, r io.Reader, buf []byte) int {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := 0
+	for {
+		m, err := zr.Read(buf)
+		lines += bytes.Count(buf[:m], []byte{'\n'})
+		if err == io.EOF {
+			return lines
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // decodeCount reads data through a Reader to its end and fails b unless it

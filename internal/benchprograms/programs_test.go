@@ -155,9 +155,14 @@ func gunzipSplit(r io.Reader) (lines int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	buf := make([]byte, 256<<10)
+	return splitLines(zr, make([]byte, 256<<10))
+}
+
+// splitLines reads r to its end through buf, finding every line in place,
+// and returns how many it found.
+func splitLines(r io.Reader, buf []byte) (lines int, err error) {
 	for {
-		n, err := zr.Read(buf)
+		n, err := r.Read(buf)
 		for p := buf[:n]; ; {
 			i := bytes.IndexByte(p, '\n')
 			if i < 0 {
@@ -251,20 +256,11 @@ func gunzipSplitFiles(dir string) error {
 		if err != nil {
 			return err
 		}
-		err = zr.Reset(bufio.NewReader(f))
-		for err == nil {
-			var n int
-			n, err = zr.Read(buf)
-			for p := buf[:n]; ; {
-				i := bytes.IndexByte(p, '\n')
-				if i < 0 {
-					break
-				}
-				p = p[i+1:]
-			}
+		if err = zr.Reset(bufio.NewReader(f)); err == nil {
+			_, err = splitLines(&zr, buf)
 		}
 		f.Close()
-		if err != io.EOF {
+		if err != nil {
 			return err
 		}
 	}
@@ -681,21 +677,12 @@ func listBench(t *testing.T, collect, dir string, records int, raw int64) *bench
 					if err != nil {
 						return err
 					}
-					err = zr.Reset(bufio.NewReader(o.Body))
-					for err == nil {
-						var n int
-						n, err = zr.Read(buf)
-						for p := buf[:n]; ; {
-							i := bytes.IndexByte(p, '\n')
-							if i < 0 {
-								break
-							}
-							p = p[i+1:]
-						}
+					if err = zr.Reset(bufio.NewReader(o.Body)); err == nil {
+						_, err = splitLines(&zr, buf)
 					}
 					io.Copy(io.Discard, o.Body) // what the gzip stream left: the connection is reused
 					o.Body.Close()
-					if err != io.EOF {
+					if err != nil {
 						return err
 					}
 				}
