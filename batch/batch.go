@@ -575,6 +575,8 @@ func (b *Batcher) flush(bt *batch) {
 	b.notifyFreed()
 	b.mu.Unlock()
 
+	// Nothing else reaches bt now: its slice is cleared without b.mu held
+	// (a large batch's takes a while), then kept for a new batch.
 	clear(bt.records)
 	recs := bt.records[:0]
 	bt.records = nil
