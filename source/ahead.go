@@ -54,8 +54,9 @@ func aheadCount(n int) int {
 	return n
 }
 
-// ahead is the queue of objects decoded ahead of a source's Read. Its
-// methods but stop are called with the source's lock held.
+// ahead is the queue of the objects a source's Read hands out, decoded
+// ahead or inline. Its methods but stop and wait are called with the
+// source's lock held.
 type ahead struct {
 	max     int // items queued at most
 	workers int // goroutines decoding them
