@@ -27,7 +27,7 @@ type MapOptions struct {
 	// handed out yet, so they stay redeliverable.
 	Workers int
 	// MaxAhead bounds the records read ahead with several workers; default
-	// DefaultMaxAhead per worker (DefaultMaxAhead for [ReadAhead]). Enough
+	// DefaultMaxAhead per worker (DefaultReadAhead for [ReadAhead]). Enough
 	// of them keep every worker busy while the caller is slow for a moment.
 	MaxAhead int
 	// MaxAheadBytes bounds the data of the records read ahead with several
@@ -39,13 +39,21 @@ type MapOptions struct {
 const (
 	DefaultMaxAhead      = 64 // per worker
 	DefaultMaxAheadBytes = 8 << 20
+	// DefaultReadAhead is the MaxAhead of [ReadAhead]: enough records that
+	// MaxAheadBytes is the bound unless records are small. The reading
+	// goroutine must not stop each time the caller's goroutine waits to be
+	// woken (tens to hundreds of microseconds on a busy machine): with 64
+	// records ahead, reading 100 MB of OCSF NDJSON for the Security Lake
+	// sink stopped 145 times for 56 ms in all, and took 10 % longer.
+	DefaultReadAhead = 4096
 )
 
 // ReadAhead returns a source that reads src on a goroutine of its own, up
-// to [MapOptions].MaxAhead records and MaxAheadBytes of their data ahead of
-// its caller (Workers is not used), so that reading src (decompressing,
-// splitting and validating records) and what the caller does with each
-// record (partitioning and batching them, in [Run]) use two cores. Records
+// to [MapOptions].MaxAhead records (default [DefaultReadAhead]) and
+// MaxAheadBytes of their data ahead of its caller (Workers is not used), so
+// that reading src (decompressing, splitting and validating records) and
+// what the caller does with each record (partitioning and batching them,
+// in [Run]) use two cores. Records
 // and src's errors come in src's order, unchanged. Closing the result
 // closes src and negatively acknowledges the records read ahead and not
 // handed out, so they stay redeliverable.
@@ -208,7 +216,11 @@ func (m *Mapped) begin() error {
 	// so at most MaxAhead wait in order or are the head, and it never waits
 	// for order or work. (src's errors take a place in order too.)
 	m.order = make(chan *mapJob, m.ahead+1)
-	m.work = make(chan *mapJob, m.ahead+1)
+	if m.fn != nil {
+		m.work = make(chan *mapJob, m.ahead+1)
+	} else {
+		m.work = make(chan *mapJob) // unused: closed by the pump
+	}
 	m.freed = make(chan struct{}, 1)
 	m.turn = make(chan struct{}, 1)
 	m.closing = make(chan struct{})

@@ -498,3 +498,46 @@ func TestReadAheadCloseDoesNotWaitForSource(t *testing.T) {
 		require.Zero(t, m.Pending())
 	}
 }
+
+// TestReadAheadDefaultBounds: by default ReadAhead holds DefaultReadAhead
+// small records ahead of its caller, and no more; records of a few
+// kilobytes are bounded by DefaultMaxAheadBytes first.
+func TestReadAheadDefaultBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int
+		want int // records held once the pump waits
+	}{
+		{"small records", 8, batch.DefaultReadAhead},
+		// One record always waits for room for its bytes, and is counted
+		// once it is in.
+		{"4 KiB records", 4 << 10, batch.DefaultMaxAheadBytes / (4 << 10)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := 2*batch.DefaultReadAhead + 10
+			items := make([]any, n)
+			for i := range items {
+				s := fmt.Sprintf("%0*d", tc.size, i)
+				items[i] = s
+			}
+			src := newScripted(items...)
+			m := batch.ReadAhead(src)
+			ctx := context.Background()
+			r, err := m.Read(ctx) // starts the pump
+			require.NoError(t, err)
+			r.Settle(nil)
+			require.Eventually(t, func() bool { return m.Pending() == tc.want }, 5*time.Second, time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
+			require.Equal(t, tc.want, m.Pending(), "the pump waits for room")
+			for range n - 1 {
+				r, err := m.Read(ctx)
+				require.NoError(t, err)
+				r.Settle(nil)
+			}
+			_, err = m.Read(ctx)
+			require.ErrorIs(t, err, io.EOF)
+			require.NoError(t, m.Close())
+			require.Len(t, src.settled, n)
+		})
+	}
+}
