@@ -24,7 +24,7 @@ func checked(t *testing.T) *memory.CheckedAllocator {
 	return mem
 }
 
-func convertAll(t *testing.T, c *converter, rows ...string) (arrow.RecordBatch, []rowError) {
+func convertAll(t testing.TB, c *converter, rows ...string) (arrow.RecordBatch, []rowError) {
 	t.Helper()
 	in := make([][]byte, len(rows))
 	for i, r := range rows {

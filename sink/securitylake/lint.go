@@ -262,7 +262,11 @@ func (c *objectCheck) object(ctx context.Context, store sink.Store, prefix, key 
 			}
 		}
 	}
-	ps, err := readerPageStats(rdr)
+	var ps pageStats
+	fi, err := f.Stat()
+	if err == nil {
+		ps, err = readerPageStats(rdr, f, fi.Size())
+	}
 	if err != nil {
 		c.add(lakerelay.SeverityError, CodeUnreadable, "%v", err)
 		return
@@ -387,46 +391,6 @@ func spool(ctx context.Context, store sink.Store, key string) (*os.File, error) 
 		return nil, err
 	}
 	return f, nil
-}
-
-type pageStats struct {
-	maxPage     int64 // largest data page, uncompressed bytes
-	maxRowGroup int64 // largest row group, compressed bytes
-}
-
-func filePageStats(r parquet.ReaderAtSeeker) (pageStats, error) {
-	rdr, err := file.NewParquetReader(r)
-	if err != nil {
-		return pageStats{}, err
-	}
-	defer rdr.Close()
-	return readerPageStats(rdr)
-}
-
-// readerPageStats reads every page header (and page) of the file.
-func readerPageStats(rdr *file.Reader) (pageStats, error) {
-	var st pageStats
-	for g := 0; g < rdr.NumRowGroups(); g++ {
-		rg := rdr.RowGroup(g)
-		st.maxRowGroup = max(st.maxRowGroup, rg.MetaData().TotalCompressedSize())
-		for c := 0; c < rg.NumColumns(); c++ {
-			pr, err := rg.GetColumnPageReader(c)
-			if err != nil {
-				return st, err
-			}
-			for pr.Next() {
-				p := pr.Page()
-				if _, dict := p.(*file.DictionaryPage); !dict {
-					st.maxPage = max(st.maxPage, int64(len(p.Data())))
-				}
-			}
-			if err := pr.Err(); err != nil {
-				return st, fmt.Errorf("row group %d column %d: %w", g, c, err)
-			}
-			pr.Close()
-		}
-	}
-	return st, nil
 }
 
 // metaColumns are the columns that decide a row's partition, one entry per

@@ -36,7 +36,7 @@ func codes(r *LintReport) map[string]int {
 
 // parquetFile writes rows (JSON) with schema and props to a Parquet file in
 // memory, through the converter.
-func parquetFile(t *testing.T, schema *arrow.Schema, props *parquet.WriterProperties, rows ...string) []byte {
+func parquetFile(t testing.TB, schema *arrow.Schema, props *parquet.WriterProperties, rows ...string) []byte {
 	t.Helper()
 	c, err := newConverter(schema)
 	require.NoError(t, err)
