@@ -63,7 +63,9 @@ type LintReport struct {
 // Parquet a reader can open, zstd on every column chunk, no nanosecond or
 // INT96 timestamps, page and row-group sizes, one schema across files, one
 // class, partition values consistent with each row's time, cloud.region
-// and cloud.account.uid, and rows ordered by time. The error is for what
+// and cloud.account.uid, and rows ordered by time. Page sizes come from the
+// page headers: pages are not decompressed, except those of the columns the
+// partition checks read. The error is for what
 // stops the check itself (listing fails, ctx ends); problems with objects
 // are findings. Objects are checked concurrently (at most
 // max(GOMAXPROCS, 4) at a time), each spooled to a temporary file; the
