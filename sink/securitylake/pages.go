@@ -87,7 +87,10 @@ func readPageHeader(r io.ReaderAt, pos, end int64, buf *[]byte) (pageHeader, int
 			*buf = make([]byte, n)
 		}
 		b := (*buf)[:n]
-		if _, err := r.ReadAt(b, pos); err != nil && !(errors.Is(err, io.EOF) && pos+n == end) {
+		if k, err := r.ReadAt(b, pos); k < len(b) {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
 			return pageHeader{}, 0, err
 		}
 		h, used, err := parsePageHeader(b)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,6 +106,11 @@ func TestPageStatsDamagedHeader(t *testing.T) {
 	require.NoError(t, err)
 	off := cc.DataPageOffset()
 	path := cc.PathInSchema().String()
+	// A file that ends early (cut under the check) is an error, not a parse
+	// of stale bytes.
+	_, err = readerPageStats(rdr, bytes.NewReader(b[:off+4]), int64(len(b)))
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	require.ErrorContains(t, err, fmt.Sprintf("row group 0 column %s: page header at offset %d", path, off))
 	rdr.Close()
 
 	for _, tt := range []struct {
