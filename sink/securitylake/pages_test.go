@@ -68,17 +68,32 @@ func pageFiles(t *testing.T) map[string][]byte {
 	require.NoError(t, err)
 	files["empty-list statistics"] = b
 
+	// One object of the sink's, of several row groups: the events of one
+	// partition (one object only, because each takes seconds to write
+	// under the race detector).
 	dir := t.TempDir()
-	s := newDirSink(t, dir, func(o *Options) { o.RowGroupBytes, o.ChunkBytes = 1<<20, 64<<10 })
-	writeAll(t, s, genEvents(scaled(4000), 5), 4000)
-	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".parquet") {
-			return err
+	s := newDirSink(t, dir, func(o *Options) { o.RowGroupBytes, o.ChunkBytes = 64<<10, 16<<10 })
+	parts := map[string][]lakerelay.Record{}
+	largest := ""
+	for i, e := range genEvents(2000, 5) {
+		r := lakerelay.Record{Data: e, Origin: lakerelay.Origin{Key: "gen", Index: int64(i)}}
+		p, err := s.Partition(r)
+		require.NoError(t, err)
+		parts[p] = append(parts[p], r)
+		if len(parts[p]) > len(parts[largest]) {
+			largest = p
 		}
-		b, err := os.ReadFile(path)
-		files["sink "+filepath.Base(filepath.Dir(path))] = b
-		return err
-	}))
+	}
+	var written string
+	s.o.OnWrite = func(w Written) { written = w.Location }
+	require.NoError(t, s.WriteBatch(context.Background(), largest, parts[largest]))
+	b, err = os.ReadFile(written)
+	require.NoError(t, err)
+	rdr, err := file.NewParquetReader(bytes.NewReader(b))
+	require.NoError(t, err)
+	require.Greater(t, rdr.NumRowGroups(), 1, "several row groups")
+	rdr.Close()
+	files["the sink's"] = b
 	return files
 }
 
