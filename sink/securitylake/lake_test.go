@@ -36,6 +36,24 @@ func genEvents(n int, seed uint64) [][]byte {
 	return out
 }
 
+// largestPartition partitions events with s and returns the partition with
+// the most of them, and its records in event order.
+func largestPartition(t *testing.T, s *Sink, events [][]byte) (string, []lakerelay.Record) {
+	t.Helper()
+	parts := map[string][]lakerelay.Record{}
+	largest := ""
+	for i, e := range events {
+		r := lakerelay.Record{Data: e, Origin: lakerelay.Origin{Key: "gen", Index: int64(i)}}
+		p, err := s.Partition(r)
+		require.NoError(t, err)
+		parts[p] = append(parts[p], r)
+		if len(parts[p]) > len(parts[largest]) {
+			largest = p
+		}
+	}
+	return largest, parts[largest]
+}
+
 // writeAll partitions events and writes one batch per partition, several
 // batches for big partitions. It returns the record count per partition.
 func writeAll(t *testing.T, s *Sink, events [][]byte, perBatch int) map[string]int {

@@ -73,20 +73,10 @@ func pageFiles(t *testing.T) map[string][]byte {
 	// under the race detector).
 	dir := t.TempDir()
 	s := newDirSink(t, dir, func(o *Options) { o.RowGroupBytes, o.ChunkBytes = 64<<10, 16<<10 })
-	parts := map[string][]lakerelay.Record{}
-	largest := ""
-	for i, e := range genEvents(2000, 5) {
-		r := lakerelay.Record{Data: e, Origin: lakerelay.Origin{Key: "gen", Index: int64(i)}}
-		p, err := s.Partition(r)
-		require.NoError(t, err)
-		parts[p] = append(parts[p], r)
-		if len(parts[p]) > len(parts[largest]) {
-			largest = p
-		}
-	}
+	largest, recs := largestPartition(t, s, genEvents(2000, 5))
 	var written string
 	s.o.OnWrite = func(w Written) { written = w.Location }
-	require.NoError(t, s.WriteBatch(context.Background(), largest, parts[largest]))
+	require.NoError(t, s.WriteBatch(context.Background(), largest, recs))
 	b, err = os.ReadFile(written)
 	require.NoError(t, err)
 	rdr, err := file.NewParquetReader(bytes.NewReader(b))

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lakerelay/lakerelay"
 	"github.com/lakerelay/lakerelay/internal/testenv"
 )
 
@@ -37,18 +36,7 @@ func TestRowGroupsWithinRowGroupBytes(t *testing.T) {
 				o.Allocator = mem
 			})
 			// The events of the largest partition, as one batch.
-			parts := map[string][]lakerelay.Record{}
-			var big string
-			for i, e := range genEvents(scaled(48000), 21) {
-				r := lakerelay.Record{Data: e, Origin: lakerelay.Origin{Key: "gen", Index: int64(i)}}
-				p, err := s.Partition(r)
-				require.NoError(t, err)
-				parts[p] = append(parts[p], r)
-				if len(parts[p]) > len(parts[big]) {
-					big = p
-				}
-			}
-			recs := parts[big]
+			big, recs := largestPartition(t, s, genEvents(scaled(48000), 21))
 			require.NoError(t, s.WriteBatch(t.Context(), big, recs))
 
 			var files []string
