@@ -21,6 +21,20 @@ import (
 	"github.com/lakerelay/lakerelay/sink"
 )
 
+// filePageStats reads the page headers of the Parquet file r.
+func filePageStats(r parquet.ReaderAtSeeker) (pageStats, error) {
+	size, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return pageStats{}, err
+	}
+	rdr, err := file.NewParquetReader(r)
+	if err != nil {
+		return pageStats{}, err
+	}
+	defer rdr.Close()
+	return readerPageStats(rdr, r, size)
+}
+
 // decodedPageStats is what readerPageStats finds, found by reading and
 // decompressing every page with arrow-go's page reader: the reference.
 func decodedPageStats(t *testing.T, b []byte) pageStats {
