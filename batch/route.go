@@ -84,11 +84,12 @@ func Map(src lakerelay.Source, fn func([]byte) ([]byte, error), q Quarantiner, o
 		f(&o)
 	}
 	m := &Mapped{src: src, fn: fn, q: q, workers: max(o.Workers, 1), ahead: o.MaxAhead, aheadB: o.MaxAheadBytes}
-	if m.ahead <= 0 {
+	switch {
+	case m.ahead > 0:
+	case fn == nil:
+		m.ahead = DefaultReadAhead
+	default:
 		m.ahead = DefaultMaxAhead * m.workers
-		if fn == nil {
-			m.ahead = DefaultReadAhead
-		}
 	}
 	if m.aheadB <= 0 {
 		m.aheadB = DefaultMaxAheadBytes
