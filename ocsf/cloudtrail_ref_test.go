@@ -31,7 +31,12 @@ func refMapCloudTrail(raw []byte) ([]byte, error) {
 	if err := enc.Encode(ev); err != nil {
 		return nil, fmt.Errorf("ocsf: cloudtrail: %w: %w", lakerelay.ErrInvalidRecord, err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	// encoding/json copies the json.RawMessage values kept under unmapped
+	// as they are; MapCloudTrail replaces each byte of invalid UTF-8 in them
+	// by U+FFFD, as it decodes every other string. Outside those values
+	// the output is valid UTF-8 already, so converting it all to runes and
+	// back (U+FFFD for each invalid byte) does the same.
+	return []byte(string([]rune(string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))))), nil
 }
 
 type refIdentity struct {

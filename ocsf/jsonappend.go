@@ -3,6 +3,7 @@ package ocsf
 import (
 	"encoding/binary"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/lakerelay/lakerelay/internal/jsonscan"
@@ -50,21 +51,43 @@ const (
 )
 
 // appendCompact appends v, one valid JSON value, without insignificant white
-// space (jsonscan.Compact). Valid JSON has bytes up to 0x20 only as white
-// space, and spaces in strings: a value without any is copied as it is.
+// space (jsonscan.Compact) and with each byte of invalid UTF-8 in its strings
+// replaced by U+FFFD, as encoding/json decodes it. Valid JSON has bytes up
+// to 0x20 only as white space, and spaces in strings; a value of other ASCII
+// bytes only is copied as it is.
 func appendCompact(b, v []byte) []byte {
 	i := 0
 	for ; i+8 <= len(v); i += 8 {
-		if x := binary.LittleEndian.Uint64(v[i:]); (x-lsb*0x21)&^x&msb != 0 {
-			return jsonscan.Compact(b, v)
+		if x := binary.LittleEndian.Uint64(v[i:]); (x-lsb*0x21)&^x&msb != 0 || x&msb != 0 {
+			return appendCompactSlow(b, v)
 		}
 	}
 	for ; i < len(v); i++ {
-		if v[i] <= 0x20 {
-			return jsonscan.Compact(b, v)
+		if v[i] <= 0x20 || v[i] >= utf8.RuneSelf {
+			return appendCompactSlow(b, v)
 		}
 	}
 	return append(b, v...)
+}
+
+// appendCompactSlow is appendCompact for a value with white space or
+// non-ASCII bytes.
+func appendCompactSlow(b, v []byte) []byte {
+	if utf8.Valid(v) {
+		return jsonscan.Compact(b, v)
+	}
+	// Outside strings valid JSON is ASCII: only string contents change.
+	valid := make([]byte, 0, len(v)+16)
+	for len(v) > 0 {
+		r, n := utf8.DecodeRune(v)
+		if r == utf8.RuneError && n == 1 {
+			valid = utf8.AppendRune(valid, utf8.RuneError)
+		} else {
+			valid = append(valid, v[:n]...)
+		}
+		v = v[n:]
+	}
+	return jsonscan.Compact(b, valid)
 }
 
 // unquote returns the contents of the valid JSON string token s, decoded as

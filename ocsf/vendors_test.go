@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/lakerelay/lakerelay"
 )
@@ -41,10 +42,26 @@ func vendorCorpus(t testing.TB, vendor string) map[string][]byte {
 	return out
 }
 
+// checkCompact fails t unless a mapper's output is what the package doc
+// promises: one JSON object without insignificant whitespace, in valid
+// UTF-8 (so that a mapped record may carry lakerelay.Record.JSON).
+func checkCompact(t testing.TB, got []byte) {
+	t.Helper()
+	var compact bytes.Buffer
+	if !utf8.Valid(got) || !json.Valid(got) || len(got) == 0 || got[0] != '{' {
+		t.Fatalf("output is not one JSON object in valid UTF-8: %q", got)
+	}
+	if err := json.Compact(&compact, got); err != nil || !bytes.Equal(compact.Bytes(), got) {
+		t.Fatalf("output is not compact JSON: %s", got)
+	}
+}
+
 // checkGolden compares an event with testdata/<dir>/<name>.json, pretty
-// printed; with -update it writes the file first.
+// printed; with -update it writes the file first. The event must be
+// compact (checkCompact).
 func checkGolden(t *testing.T, dir, name string, got []byte) {
 	t.Helper()
+	checkCompact(t, got)
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, got, "", "  "); err != nil {
 		t.Fatalf("output is not JSON: %v", err)
