@@ -33,6 +33,14 @@ type MapOptions struct {
 	// MaxAheadBytes bounds the data of the records read ahead with several
 	// workers; default DefaultMaxAheadBytes.
 	MaxAheadBytes int64
+	// CompactJSON promises that fn returns one valid JSON value without
+	// insignificant whitespace, in valid UTF-8, as every mapper of package
+	// ocsf does. Mapped records then have Record.JSON set, so that their
+	// consumers (the quarantine, the JSON Lines sinks) do not parse them
+	// again. Without it a mapped record's JSON is false. Set it only for
+	// such an fn: a consumer trusts the flag and may write the data as it
+	// is into JSON of its own.
+	CompactJSON bool
 }
 
 // Defaults of [MapOptions].
@@ -66,6 +74,7 @@ type Mapped struct {
 	fn      func([]byte) ([]byte, error)
 	q       Quarantiner
 	workers int
+	compact bool // MapOptions.CompactJSON
 
 	mu      sync.Mutex // guards started and closed, and pushing to order
 	started bool
@@ -181,7 +190,7 @@ func (m *Mapped) readHere(ctx context.Context) (lakerelay.Record, error) {
 func (m *Mapped) result(r lakerelay.Record, data []byte, err error) (lakerelay.Record, bool) {
 	if err == nil {
 		if m.fn != nil {
-			r.Data, r.JSON = data, false
+			r.Data, r.JSON = data, m.compact
 		}
 		return r, true
 	}

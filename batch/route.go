@@ -83,7 +83,7 @@ func Map(src lakerelay.Source, fn func([]byte) ([]byte, error), q Quarantiner, o
 	for _, f := range opts {
 		f(&o)
 	}
-	m := &Mapped{src: src, fn: fn, q: q, workers: max(o.Workers, 1), ahead: o.MaxAhead, aheadB: o.MaxAheadBytes}
+	m := &Mapped{src: src, fn: fn, q: q, workers: max(o.Workers, 1), ahead: o.MaxAhead, aheadB: o.MaxAheadBytes, compact: o.CompactJSON}
 	switch {
 	case m.ahead > 0:
 	case fn == nil:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -239,15 +240,37 @@ func ExampleMap() {
 }
 
 // TestMapClearsJSON: the mapper's output is not what the source checked, so
-// a mapped record no longer says that its data is compact JSON.
+// a mapped record no longer says that its data is compact JSON, unless
+// MapOptions.CompactJSON promises it (on the caller's goroutine and on
+// workers alike).
 func TestMapClearsJSON(t *testing.T) {
-	src, err := source.NewReader("in", strings.NewReader(`{"a":1}`+"\n"), func(o *source.ReaderOptions) { o.Decode.StreamType = source.NDJSON })
-	require.NoError(t, err)
 	ctx := context.Background()
-	mapped := batch.Map(src, func(d []byte) ([]byte, error) { return append([]byte("x "), d...), nil }, nil)
-	r, err := mapped.Read(ctx)
-	require.NoError(t, err)
-	require.Equal(t, `x {"a":1}`, string(r.Data))
-	require.False(t, r.JSON, "a mapped record keeps the source's JSON flag")
-	r.Settle(nil)
+	for _, tc := range []struct {
+		name    string
+		fn      func([]byte) ([]byte, error)
+		compact bool
+		workers int
+		want    string
+	}{
+		{"any function", func(d []byte) ([]byte, error) { return append([]byte("x "), d...), nil }, false, 1, `x {"a":1}`},
+		{"any function, workers", func(d []byte) ([]byte, error) { return append([]byte("x "), d...), nil }, false, 2, `x {"a":1}`},
+		{"CompactJSON", func(d []byte) ([]byte, error) { return append([]byte(`{"m":`), append(d, '}')...), nil }, true, 1, `{"m":{"a":1}}`},
+		{"CompactJSON, workers", func(d []byte) ([]byte, error) { return append([]byte(`{"m":`), append(d, '}')...), nil }, true, 2, `{"m":{"a":1}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, err := source.NewReader("in", strings.NewReader(`{"a":1}`+"\n"+`{"a":1}`+"\n"), func(o *source.ReaderOptions) { o.Decode.StreamType = source.NDJSON })
+			require.NoError(t, err)
+			mapped := batch.Map(src, tc.fn, nil, func(o *batch.MapOptions) { o.CompactJSON, o.Workers = tc.compact, tc.workers })
+			defer mapped.Close()
+			for range 2 {
+				r, err := mapped.Read(ctx)
+				require.NoError(t, err)
+				require.Equal(t, tc.want, string(r.Data))
+				require.Equal(t, tc.compact, r.JSON, "Record.JSON of a mapped record")
+				r.Settle(nil)
+			}
+			_, err = mapped.Read(ctx)
+			require.ErrorIs(t, err, io.EOF)
+		})
+	}
 }

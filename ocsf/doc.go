@@ -5,7 +5,10 @@
 // to configure Parquet schemas, and mappers to OCSF for AWS CloudTrail
 // ([MapCloudTrail], [AppendCloudTrail]), CrowdStrike Falcon Data Replicator ([MapCrowdStrike]),
 // Teleport audit events ([MapTeleport]) and Proofpoint TAP message events
-// ([MapProofpoint]).
+// ([MapProofpoint]). Every mapper returns one JSON object without
+// insignificant whitespace, in valid UTF-8: what [lakerelay.Record].JSON
+// promises, so a pipeline may set it on mapped records
+// (batch.MapOptions.CompactJSON).
 //
 // The package is pure: it does no I/O beyond reading the io.Reader handed to
 // [LoadSchema] and uses no AWS client.

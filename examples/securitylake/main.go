@@ -924,8 +924,12 @@ func (r *runner) deliver(ctx context.Context) (err error) {
 	if m, ok := mappers[r.cfg.mapper]; ok {
 		// Records the mapper rejects are quarantined as they were read.
 		// The mappers are safe for concurrent use: one maps on each core
-		// while this goroutine partitions and batches.
-		mapped = batch.Map(watched, m.mapper, r.quar, func(o *batch.MapOptions) { o.Workers = runtime.GOMAXPROCS(0) })
+		// while this goroutine partitions and batches. Their events are
+		// compact JSON (package ocsf says so), which the quarantine then
+		// writes as they are instead of parsing them again.
+		mapped = batch.Map(watched, m.mapper, r.quar, func(o *batch.MapOptions) {
+			o.Workers, o.CompactJSON = runtime.GOMAXPROCS(0), true
+		})
 	} else {
 		// Records are read (split, validated) on a goroutine of their
 		// own while this one partitions and batches them.
