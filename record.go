@@ -2,8 +2,7 @@ package lakerelay
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"strconv"
 	"sync/atomic"
 )
 
@@ -101,19 +100,19 @@ type CloudWatchOrigin struct {
 // String formats the origin for error messages: s3://bucket/key#index, or
 // path#index for local files. It never includes record contents.
 func (o Origin) String() string {
-	var b strings.Builder
+	b := make([]byte, 0, len("s3://")+len(o.Bucket)+1+len(o.Key)+len("?versionId=")+len(o.VersionID)+21)
 	if o.Bucket != "" {
-		b.WriteString("s3://")
-		b.WriteString(o.Bucket)
-		b.WriteByte('/')
+		b = append(b, "s3://"...)
+		b = append(b, o.Bucket...)
+		b = append(b, '/')
 	}
-	b.WriteString(o.Key)
+	b = append(b, o.Key...)
 	if o.VersionID != "" {
-		b.WriteString("?versionId=")
-		b.WriteString(o.VersionID)
+		b = append(b, "?versionId="...)
+		b = append(b, o.VersionID...)
 	}
-	fmt.Fprintf(&b, "#%d", o.Index)
-	return b.String()
+	b = append(b, '#')
+	return string(strconv.AppendInt(b, o.Index, 10))
 }
 
 // Source hands out records.

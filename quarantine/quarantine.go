@@ -379,9 +379,18 @@ func (w *Writer) Quarantine(r lakerelay.Record, reason error) {
 
 // pending returns the entry of r for the queue.
 func (w *Writer) pending(r lakerelay.Record, reason error, done func(error)) pending {
-	return pending{line: appendEntry(nil, w.opts.Now(), r, reason), done: done,
+	// One allocation for the entry unless its reason is long or its data
+	// needs escaping: room for the data and origin as they are, the fixed
+	// parts and a reason of a few hundred bytes.
+	o := r.Origin
+	size := entryRoom + len(r.Data) + len(o.Bucket) + len(o.Key) + len(o.VersionID) + len(o.LogType)
+	return pending{line: appendEntry(make([]byte, 0, size), w.opts.Now(), r, reason), done: done,
 		logType: r.Origin.LogType}
 }
+
+// entryRoom is the room an entry gets beyond its data and origin strings:
+// the fixed parts (about 110 bytes) and the reason.
+const entryRoom = 512
 
 // Put writes the entry of r and returns nil once it is durable, or an
 // [*Error]. It does not settle r; it has the signature of a

@@ -63,7 +63,7 @@ func Example() {
 	rep, _ := securitylake.Lint(context.Background(), store, dir)
 	fmt.Println("lint:", rep.Files, "files,", rep.Rows, "rows,", len(rep.Findings), "findings")
 	// Output:
-	// rejected: securitylake: record events.json#2: securitylake: record of another OCSF class: class_uid 3002, this sink takes 6003
+	// rejected: securitylake: record events.json#2: record of another OCSF class: class_uid 3002, this sink takes 6003
 	// region=us-east-1/accountId=111122223333/eventDay=20251201 .parquet
 	// region=us-east-1/accountId=111122223333/eventDay=20251202 .parquet
 	// lint: 2 files, 2 rows, 0 findings

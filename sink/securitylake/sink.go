@@ -322,7 +322,8 @@ type RecordError struct {
 }
 
 func (e *RecordError) Error() string {
-	return "securitylake: record " + e.Origin.String() + ": " + e.Err.Error()
+	// The cause's own "securitylake: " (ErrClass, for one) is not repeated.
+	return "securitylake: record " + e.Origin.String() + ": " + strings.TrimPrefix(e.Err.Error(), "securitylake: ")
 }
 
 // Unwrap returns the cause and [lakerelay.ErrInvalidRecord].
