@@ -137,6 +137,11 @@
 //
 // The exit status is 0 on success, 1 on failure, 2 on bad usage.
 //
+// The garbage collector's target is 50 % (GOGC=50) unless the GOGC
+// environment variable sets another: the records held until their batch is
+// written are most of the heap, and at Go's default of 100 the heap peaks at
+// twice them. GOMEMLIMIT caps it further.
+//
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
 // profile of the run, to read with `go tool pprof`, and --trace FILE an
 // execution trace (where goroutines wait), to read with `go tool trace`
@@ -192,6 +197,7 @@ const defaultOutDir = "securitylake-out"
 const defaultQuarantine = "securitylake-quarantine.ndjson"
 
 func main() {
+	program.GCPercent(50) // see the package doc
 	ctx, stop := program.Signals()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

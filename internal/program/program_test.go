@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -361,4 +362,20 @@ func TestStatus(t *testing.T) {
 	require.Equal(t, 1, Status(nil, 1), "a failure counted, even one whose data stays redeliverable")
 	require.Equal(t, 1, Status(errors.New("fatal"), 0))
 	require.Equal(t, 1, Status(errors.New("fatal"), 3))
+}
+
+// TestGCPercent: the program's target applies unless GOGC is set; then GOGC's
+// stays.
+func TestGCPercent(t *testing.T) {
+	was := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(was) })
+
+	t.Setenv("GOGC", "")
+	require.Equal(t, 50, GCPercent(50))
+	require.Equal(t, 50, debug.SetGCPercent(100), "the target without GOGC")
+
+	t.Setenv("GOGC", "200")
+	debug.SetGCPercent(200) // as the runtime read it at start
+	require.Equal(t, 200, GCPercent(50))
+	require.Equal(t, 200, debug.SetGCPercent(100), "GOGC's target stays")
 }
