@@ -14,6 +14,10 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	// The module's zstd codec, as the Security Lake sink writes with: under
+	// the race detector arrow-go's own makes a new encoder for most pages.
+	_ "github.com/lakerelay/lakerelay/internal/pqzstd"
 )
 
 // roundTripParquet writes NDJSON rows under schema as zstd Parquet into

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	_ "github.com/lakerelay/lakerelay/internal/pqzstd" // the zstd codec of the pages (see the package doc)
 	"github.com/lakerelay/lakerelay/sink"
 )
 

@@ -1,11 +1,12 @@
-package securitylake
-
-// The zstd codec of the Parquet pages this package writes.
+// Package pqzstd registers, in arrow-go's process-wide codec registry, the
+// zstd codec of the Parquet pages this module writes; a package that writes
+// Parquet imports it for that effect alone (import _).
 //
 // arrow-go's zstd codec keeps its encoders in a sync.Pool, which the garbage
 // collector empties at every other cycle; the next page then makes a new
-// encoder: a megabyte of match tables and, for pages above 128 KiB, eight
-// of history, all fresh memory the kernel must fault in. Under the race
+// encoder: a megabyte of match tables and, for pages above 128 KiB, 16 MiB
+// of history (twice zstd's default window), all fresh memory the kernel
+// must fault in. Under the race
 // detector, whose sync.Pool also drops a quarter of what it is given, each
 // new encoder cost tens of milliseconds of the detector's bookkeeping, and
 // writing one object of 431 columns took 8 s or more.
@@ -23,6 +24,7 @@ package securitylake
 // 1 MiB window. Pages up to pageWindow are compressed byte for byte as
 // arrow-go's codec does (TestZstdCodecSameBytes); a larger page (one huge
 // value) finds matches up to pageWindow back only.
+package pqzstd
 
 import (
 	"sync"
@@ -36,9 +38,9 @@ import (
 // compressed at once (one per object being written), each up to 4 MiB.
 const maxIdleEncoders = 8
 
-// pageWindow is the encoders' window: four times dataPageBytes, above what
-// pages overshoot it by.
-const pageWindow = 4 * dataPageBytes
+// pageWindow is the encoders' window: four times the 256 KiB pages of the
+// Security Lake sink, above what pages overshoot it by.
+const pageWindow = 1 << 20
 
 // arrowZstd is what arrow-go's zstd codec implements: the block codec
 // with errors, and streams (which its page reader uses when present).

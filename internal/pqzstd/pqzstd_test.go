@@ -1,4 +1,4 @@
-package securitylake
+package pqzstd
 
 import (
 	"bytes"
@@ -89,7 +89,7 @@ func TestZstdCodecEncoderMemory(t *testing.T) {
 	arrow, err := compress.GetCodec(compress.Codecs.Zstd)
 	require.NoError(t, err)
 	c := newZstdCodec(arrow.(*zstdCodec).arrowZstd)
-	page := make([]byte, dataPageBytes)
+	page := make([]byte, 256<<10) // the Security Lake sink's page size
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range page {
 		page[i] = "abcdefgh{}:,\""[rng.IntN(13)]
