@@ -126,14 +126,23 @@ func (e Entry) Record() ([]byte, error) {
 // pass with the project's JSON scanner (quarantining a quarter of a large
 // input must not cost more than delivering it).
 func appendEntry(dst []byte, now time.Time, r lakerelay.Record, reason error) []byte {
+	return appendEntryWhy(dst, now, r, why(reason))
+}
+
+// why is the reason of an entry: reason's message, or "" for nil.
+func why(reason error) string {
+	if reason == nil {
+		return ""
+	}
+	return reason.Error()
+}
+
+// appendEntryWhy is appendEntry with the reason's message.
+func appendEntryWhy(dst []byte, now time.Time, r lakerelay.Record, why string) []byte {
 	dst = append(dst, `{"time":"`...)
 	dst = now.UTC().AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, `","reason":`...)
-	if reason != nil {
-		dst = jsonscan.AppendString(dst, []byte(reason.Error()))
-	} else {
-		dst = append(dst, `""`...)
-	}
+	dst = jsonscan.AppendString(dst, []byte(why))
 	o := r.Origin
 	dst = append(dst, `,"origin":{"bucket":`...)
 	dst = jsonscan.AppendString(dst, []byte(o.Bucket))
@@ -379,18 +388,17 @@ func (w *Writer) Quarantine(r lakerelay.Record, reason error) {
 
 // pending returns the entry of r for the queue.
 func (w *Writer) pending(r lakerelay.Record, reason error, done func(error)) pending {
-	// One allocation for the entry unless its reason is long or its data
-	// needs escaping: room for the data and origin as they are, the fixed
-	// parts and a reason of a few hundred bytes.
-	o := r.Origin
-	size := entryRoom + len(r.Data) + len(o.Bucket) + len(o.Key) + len(o.VersionID) + len(o.LogType)
-	return pending{line: appendEntry(make([]byte, 0, size), w.opts.Now(), r, reason), done: done,
+	// One allocation for the entry unless something needs escaping: room
+	// for the reason, data and origin as they are and the fixed parts.
+	o, msg := r.Origin, why(reason)
+	size := entryFixed + len(msg) + len(r.Data) + len(o.Bucket) + len(o.Key) + len(o.VersionID) + len(o.LogType)
+	return pending{line: appendEntryWhy(make([]byte, 0, size), w.opts.Now(), r, msg), done: done,
 		logType: r.Origin.LogType}
 }
 
-// entryRoom is the room an entry gets beyond its data and origin strings:
-// the fixed parts (about 110 bytes) and the reason.
-const entryRoom = 512
+// entryFixed is the room an entry takes beyond its strings: member names,
+// quotes and punctuation, the time and two numbers (under 200 bytes).
+const entryFixed = 200
 
 // Put writes the entry of r and returns nil once it is durable, or an
 // [*Error]. It does not settle r; it has the signature of a

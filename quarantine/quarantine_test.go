@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -521,4 +522,36 @@ func TestOpen(t *testing.T) {
 // JSON document.
 func isDocument(data []byte) bool {
 	return isDocumentStart(data) && jsonscan.Valid(data, jsonscan.DefaultMaxDepth)
+}
+
+// TestEntryOneAllocation: an entry is built in the one buffer it starts
+// with, the longest origin numbers and a reason of a few hundred bytes
+// included, unless its data needs escaping or base64.
+func TestEntryOneAllocation(t *testing.T) {
+	st, err := sink.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(st, "", func(o *Options) { o.MaxAge = time.Hour })
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason := errors.New(strings.Repeat("why ", 80))
+	for name, r := range map[string]lakerelay.Record{
+		"json":  {Data: []byte(`{"a":[1,2,3],"b":"c"}`), JSON: true},
+		"text":  {Data: []byte("a line of text")},
+		"large": {Data: []byte(`{"k":"` + strings.Repeat("v", 5000) + `"}`), JSON: true},
+		"origin": {Data: []byte(`{}`), JSON: true, Origin: lakerelay.Origin{Bucket: "b", Key: "k/e/y.json.gz",
+			VersionID: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", Index: math.MinInt64, Offset: math.MinInt64, LogType: "t"}},
+	} {
+		var line []byte
+		allocs := testing.AllocsPerRun(20, func() { line = w.pending(r, reason, nil).line })
+		if allocs != 1 {
+			t.Errorf("%s: %v allocations for an entry, want 1", name, allocs)
+		}
+		var e Entry
+		if err := json.Unmarshal(line, &e); err != nil || e.Reason != reason.Error() || e.Origin.Key != r.Origin.Key || e.Origin.Index != r.Origin.Index {
+			t.Errorf("%s: entry %s: %v", name, line, err)
+		}
+	}
 }
