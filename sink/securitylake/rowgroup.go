@@ -37,14 +37,11 @@ func writerProperties(mem memory.Allocator, level int) *parquet.WriterProperties
 	return parquet.NewWriterProperties(props...)
 }
 
-// defaultCompressionLevel is the zstd level of Options.CompressionLevel 0:
-// the codec's default. A variable only so that the race-detector build of
-// this package's tests can write with the fastest level (race_test.go).
-var defaultCompressionLevel = compress.DefaultCompressionLevel
-
+// compressionLevel is the zstd level of Options.CompressionLevel l: 0 is
+// the codec's default.
 func compressionLevel(l int) int {
 	if l == 0 {
-		return defaultCompressionLevel
+		return compress.DefaultCompressionLevel
 	}
 	return l
 }
