@@ -17,7 +17,8 @@
 // s3://bucket/prefix (see quarantine.Open), one NDJSON entry per record,
 // acknowledged only once its entry is durable. Without --quarantine such a
 // record is negatively acknowledged: its message stays in the queue (and its
-// redrive policy moves it to the DLQ).
+// redrive policy moves it to the DLQ). The quarantine and the archive must
+// lie outside the source location, which Security Lake reads as Parquet.
 //
 // --archive keeps a raw copy of every object read, unchanged, at
 // {archive}/{bucket}/{key} (server-side CopyObject to S3, or streamed to a
@@ -112,7 +113,11 @@ func run(args []string, stderr io.Writer) int {
 		program.PrintSummary(stderr, summary{})
 		return 2
 	}
-	if err := c.sqs.Validate(true, c.quarantine != ""); err != nil {
+	err := c.sqs.Validate(true, c.quarantine != "")
+	for _, l := range [][2]string{{"--quarantine", c.quarantine}, {"--archive", c.archive}} {
+		err = errors.Join(err, program.Outside([]string{c.location}, l[0], l[1]))
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "quickstart:", err)
 		program.PrintSummary(stderr, summary{})
 		return 2

@@ -59,3 +59,14 @@ func TestQuickstartSQSFlagsBadUsage(t *testing.T) {
 		require.JSONEq(t, `{"records":0,"objects":0,"quarantined":0,"nacked":0,"errors":0,"drop_offs":0}`, lines[len(lines)-1], "the last line is the summary")
 	}
 }
+
+// TestQuickstartOutsideLocation: a quarantine or archive under the source
+// location is refused before anything runs.
+func TestQuickstartOutsideLocation(t *testing.T) {
+	for flag, loc := range map[string]string{"--quarantine": "s3://b/ext/s/quarantine/", "--archive": "s3://b/ext/s/raw"} {
+		var stderr bytes.Buffer
+		args := []string{"--queue-url", "http://127.0.0.1:1/123456789012/q", "--source-location", "s3://b/ext/s/", flag, loc}
+		require.Equal(t, 2, run(args, &stderr), stderr.String())
+		require.Contains(t, stderr.String(), "quickstart: "+flag+" "+loc+" is inside the source location s3://b/ext/s/")
+	}
+}

@@ -107,7 +107,10 @@
 //	                     acknowledged (default ./securitylake-quarantine.ndjson,
 //	                     created when needed). Records the mapper rejects are
 //	                     kept as read; records without a location for their
-//	                     class, as mapped
+//	                     class, as mapped. It, and --archive, must lie outside
+//	                     every output location (Security Lake reads every
+//	                     object there as the source's Parquet): bad usage
+//	                     otherwise
 //
 // --lint LOCATION checks an existing location (s3://… or a directory) and
 // prints its findings instead of writing anything.
@@ -391,6 +394,25 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	// The quarantine is always there: --quarantine or its default.
 	if err := c.sqs.Validate(c.queueURL != "", true); err != nil {
 		errs = append(errs, err.Error())
+	}
+	// Nothing but the source's Parquet may be written under a location.
+	outputs := []string{c.outDir}
+	if len(c.locations) == 0 && c.outDir == "" {
+		outputs = append(outputs, defaultOutDir)
+	}
+	for _, l := range c.locations {
+		if sl, err := parseSourceLocation(l); err == nil {
+			outputs = append(outputs, sl.location)
+		} // else: reported with the location
+	}
+	q := c.quarantine
+	if q == "" {
+		q = defaultQuarantine
+	}
+	for _, f := range [][2]string{{"--quarantine", q}, {"--archive", c.archive}} {
+		if err := program.Outside(outputs, f[0], f[1]); err != nil {
+			errs = append(errs, err.Error())
+		}
 	}
 	if err := c.flags.Validate(); err != nil {
 		errs = append(errs, err.Error())

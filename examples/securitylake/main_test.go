@@ -261,6 +261,32 @@ func TestBadUsage(t *testing.T) {
 	}
 }
 
+// TestQuarantineOutsideLocation: a quarantine or archive under the output
+// location is refused before anything is read or written (Security Lake
+// would read its objects as the source's Parquet); beside it, it is not.
+func TestQuarantineOutsideLocation(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.ndjson")
+	event := `{"class_uid":6003,"activity_id":1,"time":1764547200000,"severity_id":1,"cloud":{"region":"us-east-1","account":{"uid":"123456789012"}}}`
+	require.NoError(t, os.WriteFile(in, []byte(event+"\n"), 0o644))
+	out := filepath.Join(dir, "out")
+	for _, args := range [][]string{
+		{"--input", in, "--mapper", "none", "--class", "6003", "--out-dir", out, "--quarantine", filepath.Join(out, "q.ndjson")},
+		{"--input", in, "--mapper", "none", "--class", "6003", "--out-dir", out, "--quarantine", out + "/"},
+		{"--input", in, "--mapper", "none", "--out-dir", out, "--quarantine", filepath.Join(out, "region=x", "q")},
+		{"--queue-url", "http://127.0.0.1:1/123456789012/q", "--source-location", "s3://lake/ext/s/", "--archive", "s3://lake/ext/s/raw/"},
+		{"--queue-url", "http://127.0.0.1:1/123456789012/q", "--source-location", "api_activity=s3://lake/ext/a/", "--quarantine", "s3://lake/ext/a/q/"},
+	} {
+		res := runProg(t, dir, nil, args...)
+		assert.Equal(t, 2, res.code, "%v: %s", args, res.stderr)
+		assert.Contains(t, res.summary["error"], "is inside the source location", args)
+		_, err := os.Stat(out)
+		assert.True(t, os.IsNotExist(err), "nothing written: %v", err)
+	}
+	res := runProg(t, dir, nil, "--input", in, "--mapper", "none", "--class", "6003", "--out-dir", out, "--quarantine", filepath.Join(dir, "q.ndjson"))
+	assert.Equal(t, 0, res.code, res.stderr)
+}
+
 func TestLintFindsProblemExitsOne(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "lake", "region=us-east-1", "accountid=123456789012")

@@ -512,11 +512,11 @@ func TestPrograms(t *testing.T) {
 		if want("securitylake-cloudtrail") {
 			benches = append(benches, &bench{
 				name: "securitylake-cloudtrail", bytes: raw, records: n,
-				command: fmt.Sprintf("securitylake --input %s --mapper cloudtrail --class api_activity --out-dir D --quarantine D/q.ndjson", filepath.Base(path)),
+				command: fmt.Sprintf("securitylake --input %s --mapper cloudtrail --class api_activity --out-dir D/out --quarantine D/q.ndjson", filepath.Base(path)),
 				program: func(t *testing.T) measurement {
 					d := outDir()
 					defer os.RemoveAll(d)
-					return runProgram(t, env, devNull, nil, prog["securitylake"], "--input", path, "--mapper", "cloudtrail", "--class", "api_activity", "--out-dir", d, "--quarantine", filepath.Join(d, "q.ndjson"))
+					return runProgram(t, env, devNull, nil, prog["securitylake"], "--input", path, "--mapper", "cloudtrail", "--class", "api_activity", "--out-dir", filepath.Join(d, "out"), "--quarantine", filepath.Join(d, "q.ndjson"))
 				},
 			})
 		}
@@ -546,12 +546,12 @@ func TestPrograms(t *testing.T) {
 		n, raw := dataset(t, path, func(w io.Writer) (int, int64, error) { return ocsfAPIActivity(w, ocsfMB*1e6) })
 		benches = append(benches, &bench{
 			name: "securitylake-none", bytes: raw, records: n,
-			command:  fmt.Sprintf("securitylake --input %s --mapper none --class 6003 --out-dir D --batch-records 100000", filepath.Base(path)),
+			command:  fmt.Sprintf("securitylake --input %s --mapper none --class 6003 --out-dir D/out --batch-records 100000 --quarantine D/q.ndjson", filepath.Base(path)),
 			primName: "arrow-go JSONReader → pqarrow zstd",
 			program: func(t *testing.T) measurement {
 				d := outDir()
 				defer os.RemoveAll(d)
-				return runProgram(t, env, devNull, nil, prog["securitylake"], "--input", path, "--mapper", "none", "--class", "6003", "--out-dir", d, "--batch-records", "100000", "--quarantine", filepath.Join(d, "q.ndjson"))
+				return runProgram(t, env, devNull, nil, prog["securitylake"], "--input", path, "--mapper", "none", "--class", "6003", "--out-dir", filepath.Join(d, "out"), "--batch-records", "100000", "--quarantine", filepath.Join(d, "q.ndjson"))
 			},
 			primitive: func(t *testing.T) measurement {
 				return timed(t, func() error { return arrowJSONToParquet(path, filepath.Join(work, "arrow.parquet")) })

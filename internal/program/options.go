@@ -2,6 +2,8 @@ package program
 
 import (
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/lakerelay/lakerelay/batch"
@@ -91,4 +93,44 @@ func OpenArchive(location string, s3c source.ArchiveS3API, opts ...func(*sink.Di
 		return nil, errors.New("--archive " + location + ": " + err.Error())
 	}
 	return source.NewArchive(d, "")
+}
+
+// Outside returns an error naming flag when loc, the location given with it
+// (--quarantine, --archive: a file, a directory or s3://bucket/prefix), lies
+// under one of outputs, the Security Lake source locations a program writes
+// to (directories or s3://bucket/prefix): Security Lake reads every object
+// under a source location as Parquet of the source's schema. "" is no
+// location. Local paths are compared absolute and cleaned; an S3 location
+// is inside another when it is in the same bucket under its whole prefix.
+func Outside(outputs []string, flag, loc string) error {
+	if loc == "" {
+		return nil
+	}
+	for _, out := range outputs {
+		if out != "" && within(out, loc) {
+			return fmt.Errorf("%s %s is inside the source location %s: Security Lake reads every object there as the source's Parquet; give a location outside it", flag, loc, out)
+		}
+	}
+	return nil
+}
+
+// within reports whether location loc lies under location out.
+func within(out, loc string) bool {
+	const scheme = "s3://"
+	s3Out, s3Loc := strings.HasPrefix(out, scheme), strings.HasPrefix(loc, scheme)
+	switch {
+	case s3Out && s3Loc:
+		o := strings.TrimSuffix(strings.TrimPrefix(out, scheme), "/") + "/"
+		l := strings.TrimSuffix(strings.TrimPrefix(loc, scheme), "/") + "/"
+		return strings.HasPrefix(l, o)
+	case s3Out || s3Loc:
+		return false
+	}
+	o, err1 := filepath.Abs(out)
+	l, err2 := filepath.Abs(loc)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(o, l)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

@@ -379,3 +379,38 @@ func TestGCPercent(t *testing.T) {
 	require.Equal(t, 200, GCPercent(50))
 	require.Equal(t, 200, debug.SetGCPercent(100), "GOGC's target stays")
 }
+
+// TestOutside: a quarantine or archive under a source location is refused,
+// whatever the spelling of the two; one beside it is not.
+func TestOutside(t *testing.T) {
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	for _, c := range []struct {
+		out, loc string
+		inside   bool
+	}{
+		{"out", "out/q.ndjson", true},
+		{"out/", "./out/sub/q/", true},
+		{"out", "out", true},
+		{filepath.Join(wd, "out"), "out/q.ndjson", true},
+		{"out", "out2/q.ndjson", false},
+		{"out", "q.ndjson", false},
+		{"out/region", "out", false},
+		{"a/../out", "out/x", true},
+		{"s3://lake/ext/src/", "s3://lake/ext/src/quarantine/", true},
+		{"s3://lake/ext/src", "s3://lake/ext/src", true},
+		{"s3://lake/", "s3://lake/quarantine", true},
+		{"s3://lake/ext/src/", "s3://lake/ext/src2/", false},
+		{"s3://lake/ext/src/", "s3://other/ext/src/q/", false},
+		{"s3://lake/ext/src/", "ext/src/q.ndjson", false},
+		{"out", "s3://out/q/", false},
+	} {
+		err := Outside([]string{"elsewhere", c.out}, "--quarantine", c.loc)
+		if c.inside {
+			require.ErrorContains(t, err, "--quarantine "+c.loc+" is inside the source location "+c.out, "%+v", c)
+		} else {
+			require.NoError(t, err, "%+v", c)
+		}
+	}
+	require.NoError(t, Outside([]string{"out"}, "--archive", ""))
+}
