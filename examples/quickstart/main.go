@@ -47,6 +47,10 @@
 // (nacked: records left in the queue, for example not admitted at shutdown);
 // the exit code is 1 on failure, 2 on bad usage.
 //
+// The garbage collector's target is 50 % (GOGC=50) unless the GOGC
+// environment variable sets another, as in the securitylake program: the
+// records held until their batch is written are most of the heap.
+//
 // --cpuprofile FILE and --memprofile FILE write a CPU profile and a heap
 // profile of the run, to read with `go tool pprof`, and --trace FILE an
 // execution trace (where goroutines wait), to read with `go tool trace`
@@ -77,7 +81,10 @@ import (
 	"github.com/lakerelay/lakerelay/source"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
+func main() {
+	program.GCPercent(50) // see the package doc
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
 
 type config struct {
 	queueURL, location, bucket, quarantine, archive string
