@@ -58,7 +58,8 @@ const (
 func appendCompact(b, v []byte) []byte {
 	i := 0
 	for ; i+8 <= len(v); i += 8 {
-		if x := binary.LittleEndian.Uint64(v[i:]); (x-lsb*0x21)&^x&msb != 0 || x&msb != 0 {
+		// A byte below 0x21 borrows into its high bit; one from 0x80 has it.
+		if x := binary.LittleEndian.Uint64(v[i:]); (x-lsb*0x21|x)&msb != 0 {
 			return appendCompactSlow(b, v)
 		}
 	}

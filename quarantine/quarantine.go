@@ -124,25 +124,13 @@ func (e Entry) Record() ([]byte, error) {
 // appendEntry appends the entry of r, ending in "\n", to dst: the JSON
 // encoding/json gives an Entry with SetEscapeHTML(false), written in one
 // pass with the project's JSON scanner (quarantining a quarter of a large
-// input must not cost more than delivering it).
-func appendEntry(dst []byte, now time.Time, r lakerelay.Record, reason error) []byte {
-	return appendEntryWhy(dst, now, r, why(reason))
-}
-
-// why is the reason of an entry: reason's message, or "" for nil.
-func why(reason error) string {
-	if reason == nil {
-		return ""
-	}
-	return reason.Error()
-}
-
-// appendEntryWhy is appendEntry with the reason's message.
-func appendEntryWhy(dst []byte, now time.Time, r lakerelay.Record, why string) []byte {
+// input must not cost more than delivering it). reason is the reason's
+// message (see why).
+func appendEntry(dst []byte, now time.Time, r lakerelay.Record, reason string) []byte {
 	dst = append(dst, `{"time":"`...)
 	dst = now.UTC().AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, `","reason":`...)
-	dst = jsonscan.AppendString(dst, []byte(why))
+	dst = jsonscan.AppendString(dst, []byte(reason))
 	o := r.Origin
 	dst = append(dst, `,"origin":{"bucket":`...)
 	dst = jsonscan.AppendString(dst, []byte(o.Bucket))
@@ -179,6 +167,14 @@ func appendEntryWhy(dst []byte, now time.Time, r lakerelay.Record, why string) [
 		}
 	}
 	return append(dst, "}\n"...)
+}
+
+// why is the reason of an entry: reason's message, or "" for nil.
+func why(reason error) string {
+	if reason == nil {
+		return ""
+	}
+	return reason.Error()
 }
 
 // isDocumentStart reports whether data, after whitespace, starts like a
@@ -392,7 +388,7 @@ func (w *Writer) pending(r lakerelay.Record, reason error, done func(error)) pen
 	// for the reason, data and origin as they are and the fixed parts.
 	o, msg := r.Origin, why(reason)
 	size := entryFixed + len(msg) + len(r.Data) + len(o.Bucket) + len(o.Key) + len(o.VersionID) + len(o.LogType)
-	return pending{line: appendEntryWhy(make([]byte, 0, size), w.opts.Now(), r, msg), done: done,
+	return pending{line: appendEntry(make([]byte, 0, size), w.opts.Now(), r, msg), done: done,
 		logType: r.Origin.LogType}
 }
 

@@ -142,7 +142,7 @@ func TestEntryFormat(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := lakerelay.Record{Data: []byte(tc.data), Origin: lakerelay.Origin{Bucket: "bk", Key: "a/b.json", Index: 3, Offset: 42, LogType: "cloudtrail"}}
-			line := appendEntry(nil, now, r, errors.New("bad record"))
+			line := appendEntry(nil, now, r, "bad record")
 			want := `{"time":"2026-01-02T03:04:05.006Z","reason":"bad record","origin":{"bucket":"bk","key":"a/b.json","index":3,"offset":42,"log_type":"cloudtrail"},` + tc.want + "}\n"
 			if string(line) != want {
 				t.Fatalf("entry\n%s\nwant\n%s", line, want)
@@ -172,7 +172,7 @@ func FuzzEntry(f *testing.F) {
 		f.Add([]byte(s), "reason\nwith newline")
 	}
 	f.Fuzz(func(t *testing.T, data []byte, reason string) {
-		line := appendEntry(nil, time.Unix(0, 0), lakerelay.Record{Data: data}, errors.New(reason))
+		line := appendEntry(nil, time.Unix(0, 0), lakerelay.Record{Data: data}, reason)
 		if bytes.IndexByte(line, '\n') != len(line)-1 {
 			t.Fatalf("entry is not one line: %q", line)
 		}

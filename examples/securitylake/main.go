@@ -405,11 +405,10 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 			outputs = append(outputs, sl.location)
 		} // else: reported with the location
 	}
-	q := c.quarantine
-	if q == "" {
-		q = defaultQuarantine
+	if c.quarantine == "" {
+		c.quarantine = defaultQuarantine // the program always has one
 	}
-	for _, f := range [][2]string{{"--quarantine", q}, {"--archive", c.archive}} {
+	for _, f := range [][2]string{{"--quarantine", c.quarantine}, {"--archive", c.archive}} {
 		if err := program.Outside(outputs, f[0], f[1]); err != nil {
 			errs = append(errs, err.Error())
 		}
@@ -490,10 +489,7 @@ func newRunner(ctx context.Context, cfg *config, env *program.Env, stdout, stder
 		}
 		r.class = uid
 	}
-	q := cfg.quarantine
-	if q == "" {
-		q = defaultQuarantine
-	}
+	q := cfg.quarantine // its default set by parse
 	var qs3 *s3.Client
 	if strings.HasPrefix(q, "s3://") {
 		if _, err := r.loadAWS(ctx); err != nil {

@@ -303,19 +303,15 @@ func (l *LockedWriter) Write(p []byte) (int, error) {
 
 // GCPercent sets the garbage collector's target (debug.SetGCPercent) to
 // percent unless the GOGC environment variable is set, which then decides as
-// usual, and returns the target in force. A program whose heap is mostly
-// records held until their batch is written calls it first thing in main:
-// with 50 instead of Go's 100, securitylake over 200 MB of CloudTrail peaks
-// at 620–650 MiB instead of 820–850, and over 100 MB of OCSF at 350–365
-// MiB instead of 395–435, in the same time (each page the heap grows into
-// costs a page fault, which the smaller heap saves about as much as the
-// more frequent collections cost; BENCHMARKS.md).
-func GCPercent(percent int) int {
-	if os.Getenv("GOGC") != "" {
-		p := debug.SetGCPercent(-1)
-		debug.SetGCPercent(p)
-		return p
+// usual. A program whose heap is mostly records held until their batch is
+// written calls it first thing in main: with 50 instead of Go's 100,
+// securitylake over 200 MB of CloudTrail peaks at 620–650 MiB instead of
+// 820–850, and over 100 MB of OCSF at 350–365 MiB instead of 395–435, in the
+// same time (each page the heap grows into costs a page fault, which the
+// smaller heap saves about as much as the more frequent collections cost;
+// BENCHMARKS.md).
+func GCPercent(percent int) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(percent)
 	}
-	debug.SetGCPercent(percent)
-	return percent
 }

@@ -371,12 +371,12 @@ func TestGCPercent(t *testing.T) {
 	t.Cleanup(func() { debug.SetGCPercent(was) })
 
 	t.Setenv("GOGC", "")
-	require.Equal(t, 50, GCPercent(50))
+	GCPercent(50)
 	require.Equal(t, 50, debug.SetGCPercent(100), "the target without GOGC")
 
 	t.Setenv("GOGC", "200")
 	debug.SetGCPercent(200) // as the runtime read it at start
-	require.Equal(t, 200, GCPercent(50))
+	GCPercent(50)
 	require.Equal(t, 200, debug.SetGCPercent(100), "GOGC's target stays")
 }
 
