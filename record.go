@@ -10,7 +10,9 @@ import (
 //
 // Data is one JSON document or, for line-oriented input, one raw line without
 // its line terminator. A record owns Data: producers must not reuse the slice
-// after handing out the record, and consumers must not modify it.
+// after handing out the record, and consumers must not modify it. (A
+// consumer may allow a source to reuse it once the record is settled; see
+// source.DecodeOptions.ReuseData.)
 type Record struct {
 	// Data is the event itself.
 	Data []byte

@@ -50,7 +50,8 @@ var (
 
 // decoded is one record as a decoder produced it.
 type decoded struct {
-	data   []byte // owned by the record
+	data   []byte // owned by the record, or cut from slab
+	slab   *slab
 	index  int64
 	offset int64
 	cw     *lakerelay.CloudWatchOrigin
@@ -84,6 +85,9 @@ type decoder struct {
 	found  bool // expand: a field was found in the current document
 	index  int64
 	queue  []decoded // cloudwatch: events of the current document
+	// cur is the slab records are cut from (DecodeOptions.ReuseData), slab
+	// the one the last record was cut from (nil: its own allocation).
+	cur, slab *slab
 	// skipped counts CloudWatch Logs control messages.
 	skipped int64
 }
@@ -102,7 +106,15 @@ const (
 // not carved from shared buffers: a record held by a batcher must keep only
 // its own bytes alive, so that memory bounds counted in record bytes (such as
 // batch.Limits.MaxPendingBytes) hold whatever order records are released in.
+//
+// With DecodeOptions.ReuseData records are cut from slabs instead (see
+// slab.go); d.slab is then the slab of the last record cut.
 func (d *decoder) clone(b []byte) []byte {
+	if room, s := d.reserve(len(b)); s != nil {
+		d.slab = s
+		return append(room, b...)
+	}
+	d.slab = nil
 	// append to nil allocates without first zeroing what it copies over,
 	// unlike make.
 	return append([]byte(nil), b...)
@@ -110,6 +122,11 @@ func (d *decoder) clone(b []byte) []byte {
 
 // alloc returns an empty slice with room for exactly n bytes.
 func (d *decoder) alloc(n int) []byte {
+	if room, s := d.reserve(n); s != nil {
+		d.slab = s
+		return room
+	}
+	d.slab = nil
 	return make([]byte, 0, n)
 }
 
@@ -123,6 +140,7 @@ func (d *decoder) close() {
 	if d.ra != nil {
 		d.ra.stop() // the read-ahead releases the decompressor when it ends
 	}
+	d.dropSlab()
 	if d.err == nil {
 		d.err = io.EOF
 	}
@@ -452,7 +470,8 @@ func (d *decoder) nextLine() (decoded, error) {
 				if len(line) > max {
 					return d.fail(d.offset(s.start), fmt.Errorf("%w: line exceeds %d bytes", lakerelay.ErrTooLarge, max))
 				}
-				return decoded{data: d.clone(line), offset: d.offset(s.start)}, nil
+				data := d.clone(line)
+				return decoded{data: data, slab: d.slab, offset: d.offset(s.start)}, nil
 			}
 			s.pos = s.end
 			if s.end-s.start > max {
@@ -467,7 +486,8 @@ func (d *decoder) nextLine() (decoded, error) {
 				if len(line) == 0 {
 					return decoded{}, io.EOF
 				}
-				return decoded{data: d.clone(line), offset: d.offset(s.end - len(line))}, nil
+				data := d.clone(line)
+				return decoded{data: data, slab: d.slab, offset: d.offset(s.end - len(line))}, nil
 			}
 		}
 	}
@@ -504,7 +524,7 @@ func (d *decoder) record(end int, ws bool) decoded {
 	} else {
 		data = d.clone(v)
 	}
-	r := decoded{data: data, offset: d.offset(s.start), json: true}
+	r := decoded{data: data, slab: d.slab, offset: d.offset(s.start), json: true}
 	s.pos, s.start = end, end
 	return r
 }
@@ -560,7 +580,8 @@ func (d *decoder) invalid(cut, next int, msg string) decoded {
 	s := &d.s
 	v := bytes.TrimRight(s.buf[s.start:cut], " \t\r\n")
 	off := d.offset(s.start)
-	r := decoded{data: d.clone(v), offset: off, invalid: invalidf("invalid JSON: %s", msg)}
+	data := d.clone(v)
+	r := decoded{data: data, slab: d.slab, offset: off, invalid: invalidf("invalid JSON: %s", msg)}
 	s.pos, s.start = next, next
 	return r
 }

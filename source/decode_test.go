@@ -44,6 +44,9 @@ func decodeAll(t testing.TB, r io.Reader, opts DecodeOptions) ([]rec, error) {
 			t.Fatalf("record %d %q is marked JSON but is not compact JSON (invalid: %v)", i, x.data, x.invalid)
 		}
 		out = append(out, rec{Data: string(x.data), Offset: x.offset, Invalid: x.invalid != nil, CW: x.cw})
+		if x.slab != nil {
+			x.slab.release() // as settling the record does (ReuseData)
+		}
 		if len(out) > 1<<20 {
 			t.Fatal("runaway decoder")
 		}

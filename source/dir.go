@@ -61,7 +61,7 @@ type DirOptions struct {
 // Dir is a [lakerelay.Source] over local files: one file, or every regular
 // file under a directory (recursively, in lexical order), each decoded like
 // an S3 object. The origin of a record has an empty Bucket and the file's
-// path as Key; records have a nil Ack.
+// path as Key; records have a nil Ack (unless DecodeOptions.ReuseData).
 //
 // Read returns io.EOF after the last file. A file that cannot be opened or
 // decoded makes Read return an *[ObjectError] naming it (wrapping

@@ -44,7 +44,9 @@
 // Without a quarantine, an invalid record fails its object.
 //
 // [Reader], [Dir] and [List] hand out records with a nil Ack: they keep no
-// state, so a crash means reading again.
+// state, so a crash means reading again. With [DecodeOptions.ReuseData]
+// every source's records have an Ack that also lets the source reuse the
+// record's memory.
 //
 // # Errors
 //
@@ -142,7 +144,8 @@
 // # Concurrency
 //
 // Every source is safe for concurrent use; Read may be called from several
-// goroutines. Each record's Data is its own slice, never reused. Ack
+// goroutines. Each record's Data is its own slice, never reused (unless
+// [DecodeOptions.ReuseData] allows it once the record is settled). Ack
 // functions may be called from any goroutine and do not block.
 //
 // # Performance

@@ -170,6 +170,10 @@ func FuzzDecode(f *testing.F) {
 		got, gerr := decodeAll(t, iotest.OneByteReader(bytes.NewReader(in)), opts)
 		initialBuffer = old
 		sameDecode(t, "small reads", want, werr, got, gerr)
+		reuse := opts
+		reuse.ReuseData = true
+		got, gerr = decodeAll(t, bytes.NewReader(in), reuse)
+		sameDecode(t, "ReuseData", want, werr, got, gerr)
 		checkCompressed(t, in, opts, want, werr)
 		checkCorrupt(t, in, opts)
 		last := int64(-1)

@@ -69,7 +69,8 @@ type ListOptions struct {
 }
 
 // List is a [lakerelay.Source] of the records of every object under a
-// bucket and prefix, in key order (a backfill). Records have a nil Ack.
+// bucket and prefix, in key order (a backfill). Records have a nil Ack
+// (unless DecodeOptions.ReuseData).
 //
 // Read returns io.EOF after the last object. An object that cannot be
 // fetched or decoded makes Read return an *[ObjectError] naming it, and the

@@ -36,7 +36,8 @@ type ReaderOptions struct {
 // Reader is a [lakerelay.Source] over one stream, such as standard input or
 // a file: it detects the compression (gzip, including several members, or
 // zstd) by magic bytes and splits the stream into records as
-// [DecodeOptions] says. Records have a nil Ack; their origin has an empty
+// [DecodeOptions] says. Records have a nil Ack (unless
+// DecodeOptions.ReuseData); their origin has an empty
 // Bucket and the stream's name as Key.
 //
 // Read returns io.EOF at the end. It returns an *[ObjectError] for a

@@ -510,13 +510,18 @@ func (s *SQS) receiveInput() *sqs.ReceiveMessageInput {
 
 // recordAck settles one record of a message exactly once.
 type recordAck struct {
-	m    *message
+	m *message
+	// then, when set, is the record's own Ack (DecodeOptions.ReuseData).
+	then lakerelay.AckFunc
 	done atomic.Bool
 }
 
 func (a *recordAck) settle(err error) {
 	if a.done.CompareAndSwap(false, true) {
 		a.m.done(err)
+		if a.then != nil {
+			a.then(err)
+		}
 	}
 }
 
@@ -740,7 +745,7 @@ func (s *SQS) readObject(m *message, ref ObjectRef) error {
 		}
 		a := &acks[0]
 		acks = acks[1:]
-		a.m = m
+		a.m, a.then = m, rec.Ack
 		rec.Ack = a.settle
 		m.held.Add(1)
 		select {

@@ -182,14 +182,22 @@ func (o *objectStream) next() (lakerelay.Record, error) {
 		origin := o.origin
 		origin.Index, origin.Offset, origin.CloudWatch = d.index, d.offset, d.cw
 		rec := lakerelay.Record{Data: d.data, Origin: origin, JSON: d.json}
+		if d.slab != nil {
+			rec.Ack = d.slab.ack
+		}
 		if d.invalid == nil {
 			return rec, nil
 		}
+		// The record is not handed out: once quarantined (the quarantine
+		// keeps a copy) or failed, its Data may be reused.
 		reason := &ObjectError{Bucket: origin.Bucket, Key: origin.Key, VersionID: origin.VersionID, Offset: d.offset, Index: d.index, Err: d.invalid}
 		if o.quarantine == nil {
+			rec.Settle(nil)
 			return lakerelay.Record{}, reason
 		}
-		if qerr := o.quarantine(rec, reason); qerr != nil {
+		qerr := o.quarantine(rec, reason)
+		rec.Settle(nil)
+		if qerr != nil {
 			return lakerelay.Record{}, &ObjectError{Bucket: origin.Bucket, Key: origin.Key, VersionID: origin.VersionID, Offset: d.offset, Index: d.index,
 				Err: &quarantineError{reason: d.invalid, err: qerr}}
 		}

@@ -346,6 +346,10 @@ func collect(c config, env *program.Env, stdout io.Writer) (sum summary, err err
 		return sum, err
 	}
 
+	// The output copies each record into its buffer before the record is
+	// settled, and batch.Run settles records in about the order read: the
+	// sources may reuse each record's memory once it is settled.
+	c.decode.ReuseData = true
 	var src statser
 	var sqsSrc *source.SQS
 	switch {

@@ -1,0 +1,255 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lakerelay/lakerelay"
+	"github.com/lakerelay/lakerelay/internal/testenv"
+)
+
+// reuseInput returns n NDJSON records of 100 to 1,600 bytes, gzip
+// compressed, with the line at each index in bad not JSON; want holds each
+// line by its index.
+func reuseInput(t testing.TB, n int, bad map[int]bool) (data []byte, want []string) {
+	var b strings.Builder
+	for i := range n {
+		s := fmt.Sprintf(`{"i":%d,"pad":"%s"}`, i, strings.Repeat(string(rune('a'+i%26)), 80+(i*37)%1500))
+		if bad[i] {
+			s = fmt.Sprintf("not json %d %s", i, s)
+		}
+		want = append(want, s)
+		b.WriteString(s + "\n")
+	}
+	return gz(t, b.String()), want
+}
+
+// readHolding reads src to its end (or, when stopAt > 0, until it handed
+// out stopAt records), holding up to window records and settling a random
+// one of them whenever the window is full. Before each settling it checks
+// that every record held still holds its own bytes: settling a record must
+// never let the source reuse the memory of another. It returns how many
+// records each key handed out.
+func readHolding(t *testing.T, src lakerelay.Source, want map[string][]string, window, stopAt int) map[string]int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var held []lakerelay.Record
+	seen := map[string]map[int64]bool{}
+	check := func() {
+		for _, r := range held {
+			w := want[r.Origin.Key]
+			if r.Origin.Index >= int64(len(w)) || string(r.Data) != w[r.Origin.Index] {
+				t.Fatalf("%s#%d holds %.40q…, want %.40q…", r.Origin.Key, r.Origin.Index, r.Data, w[min(r.Origin.Index, int64(len(w)-1))])
+			}
+		}
+	}
+	settleOne := func() {
+		check()
+		i := rng.IntN(len(held))
+		held[i].Settle(nil)
+		held[i] = held[len(held)-1]
+		held = held[:len(held)-1]
+	}
+	n := 0
+	for stopAt == 0 || n < stopAt {
+		r, err := src.Read(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d records: %v", n, err)
+		}
+		n++
+		if len(r.Data) <= maxSlabbed && r.Ack == nil {
+			t.Fatalf("%s#%d: no Ack with ReuseData", r.Origin.Key, r.Origin.Index)
+		}
+		if seen[r.Origin.Key] == nil {
+			seen[r.Origin.Key] = map[int64]bool{}
+		}
+		if seen[r.Origin.Key][r.Origin.Index] {
+			t.Fatalf("%s#%d handed out twice", r.Origin.Key, r.Origin.Index)
+		}
+		seen[r.Origin.Key][r.Origin.Index] = true
+		held = append(held, r)
+		if len(held) > window {
+			settleOne()
+		}
+	}
+	for len(held) > 0 {
+		settleOne()
+	}
+	counts := map[string]int{}
+	for k, s := range seen {
+		counts[k] = len(s)
+	}
+	return counts
+}
+
+// checkReleased fails unless every slab taken since held0 was released.
+func checkReleased(t *testing.T, held0 int64) {
+	t.Helper()
+	if held := slabs.held.Load(); held != held0 {
+		t.Fatalf("%d slabs still held after every record was settled and the source closed", held-held0)
+	}
+}
+
+// TestReuseData reads with DecodeOptions.ReuseData from each source,
+// holding records and settling them out of order: every record keeps its
+// bytes until it is settled, every slab is released at the end, and the
+// memory is reused (a few slabs serve 4 MB of records).
+func TestReuseData(t *testing.T) {
+	data, lines := reuseInput(t, 5000, nil)
+	reuse := DecodeOptions{StreamType: NDJSON, ReuseData: true}
+	t.Run("Reader", func(t *testing.T) {
+		held0, made0 := slabs.held.Load(), slabs.made.Load()
+		r, err := NewReader("in", bytes.NewReader(data), func(o *ReaderOptions) { o.Decode = reuse })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readHolding(t, r, map[string][]string{"in": lines}, 64, 0); got["in"] != len(lines) {
+			t.Fatalf("%d records, want %d", got["in"], len(lines))
+		}
+		r.Close()
+		checkReleased(t, held0)
+		// Held 64 at a time, a few slabs serve all the records (one settled
+		// late holds its slab longer).
+		size := 0
+		for _, l := range lines {
+			size += len(l)
+		}
+		if made, fill := slabs.made.Load()-made0, int64(size/slabSize); made > fill/5 {
+			t.Fatalf("%d slabs made for records that fill %d: they are not reused", made, fill)
+		}
+	})
+	t.Run("Dir", func(t *testing.T) {
+		dir := t.TempDir()
+		want := map[string][]string{}
+		for i, n := range []int{5000, 3, 40, 1, 200} {
+			name := filepath.Join(dir, fmt.Sprintf("f%d.gz", i))
+			d, w := data, lines
+			if n != 5000 {
+				d, w = reuseInput(t, n, nil)
+			}
+			if err := os.WriteFile(name, d, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			want[name] = w
+		}
+		held0 := slabs.held.Load()
+		d, err := NewDir(dir, func(o *DirOptions) { o.Decode = reuse })
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readHolding(t, d, want, 300, 0)
+		for k, w := range want {
+			if got[k] != len(w) {
+				t.Fatalf("%s: %d records, want %d", k, got[k], len(w))
+			}
+		}
+		d.Close()
+		checkReleased(t, held0)
+	})
+	t.Run("SQS", func(t *testing.T) {
+		e := newEnv(t, testenv.QueueOptions{})
+		e.put("r/a.gz", data)
+		small, smallLines := reuseInput(t, 30, nil)
+		e.put("r/b.gz", small)
+		e.notify("r/a.gz")
+		e.notify("r/b.gz")
+		held0 := slabs.held.Load()
+		s, _ := e.source(func(o *SQSOptions) { o.Decode = reuse })
+		want := map[string][]string{"r/a.gz": lines, "r/b.gz": smallLines}
+		got := readHolding(t, s, want, 100, len(lines)+len(smallLines))
+		if got["r/a.gz"] != len(lines) || got["r/b.gz"] != len(smallLines) {
+			t.Fatalf("records per object: %v", got)
+		}
+		waitFor(t, 20*time.Second, "both messages deleted", func() bool { return s.Stats().Deleted == 2 })
+		s.Close()
+		checkReleased(t, held0)
+		if n := e.queueDepth(e.queue.URL); n != 0 {
+			t.Fatalf("%d messages left in the queue", n)
+		}
+	})
+}
+
+// TestReuseDataInvalidRecords: invalid records, quarantined or failing
+// their object, release their hold at once; records larger than a slab
+// allows have memory of their own.
+func TestReuseDataInvalidRecords(t *testing.T) {
+	bad := map[int]bool{0: true, 7: true, 8: true, 999: true}
+	data, lines := reuseInput(t, 1000, bad)
+	valid := 0
+	for i := range lines {
+		if !bad[i] {
+			valid++
+		}
+	}
+	t.Run("quarantined", func(t *testing.T) {
+		held0 := slabs.held.Load()
+		var quarantined []string
+		r, err := NewReader("in", bytes.NewReader(data), func(o *ReaderOptions) {
+			o.Decode = DecodeOptions{StreamType: NDJSON, ReuseData: true}
+			o.Quarantine = func(rec lakerelay.Record, _ error) error {
+				quarantined = append(quarantined, string(rec.Data)) // a copy, as a quarantine keeps
+				return nil
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readHolding(t, r, map[string][]string{"in": lines}, 10, 0); got["in"] != valid {
+			t.Fatalf("%d records, want %d", got["in"], valid)
+		}
+		r.Close()
+		checkReleased(t, held0)
+		if len(quarantined) != len(bad) || quarantined[0] != lines[0] || quarantined[3] != lines[999] {
+			t.Fatalf("quarantined %d records, want %d", len(quarantined), len(bad))
+		}
+	})
+	t.Run("failing", func(t *testing.T) {
+		held0 := slabs.held.Load()
+		r, err := NewReader("in", bytes.NewReader(data), func(o *ReaderOptions) {
+			o.Decode = DecodeOptions{StreamType: NDJSON, ReuseData: true}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = r.Read(context.Background())
+		var oe *ObjectError
+		if !errors.As(err, &oe) || oe.Index != 0 {
+			t.Fatalf("Read: %v, want the invalid record 0", err)
+		}
+		r.Close()
+		checkReleased(t, held0)
+	})
+	t.Run("large", func(t *testing.T) {
+		big := `{"big":"` + strings.Repeat("x", maxSlabbed) + `"}`
+		r, err := NewReader("in", strings.NewReader(`{"a":1}`+"\n"+big+"\n"), func(o *ReaderOptions) {
+			o.Decode = DecodeOptions{StreamType: NDJSON, ReuseData: true}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		small, err := r.Read(context.Background())
+		if err != nil || small.Ack == nil {
+			t.Fatalf("small record: %v, Ack %v", err, small.Ack != nil)
+		}
+		large, err := r.Read(context.Background())
+		if err != nil || large.Ack != nil || string(large.Data) != big {
+			t.Fatalf("large record: %v, Ack %v, %d bytes", err, large.Ack != nil, len(large.Data))
+		}
+		small.Settle(nil)
+		r.Close()
+	})
+}
