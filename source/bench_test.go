@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -151,6 +152,7 @@ func BenchmarkDecode(b *testing.B) {
 		{"gzip-ndjson-auto", benchNDJSON, DecodeOptions{}},
 		{"gzip-lines", benchNDJSON, DecodeOptions{StreamType: Lines}},
 		{"gzip-cloudtrail-records", benchTrail, DecodeOptions{}},
+		{"gzip-ndjson-reuse", benchNDJSON, DecodeOptions{StreamType: NDJSON, ReuseData: true}},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			b.SetBytes(int64(len(tt.data.raw)))
@@ -317,18 +319,20 @@ func decodeCount(b *testing.B, data []byte, opts DecodeOptions, want int) {
 	drainSource(b, r, want)
 }
 
-// drainSource reads s until io.EOF and fails b unless it gave want records.
+// drainSource reads s until io.EOF, settling each record, and fails b
+// unless it gave want records.
 func drainSource(b *testing.B, s lakerelay.Source, want int) {
 	ctx := context.Background()
 	n := 0
 	for {
-		_, err := s.Read(ctx)
+		r, err := s.Read(ctx)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			b.Fatal(err)
 		}
+		r.Settle(nil)
 		n++
 	}
 	if n != want {
@@ -490,14 +494,14 @@ func BenchmarkRatio(b *testing.B) {
 		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(d.data.gz)}); err != nil {
 			b.Fatal(err)
 		}
-		for _, where := range []string{"memory", "minio", "minio-observed"} {
+		for _, where := range []string{"memory", "memory-reuse", "minio", "minio-observed"} {
 			b.Run(d.name+"/"+where, func(b *testing.B) {
 				b.SetBytes(2 * int64(len(d.data.raw))) // both runs
 				b.ReportAllocs()
 				var tPrim, tSrc time.Duration
 				for b.Loop() {
 					t0 := time.Now()
-					if where == "memory" {
+					if strings.HasPrefix(where, "memory") {
 						primitive(b, bytes.NewReader(d.data.gz))
 					} else {
 						out, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
@@ -508,8 +512,10 @@ func BenchmarkRatio(b *testing.B) {
 						out.Body.Close()
 					}
 					t1 := time.Now()
-					if where == "memory" {
-						r, _ := NewReader("bench", bytes.NewReader(d.data.gz))
+					if strings.HasPrefix(where, "memory") {
+						r, _ := NewReader("bench", bytes.NewReader(d.data.gz), func(o *ReaderOptions) {
+							o.Decode.ReuseData = where == "memory-reuse"
+						})
 						drainSource(b, r, d.data.records)
 					} else {
 						l, _ := NewList(s3c, bucket, key, func(o *ListOptions) {
