@@ -170,5 +170,10 @@
 // JSON is validated and split by a hand-written scanner (checked against
 // encoding/json by fuzzing); decompression uses klauspost/compress. Each
 // record's Data is an allocation of its own, so a record held downstream
-// keeps only its own bytes alive.
+// keeps only its own bytes alive. A reader that settles records soon after
+// reading them may set [DecodeOptions.ReuseData]: records are then cut from
+// blocks used again once settled, which saves an allocation per record
+// and a page fault per 4 KiB of fresh memory (gzip NDJSON decoded in
+// memory: 0.41-0.66 of the primitive's speed without it, 0.85-0.88 with
+// it; collect --dir about a fifth faster).
 package source
