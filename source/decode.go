@@ -88,6 +88,9 @@ type decoder struct {
 	// cur is the slab records are cut from (DecodeOptions.ReuseData), slab
 	// the one the last record was cut from (nil: its own allocation).
 	cur, slab *slab
+	// unslabbed counts the bytes of records not cut from slabs, up to
+	// slabSize: an object's first records are not.
+	unslabbed int
 	// skipped counts CloudWatch Logs control messages.
 	skipped int64
 }

@@ -81,8 +81,9 @@ type DecodeOptions struct {
 	// ReuseData lets the source reuse the memory of a record's Data once
 	// the record is settled: records are then cut from blocks of 64 KiB
 	// that are used again once every record cut from them is settled,
-	// instead of each having an allocation of its own (a record larger
-	// than 16 KiB still has one). A long run then touches the same memory
+	// instead of each having an allocation of its own (the records of an
+	// object's first 64 KiB, and any record larger than 16 KiB, still have
+	// one: a small object does not hold a block). A long run then touches the same memory
 	// again instead of fresh pages, which saves a page fault for every 4 KiB
 	// read and much of the collector's work: collect --dir runs about a
 	// fifth faster (see BENCHMARKS.md).

@@ -80,9 +80,17 @@ func (s *slab) release() {
 
 // reserve returns n bytes of room for one record from d's current slab,
 // taking a new slab when it is full, and counts the record's hold. It
-// returns nil, nil when the record is not to be cut from a slab.
+// returns nil, nil when the record is not to be cut from a slab: a large
+// one, or one of an object's first slabSize bytes of records. Small objects
+// thus never take a slab: each would hold one of its own, mostly unused,
+// for as long as any of its records is held, and a reader holding the
+// records of many small objects (a batch of 4096) would hold that many.
 func (d *decoder) reserve(n int) ([]byte, *slab) {
 	if !d.opts.ReuseData || n > maxSlabbed {
+		return nil, nil
+	}
+	if d.cur == nil && d.unslabbed < slabSize {
+		d.unslabbed += n
 		return nil, nil
 	}
 	s := d.cur

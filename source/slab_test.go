@@ -71,7 +71,9 @@ func readHolding(t *testing.T, src lakerelay.Source, want map[string][]string, w
 			t.Fatalf("after %d records: %v", n, err)
 		}
 		n++
-		if len(r.Data) <= maxSlabbed && r.Ack == nil {
+		// Past an object's first 64 KiB of records every record but a
+		// large one is cut from a slab, and has an Ack.
+		if r.Origin.Offset >= 2*slabSize && len(r.Data) <= maxSlabbed && r.Ack == nil {
 			t.Fatalf("%s#%d: no Ack with ReuseData", r.Origin.Key, r.Origin.Index)
 		}
 		if seen[r.Origin.Key] == nil {
@@ -160,6 +162,44 @@ func TestReuseData(t *testing.T) {
 		d.Close()
 		checkReleased(t, held0)
 	})
+	t.Run("small objects", func(t *testing.T) {
+		// Files under 64 KiB of records take no slab: one each, held by
+		// records of many files waiting for their batch, would be mostly
+		// unused memory.
+		dir := t.TempDir()
+		want := map[string][]string{}
+		for i := range 50 {
+			name := filepath.Join(dir, fmt.Sprintf("s%02d.gz", i))
+			d, w := reuseInput(t, 8, nil)
+			if err := os.WriteFile(name, d, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			want[name] = w
+		}
+		held0 := slabs.held.Load()
+		d, err := NewDir(dir, func(o *DirOptions) { o.Decode = reuse })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all []lakerelay.Record
+		for {
+			r, err := d.Read(context.Background())
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Ack != nil || string(r.Data) != want[r.Origin.Key][r.Origin.Index] {
+				t.Fatalf("%s#%d: Ack %v, %.40q…", r.Origin.Key, r.Origin.Index, r.Ack != nil, r.Data)
+			}
+			all = append(all, r)
+		}
+		if held := slabs.held.Load() - held0; held != 0 || len(all) != 400 {
+			t.Fatalf("%d slabs held by %d records of 50 files", held, len(all))
+		}
+		d.Close()
+	})
 	t.Run("SQS", func(t *testing.T) {
 		e := newEnv(t, testenv.QueueOptions{})
 		e.put("r/a.gz", data)
@@ -234,22 +274,34 @@ func TestReuseDataInvalidRecords(t *testing.T) {
 		checkReleased(t, held0)
 	})
 	t.Run("large", func(t *testing.T) {
+		// The first 64 KiB of records have allocations of their own, so
+		// do large records; the others are cut from slabs.
+		small := `{"a":"` + strings.Repeat("y", 1000) + `"}`
 		big := `{"big":"` + strings.Repeat("x", maxSlabbed) + `"}`
-		r, err := NewReader("in", strings.NewReader(`{"a":1}`+"\n"+big+"\n"), func(o *ReaderOptions) {
+		in := strings.Repeat(small+"\n", 2*slabSize/len(small)) + big + "\n" + small + "\n"
+		r, err := NewReader("in", strings.NewReader(in), func(o *ReaderOptions) {
 			o.Decode = DecodeOptions{StreamType: NDJSON, ReuseData: true}
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		small, err := r.Read(context.Background())
-		if err != nil || small.Ack == nil {
-			t.Fatalf("small record: %v, Ack %v", err, small.Ack != nil)
+		var acks []bool
+		for {
+			rec, err := r.Read(context.Background())
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			acks = append(acks, rec.Ack != nil)
+			rec.Settle(nil)
 		}
-		large, err := r.Read(context.Background())
-		if err != nil || large.Ack != nil || string(large.Data) != big {
-			t.Fatalf("large record: %v, Ack %v, %d bytes", err, large.Ack != nil, len(large.Data))
+		n := len(acks)
+		if acks[0] || acks[slabSize/len(small)-1] || !acks[slabSize/len(small)+1] || acks[n-2] || !acks[n-1] {
+			t.Fatalf("records with an Ack (a slab): first %v, last of the first 64 KiB %v, the one after %v, the large one %v, the last %v",
+				acks[0], acks[slabSize/len(small)-1], acks[slabSize/len(small)+1], acks[n-2], acks[n-1])
 		}
-		small.Settle(nil)
 		r.Close()
 	})
 }
