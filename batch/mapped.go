@@ -374,6 +374,10 @@ func (m *Mapped) Close() error {
 }
 
 func (m *Mapped) settleNotRead(j *mapJob) {
+	// A worker may still be mapping j.r.Data: once settled, the record's
+	// memory may be reused (source.DecodeOptions.ReuseData). The pump hands
+	// every job it queued to a worker, so j is done soon.
+	<-j.done
 	m.release(j)
 	if j.err == nil {
 		j.r.Settle(errNotRead)

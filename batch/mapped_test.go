@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,6 +193,45 @@ func TestMapWorkersCloseNacksReadAhead(t *testing.T) {
 			require.ErrorContains(t, errs[0], "closed before the record was read")
 		}
 	}
+}
+
+// reusing is a source whose records' Data is overwritten once they are
+// settled, as a source reusing the memory of settled records does
+// (source.DecodeOptions.ReuseData).
+type reusing struct{ n atomic.Int64 }
+
+func (s *reusing) Read(context.Context) (lakerelay.Record, error) {
+	data := []byte("r" + strconv.FormatInt(s.n.Add(1), 10))
+	return lakerelay.Record{Data: data, Ack: func(error) {
+		for i := range data {
+			data[i] = 'X'
+		}
+	}}, nil
+}
+
+func (s *reusing) Close() error { return nil }
+
+// TestMapWorkersCloseWaitsForMapping: Close settles the records read ahead
+// only once no worker maps them any more, so that a source may reuse their
+// memory (under the race detector, settling earlier is also a data race).
+func TestMapWorkersCloseWaitsForMapping(t *testing.T) {
+	var overwritten atomic.Int64
+	slow := func(d []byte) ([]byte, error) {
+		before := string(d)
+		time.Sleep(20 * time.Millisecond)
+		if string(d) != before {
+			overwritten.Add(1)
+		}
+		return d, nil
+	}
+	m := batch.Map(&reusing{}, slow, nil, func(o *batch.MapOptions) { o.Workers, o.MaxAhead = 2, 4 })
+	r, err := m.Read(context.Background())
+	require.NoError(t, err)
+	r.Settle(nil)
+	time.Sleep(5 * time.Millisecond) // the workers are mapping the next records
+	require.NoError(t, m.Close())
+	time.Sleep(50 * time.Millisecond) // any mapping still running ends
+	require.Zero(t, overwritten.Load(), "records settled while a worker read their data")
 }
 
 // TestMapWorkersReadCancelled: a Read whose context ends while its record

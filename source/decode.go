@@ -89,7 +89,7 @@ type decoder struct {
 	// the one the last record was cut from (nil: its own allocation).
 	cur, slab *slab
 	// unslabbed counts the bytes of records not cut from slabs, up to
-	// slabSize: an object's first records are not.
+	// slabAfter: an object's first records are not.
 	unslabbed int
 	// skipped counts CloudWatch Logs control messages.
 	skipped int64
@@ -524,6 +524,8 @@ func (d *decoder) record(end int, ws bool) decoded {
 	var data []byte
 	if ws {
 		data = jsonscan.Compact(d.alloc(len(v)), v)
+		// A slab's room beyond the compacted value is not the record's.
+		data = data[:len(data):len(data)]
 	} else {
 		data = d.clone(v)
 	}

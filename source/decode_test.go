@@ -26,6 +26,20 @@ func decodeAll(t testing.TB, r io.Reader, opts DecodeOptions) ([]rec, error) {
 	d := newDecoder(r, opts, "bkt", "k", "")
 	defer d.close()
 	var out []rec
+	// With ReuseData the records' slabs are held to the end, as by a
+	// reader holding every record, and each record must then still hold
+	// its bytes.
+	var held []decoded
+	defer func() {
+		for i, x := range held {
+			if string(x.data) != out[i].Data {
+				t.Fatalf("record %d changed while held: %q, was %q", i, x.data, out[i].Data)
+			}
+			if x.slab != nil {
+				x.slab.release() // as settling the record does (ReuseData)
+			}
+		}
+	}()
 	for i := 0; ; i++ {
 		x, err := d.next()
 		if err == io.EOF {
@@ -44,8 +58,8 @@ func decodeAll(t testing.TB, r io.Reader, opts DecodeOptions) ([]rec, error) {
 			t.Fatalf("record %d %q is marked JSON but is not compact JSON (invalid: %v)", i, x.data, x.invalid)
 		}
 		out = append(out, rec{Data: string(x.data), Offset: x.offset, Invalid: x.invalid != nil, CW: x.cw})
-		if x.slab != nil {
-			x.slab.release() // as settling the record does (ReuseData)
+		if opts.ReuseData {
+			held = append(held, x)
 		}
 		if len(out) > 1<<20 {
 			t.Fatal("runaway decoder")

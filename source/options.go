@@ -94,7 +94,9 @@ type DecodeOptions struct {
 	// Data by the time a record is settled, settles each record exactly
 	// once, and settles records in about the order it read them: batch.Run
 	// with a sink that copies what it writes (to a stream, a file, a
-	// compressed object) is such a reader. A record held long keeps its
+	// compressed object) is such a reader. A record settled twice may let
+	// the memory of another record still held be reused: its Data then
+	// changes. A record held long keeps its
 	// block of 64 KiB in memory, so a reader holding a few records of many
 	// blocks for long (partitions of very different pace) holds more memory
 	// than their bytes. A record never settled costs no correctness: its

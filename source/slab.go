@@ -21,6 +21,10 @@ const (
 	maxFreeSlabs = 256
 )
 
+// slabAfter is how many bytes of an object's first records are not cut
+// from slabs (a variable so that tests can cut every record).
+var slabAfter = slabSize
+
 // slab is a block records are cut from. refs counts the records cut from it
 // that are not yet settled, plus one while a decoder still cuts from it.
 type slab struct {
@@ -64,8 +68,9 @@ func (p *slabPool) get() *slab {
 
 // release drops one hold on s; the last one returns it to the pool.
 func (s *slab) release() {
-	// Below zero, a record was settled twice, against AckFunc's contract:
-	// the slab is then never reused again.
+	// A record settled twice, against AckFunc's contract, takes another
+	// record's hold: the slab may then be reused while records cut from it
+	// are still held (DecodeOptions.ReuseData says so).
 	if s.refs.Add(-1) != 0 {
 		return
 	}
@@ -81,7 +86,7 @@ func (s *slab) release() {
 // reserve returns n bytes of room for one record from d's current slab,
 // taking a new slab when it is full, and counts the record's hold. It
 // returns nil, nil when the record is not to be cut from a slab: a large
-// one, or one of an object's first slabSize bytes of records. Small objects
+// one, or one of an object's first slabAfter bytes of records. Small objects
 // thus never take a slab: each would hold one of its own, mostly unused,
 // for as long as any of its records is held, and a reader holding the
 // records of many small objects (a batch of 4096) would hold that many.
@@ -89,7 +94,7 @@ func (d *decoder) reserve(n int) ([]byte, *slab) {
 	if !d.opts.ReuseData || n > maxSlabbed {
 		return nil, nil
 	}
-	if d.cur == nil && d.unslabbed < slabSize {
+	if d.cur == nil && d.unslabbed < slabAfter {
 		d.unslabbed += n
 		return nil, nil
 	}

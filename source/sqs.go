@@ -737,6 +737,7 @@ func (s *SQS) readObject(m *message, ref ObjectRef) error {
 			return err
 		}
 		if m.isFailed() {
+			rec.Settle(nil) // not handed out: its memory may be reused (ReuseData)
 			return errNacked
 		}
 		m.add()

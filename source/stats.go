@@ -165,7 +165,8 @@ func (o *objectStream) report() {
 	o.pending, o.pendingBytes = 0, 0
 }
 
-// next returns the next valid record (without Ack), io.EOF at the end of the
+// next returns the next valid record (its Ack nil, or its slab's with
+// DecodeOptions.ReuseData: the caller settles it), io.EOF at the end of the
 // object, or an error. An *ObjectError wrapping lakerelay.ErrInvalidRecord
 // with Index >= 0 concerns a single record that could not be quarantined;
 // the stream can go on after it. Any other error ends the stream.
