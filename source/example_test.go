@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,44 @@ func ExampleNewReader() {
 	// Output:
 	// trail.json#0 {"eventName":"GetObject"}
 	// trail.json#1 {"eventName":"PutObject"}
+}
+
+// A reader that is done with each record's Data when it settles the record
+// lets the source reuse the memory: here each record is copied into a
+// buffered writer, then settled.
+func ExampleDecodeOptions_reuseData() {
+	var in strings.Builder
+	for i := range 10000 {
+		fmt.Fprintf(&in, "{\"n\":%d,\"msg\":\"%s\"}\n", i, strings.Repeat("x", 100))
+	}
+	r, err := source.NewReader("events.ndjson", strings.NewReader(in.String()), func(o *source.ReaderOptions) {
+		o.Decode = source.DecodeOptions{StreamType: source.NDJSON, ReuseData: true}
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer r.Close()
+	out := bufio.NewWriter(io.Discard)
+	n := 0
+	for {
+		rec, err := r.Read(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			panic(err)
+		}
+		out.Write(rec.Data) // copies
+		out.WriteByte('\n')
+		rec.Settle(nil) // rec.Data may be reused from now on
+		n++
+	}
+	if err := out.Flush(); err != nil {
+		panic(err)
+	}
+	fmt.Println(n, "records")
+	// Output:
+	// 10000 records
 }
 
 func ExampleDecodeNotification() {
