@@ -33,6 +33,21 @@ func reuseInput(t testing.TB, n int, bad map[int]bool) (data []byte, want []stri
 	return gz(t, b.String()), want
 }
 
+// writeInputs writes a file of reuseInput(n) under dir for each n and
+// returns each file's lines by path.
+func writeInputs(t *testing.T, dir string, counts ...int) map[string][]string {
+	want := map[string][]string{}
+	for i, n := range counts {
+		name := filepath.Join(dir, fmt.Sprintf("f%02d.gz", i))
+		d, w := reuseInput(t, n, nil)
+		if err := os.WriteFile(name, d, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want[name] = w
+	}
+	return want
+}
+
 // readHolding reads src to its end (or, when stopAt > 0, until it handed
 // out stopAt records), holding up to window records and settling a random
 // one of them whenever the window is full. Before each settling it checks
@@ -136,18 +151,7 @@ func TestReuseData(t *testing.T) {
 	})
 	t.Run("Dir", func(t *testing.T) {
 		dir := t.TempDir()
-		want := map[string][]string{}
-		for i, n := range []int{5000, 3, 40, 1, 200} {
-			name := filepath.Join(dir, fmt.Sprintf("f%d.gz", i))
-			d, w := data, lines
-			if n != 5000 {
-				d, w = reuseInput(t, n, nil)
-			}
-			if err := os.WriteFile(name, d, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			want[name] = w
-		}
+		want := writeInputs(t, dir, 5000, 3, 40, 1, 200)
 		held0 := slabs.held.Load()
 		d, err := NewDir(dir, func(o *DirOptions) { o.Decode = reuse })
 		if err != nil {
@@ -167,15 +171,11 @@ func TestReuseData(t *testing.T) {
 		// records of many files waiting for their batch, would be mostly
 		// unused memory.
 		dir := t.TempDir()
-		want := map[string][]string{}
-		for i := range 50 {
-			name := filepath.Join(dir, fmt.Sprintf("s%02d.gz", i))
-			d, w := reuseInput(t, 8, nil)
-			if err := os.WriteFile(name, d, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			want[name] = w
+		counts := make([]int, 50)
+		for i := range counts {
+			counts[i] = 8
 		}
+		want := writeInputs(t, dir, counts...)
 		held0 := slabs.held.Load()
 		d, err := NewDir(dir, func(o *DirOptions) { o.Decode = reuse })
 		if err != nil {
