@@ -3,6 +3,7 @@ package source
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -82,12 +83,27 @@ func TestLargeObjectBoundedMemory(t *testing.T) {
 	}
 	f.Close()
 	os.Remove(path)
-	e.notify(key)
+	// Read twice: records owning their memory, then with ReuseData.
+	for _, reuse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ReuseData=%v", reuse), func(t *testing.T) {
+			e.notify(key)
+			readLarge(t, e, records, size, fi.Size(), reuse)
+		})
+	}
+}
 
+// readLarge reads the one object announced on e's queue, records of
+// size bytes in all, and checks the peak heap.
+func readLarge(t *testing.T, e *env, records int, size, compressed int64, reuse bool) {
 	runtime.GC()
+	made0 := slabs.made.Load()
 	stop := heapPeak()
 	start := time.Now()
-	s, c := e.source(func(o *SQSOptions) { o.VisibilityTimeout = 30 * time.Second; o.Workers = 1 })
+	s, c := e.source(func(o *SQSOptions) {
+		o.VisibilityTimeout = 30 * time.Second
+		o.Workers = 1
+		o.Decode.ReuseData = reuse
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	var n, bytes int64
@@ -106,13 +122,18 @@ func TestLargeObjectBoundedMemory(t *testing.T) {
 	waitFor(t, 30*time.Second, "deleted", func() bool { return s.Stats().Deleted == 1 })
 	elapsed := time.Since(start)
 	peak := stopAndClose(stop, s)
-	t.Logf("%d records, %d MiB uncompressed, %d MiB compressed, %.1fs (%.0f MB/s), peak heap %.1f MiB",
-		n, bytes>>20, fi.Size()>>20, elapsed.Seconds(), float64(bytes)/elapsed.Seconds()/1e6, float64(peak)/(1<<20))
+	made := slabs.made.Load() - made0
+	t.Logf("%d records, %d MiB uncompressed, %d MiB compressed, %.1fs (%.0f MB/s), peak heap %.1f MiB, %d slabs made",
+		n, bytes>>20, compressed>>20, elapsed.Seconds(), float64(bytes)/elapsed.Seconds()/1e6, float64(peak)/(1<<20), made)
 	if bytes < size {
 		t.Fatalf("read %d bytes, generated %d", bytes, size)
 	}
 	if peak >= 64<<20 {
 		t.Fatalf("peak heap %d bytes, want < 64 MiB", peak)
+	}
+	// Each record settled as read: a few slabs serve them all.
+	if reuse && made > 8 {
+		t.Fatalf("%d slabs made for %d MiB of records", made, bytes>>20)
 	}
 }
 
