@@ -75,6 +75,8 @@ type ahead struct {
 	// once opened.
 	cur  *objectStream
 	body io.Closer
+	// dropped are the items clear forgot, for drop.
+	dropped []*aheadItem
 }
 
 // aheadItem is one object in the queue. An item without open was skipped
@@ -155,6 +157,7 @@ func (a *ahead) decode(it *aheadItem) {
 		case it.out <- c:
 			return true
 		case <-a.ctx.Done():
+			settleAll(c.recs) // never handed out (stop)
 			return false
 		}
 	}
@@ -330,10 +333,39 @@ func (a *ahead) stop() { a.cancel() }
 func (a *ahead) wait() { a.wg.Wait() }
 
 // clear closes the object decoded inline and forgets the queue (Close,
-// with the source's lock).
+// with the source's lock). The records decoded ahead and not handed out
+// are settled, the chunk taken here at once, those queued by drop.
 func (a *ahead) clear() {
 	a.closeCur()
+	settleAll(a.chunk.recs)
+	a.dropped = append(a.dropped, a.items...)
 	a.items, a.chunk = nil, aheadChunk{}
+}
+
+// drop settles the records of the chunks the stopped goroutines queued for
+// the items clear forgot (after stop and wait): none was handed out, so
+// with DecodeOptions.ReuseData their memory may be reused.
+func (a *ahead) drop() {
+	for _, it := range a.dropped {
+		for it.out != nil {
+			select {
+			case c, ok := <-it.out:
+				if !ok {
+					it.out = nil
+				}
+				settleAll(c.recs)
+			default:
+				it.out = nil // never taken by a goroutine: empty, never closed
+			}
+		}
+	}
+	a.dropped = nil
+}
+
+func settleAll(recs []lakerelay.Record) {
+	for _, r := range recs {
+		r.Settle(lakerelay.ErrClosed)
+	}
 }
 
 func (a *ahead) closeCur() {

@@ -234,7 +234,12 @@ func (d *Dir) Close() error {
 	// Stop the files decoded ahead before taking d.mu: a Read waiting for
 	// one holds it, and returns ErrClosed once stop began.
 	d.ahead.stop()
-	defer d.ahead.wait()
+	defer func() {
+		d.ahead.wait()
+		d.mu.Lock()
+		d.ahead.drop()
+		d.mu.Unlock()
+	}()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.closed {

@@ -267,7 +267,12 @@ func (l *List) Close() error {
 	// Stop the objects read ahead before taking l.mu: a Read waiting for
 	// one holds it, and returns ErrClosed once stop began.
 	l.ahead.stop()
-	defer l.ahead.wait()
+	defer func() {
+		l.ahead.wait()
+		l.mu.Lock()
+		l.ahead.drop()
+		l.mu.Unlock()
+	}()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.closed {

@@ -166,6 +166,48 @@ func TestReuseData(t *testing.T) {
 		d.Close()
 		checkReleased(t, held0)
 	})
+	t.Run("Dir closed early", func(t *testing.T) {
+		// Files of 300 records (about 250 KB, cut from slabs past their
+		// first 64 KiB) are decoded ahead; Close settles the records
+		// decoded and not handed out, so their slabs are back.
+		counts := make([]int, 12)
+		for i := range counts {
+			counts[i] = 300
+		}
+		want := writeInputs(t, t.TempDir(), counts...)
+		var dir string
+		for k := range want {
+			dir = filepath.Dir(k)
+		}
+		held0 := slabs.held.Load()
+		d, err := NewDir(dir, func(o *DirOptions) { o.Decode = reuse })
+		if err != nil {
+			t.Fatal(err)
+		}
+		readHolding(t, d, want, 10, 400)
+		time.Sleep(50 * time.Millisecond) // the files ahead are decoded
+		d.Close()
+		checkReleased(t, held0)
+	})
+	t.Run("List closed early", func(t *testing.T) {
+		e := newEnv(t, testenv.QueueOptions{})
+		want := map[string][]string{}
+		for i := range 12 {
+			d, w := reuseInput(t, 300, nil)
+			key := fmt.Sprintf("l/%02d.gz", i)
+			e.put(key, d)
+			want[key] = w
+		}
+		held0 := slabs.held.Load()
+		l, err := NewList(e.s3c, e.bucket, "l/", func(o *ListOptions) { o.Decode = reuse })
+		if err != nil {
+			t.Fatal(err)
+		}
+		readHolding(t, l, want, 10, 400)
+		time.Sleep(100 * time.Millisecond) // the objects ahead are decoded
+		l.Close()
+		checkReleased(t, held0)
+	})
 	t.Run("small objects", func(t *testing.T) {
 		// Files under 64 KiB of records take no slab: one each, held by
 		// records of many files waiting for their batch, would be mostly
