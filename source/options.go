@@ -79,28 +79,27 @@ type DecodeOptions struct {
 	// lakerelay.ErrTooLarge.
 	MaxObjectSize int64
 	// ReuseData lets the source reuse the memory of a record's Data once
-	// the record is settled: records are then cut from blocks of 64 KiB
+	// the record is settled. Records are then cut from blocks of 64 KiB
 	// that are used again once every record cut from them is settled,
 	// instead of each having an allocation of its own (the records of an
 	// object's first 64 KiB, and any record larger than 16 KiB, still have
-	// one: a small object does not hold a block). A long run then touches the same memory
-	// again instead of fresh pages, which saves a page fault for every 4 KiB
-	// read and much of the collector's work: collect --dir runs about a
-	// fifth faster (see BENCHMARKS.md).
+	// one, so that a small object does not hold a block). A long run then
+	// touches the same memory again instead of fresh pages, which saves a
+	// page fault for every 4 KiB read and much of the collector's work:
+	// collect --dir runs about a fifth faster (see BENCHMARKS.md).
 	//
-	// Records cut from a block then have an Ack, and their Data is valid
-	// only until that Ack is called. Set it only when whoever reads the
-	// records (and the Quarantine, which gets invalid ones) is done with
-	// Data by the time a record is settled, settles each record exactly
-	// once, and settles records in about the order it read them: batch.Run
-	// with a sink that copies what it writes (to a stream, a file, a
-	// compressed object) is such a reader. A record settled twice may let
-	// the memory of another record still held be reused: its Data then
-	// changes. A record held long keeps its
-	// block of 64 KiB in memory, so a reader holding a few records of many
-	// blocks for long (partitions of very different pace) holds more memory
-	// than their bytes. A record never settled costs no correctness: its
-	// block is simply not reused.
+	// Records cut from a block have an Ack (with every source), and their
+	// Data is valid only until that Ack is called. Set ReuseData only when
+	// whoever reads the records (and the Quarantine, which gets the invalid
+	// ones) is done with Data by the time a record is settled, settles each
+	// record exactly once, and settles records in about the order it read
+	// them: batch.Run with a sink that copies what it writes (to a stream,
+	// a file, a compressed object) is such a reader. A record settled twice
+	// may let the memory of another record still held be reused: its Data
+	// then changes. A record held long keeps its block in memory, so a
+	// reader that holds a few records of many blocks for long (partitions
+	// of very different pace) holds more memory than their bytes. A record
+	// never settled costs no correctness: its block is simply not reused.
 	ReuseData bool
 }
 
