@@ -85,9 +85,8 @@ type decoder struct {
 	found  bool // expand: a field was found in the current document
 	index  int64
 	queue  []decoded // cloudwatch: events of the current document
-	// cur is the slab records are cut from (DecodeOptions.ReuseData), slab
-	// the one the last record was cut from (nil: its own allocation).
-	cur, slab *slab
+	// cur is the slab records are cut from (DecodeOptions.ReuseData).
+	cur *slab
 	// unslabbed counts the bytes of records not cut from slabs, up to
 	// slabAfter: an object's first records are not.
 	unslabbed int
@@ -111,26 +110,23 @@ const (
 // batch.Limits.MaxPendingBytes) hold whatever order records are released in.
 //
 // With DecodeOptions.ReuseData records are cut from slabs instead (see
-// slab.go); d.slab is then the slab of the last record cut.
-func (d *decoder) clone(b []byte) []byte {
+// slab.go): clone then also returns the copy's slab.
+func (d *decoder) clone(b []byte) ([]byte, *slab) {
 	if room, s := d.reserve(len(b)); s != nil {
-		d.slab = s
-		return append(room, b...)
+		return append(room, b...), s
 	}
-	d.slab = nil
 	// append to nil allocates without first zeroing what it copies over,
 	// unlike make.
-	return append([]byte(nil), b...)
+	return append([]byte(nil), b...), nil
 }
 
-// alloc returns an empty slice with room for exactly n bytes.
-func (d *decoder) alloc(n int) []byte {
+// alloc returns an empty slice with room for exactly n bytes, and its slab
+// (nil: an allocation of its own).
+func (d *decoder) alloc(n int) ([]byte, *slab) {
 	if room, s := d.reserve(n); s != nil {
-		d.slab = s
-		return room
+		return room, s
 	}
-	d.slab = nil
-	return make([]byte, 0, n)
+	return make([]byte, 0, n), nil
 }
 
 func newDecoder(r io.Reader, opts DecodeOptions, bucket, key, versionID string) *decoder {
@@ -473,8 +469,8 @@ func (d *decoder) nextLine() (decoded, error) {
 				if len(line) > max {
 					return d.fail(d.offset(s.start), fmt.Errorf("%w: line exceeds %d bytes", lakerelay.ErrTooLarge, max))
 				}
-				data := d.clone(line)
-				return decoded{data: data, slab: d.slab, offset: d.offset(s.start)}, nil
+				data, sl := d.clone(line)
+				return decoded{data: data, slab: sl, offset: d.offset(s.start)}, nil
 			}
 			s.pos = s.end
 			if s.end-s.start > max {
@@ -489,8 +485,8 @@ func (d *decoder) nextLine() (decoded, error) {
 				if len(line) == 0 {
 					return decoded{}, io.EOF
 				}
-				data := d.clone(line)
-				return decoded{data: data, slab: d.slab, offset: d.offset(s.end - len(line))}, nil
+				data, sl := d.clone(line)
+				return decoded{data: data, slab: sl, offset: d.offset(s.end - len(line))}, nil
 			}
 		}
 	}
@@ -522,14 +518,16 @@ func (d *decoder) record(end int, ws bool) decoded {
 	s := &d.s
 	v := s.buf[s.start:end]
 	var data []byte
+	var sl *slab
 	if ws {
-		data = jsonscan.Compact(d.alloc(len(v)), v)
+		data, sl = d.alloc(len(v))
+		data = jsonscan.Compact(data, v)
 		// A slab's room beyond the compacted value is not the record's.
 		data = data[:len(data):len(data)]
 	} else {
-		data = d.clone(v)
+		data, sl = d.clone(v)
 	}
-	r := decoded{data: data, slab: d.slab, offset: d.offset(s.start), json: true}
+	r := decoded{data: data, slab: sl, offset: d.offset(s.start), json: true}
 	s.pos, s.start = end, end
 	return r
 }
@@ -585,8 +583,8 @@ func (d *decoder) invalid(cut, next int, msg string) decoded {
 	s := &d.s
 	v := bytes.TrimRight(s.buf[s.start:cut], " \t\r\n")
 	off := d.offset(s.start)
-	data := d.clone(v)
-	r := decoded{data: data, slab: d.slab, offset: off, invalid: invalidf("invalid JSON: %s", msg)}
+	data, sl := d.clone(v)
+	r := decoded{data: data, slab: sl, offset: off, invalid: invalidf("invalid JSON: %s", msg)}
 	s.pos, s.start = next, next
 	return r
 }

@@ -121,6 +121,22 @@ func checkReleased(t *testing.T, held0 int64) {
 	}
 }
 
+// closeEarly opens a source, reads 400 of its records, gives the objects
+// after them time to be decoded ahead, closes it and checks that every
+// slab taken since it opened is back.
+func closeEarly(t *testing.T, want map[string][]string, open func() (lakerelay.Source, error)) {
+	t.Helper()
+	held0 := slabs.held.Load()
+	src, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readHolding(t, src, want, 10, 400)
+	time.Sleep(100 * time.Millisecond)
+	src.Close()
+	checkReleased(t, held0)
+}
+
 // TestReuseData reads with DecodeOptions.ReuseData from each source,
 // holding records and settling them out of order: every record keeps its
 // bytes until it is settled, every slab is released at the end, and the
@@ -174,20 +190,11 @@ func TestReuseData(t *testing.T) {
 		for i := range counts {
 			counts[i] = 300
 		}
-		want := writeInputs(t, t.TempDir(), counts...)
-		var dir string
-		for k := range want {
-			dir = filepath.Dir(k)
-		}
-		held0 := slabs.held.Load()
-		d, err := NewDir(dir, func(o *DirOptions) { o.Decode = reuse })
-		if err != nil {
-			t.Fatal(err)
-		}
-		readHolding(t, d, want, 10, 400)
-		time.Sleep(50 * time.Millisecond) // the files ahead are decoded
-		d.Close()
-		checkReleased(t, held0)
+		dir := t.TempDir()
+		want := writeInputs(t, dir, counts...)
+		closeEarly(t, want, func() (lakerelay.Source, error) {
+			return NewDir(dir, func(o *DirOptions) { o.Decode = reuse })
+		})
 	})
 	t.Run("List closed early", func(t *testing.T) {
 		e := newEnv(t, testenv.QueueOptions{})
@@ -198,15 +205,9 @@ func TestReuseData(t *testing.T) {
 			e.put(key, d)
 			want[key] = w
 		}
-		held0 := slabs.held.Load()
-		l, err := NewList(e.s3c, e.bucket, "l/", func(o *ListOptions) { o.Decode = reuse })
-		if err != nil {
-			t.Fatal(err)
-		}
-		readHolding(t, l, want, 10, 400)
-		time.Sleep(100 * time.Millisecond) // the objects ahead are decoded
-		l.Close()
-		checkReleased(t, held0)
+		closeEarly(t, want, func() (lakerelay.Source, error) {
+			return NewList(e.s3c, e.bucket, "l/", func(o *ListOptions) { o.Decode = reuse })
+		})
 	})
 	t.Run("small objects", func(t *testing.T) {
 		// Files under 64 KiB of records take no slab: one each, held by
