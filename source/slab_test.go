@@ -266,6 +266,63 @@ func TestReuseData(t *testing.T) {
 	})
 }
 
+// TestReuseDataNack: a record negatively acknowledged fails its message,
+// which stays in the queue; the records of its object read after that are
+// not handed out, and every slab comes back.
+func TestReuseDataNack(t *testing.T) {
+	data, lines := reuseInput(t, 5000, nil)
+	e := newEnv(t, testenv.QueueOptions{})
+	e.put("n/a.gz", data)
+	e.notify("n/a.gz")
+	held0 := slabs.held.Load()
+	s, _ := e.source(func(o *SQSOptions) { o.Decode = DecodeOptions{StreamType: NDJSON, ReuseData: true} })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for i := range 151 {
+		r, err := s.Read(ctx)
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if string(r.Data) != lines[r.Origin.Index] {
+			t.Fatalf("record %d holds %.40q…", r.Origin.Index, r.Data)
+		}
+		if i < 150 {
+			r.Settle(nil)
+			continue
+		}
+		if r.Ack == nil {
+			t.Fatal("record 150, past the object's first 64 KiB, is not cut from a slab")
+		}
+		r.Settle(errors.New("not stored"))
+	}
+	// What the worker had handed over before it saw the nack is still
+	// read; then it stops reading the object, and nothing more comes
+	// before the message is visible again (2 s).
+	short, c := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer c()
+	n := 151
+	for {
+		r, err := s.Read(short)
+		if err != nil {
+			break
+		}
+		n++
+		r.Settle(nil)
+	}
+	if n >= len(lines) {
+		t.Fatalf("all %d records handed out after the nack", n)
+	}
+	if st := s.Stats(); st.Deleted != 0 {
+		t.Fatalf("the message was deleted: %+v", st)
+	}
+	s.Close()
+	checkReleased(t, held0)
+	// Visible again after its visibility timeout (2 s).
+	if left := e.remaining(5 * time.Second); len(left) != 1 || !strings.Contains(left[0], "n/a.gz") {
+		t.Fatalf("left in the queue: %q, want the message of n/a.gz", left)
+	}
+}
+
 // TestReuseDataInvalidRecords: invalid records, quarantined or failing
 // their object, release their hold at once; records larger than a slab
 // allows have memory of their own.
