@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -204,7 +205,8 @@ func (e *Error) Error() string {
 // error or lakerelay.ErrClosed).
 func (e *Error) Unwrap() error { return e.Err }
 
-// backend makes a batch of entries durable.
+// backend makes a batch of entries durable. write does not keep lines
+// once it returns: the Writer reuses them.
 type backend interface {
 	write(ctx context.Context, now time.Time, lines []byte, n int) (location string, err error)
 	location() string
@@ -241,6 +243,8 @@ type Writer struct {
 	written  uint64        // entries ever settled (durable or failed)
 	progress chan struct{} // closed and replaced whenever written moves
 	stats    Stats
+
+	lines []byte // the run goroutine's buffer of a batch, reused
 }
 
 // Stats counts what a Writer did.
@@ -490,10 +494,14 @@ func (w *Writer) take() ([]pending, int64) {
 }
 
 func (w *Writer) write(batch []pending, size int64) {
-	buf := make([]byte, 0, size)
+	// The buffer is kept for the next batch (the backends are done with it
+	// when they return), at most MaxBytes or one entry: a quarantine of
+	// many entries would otherwise take a batch of fresh memory each write.
+	buf := slices.Grow(w.lines[:0], int(size))
 	for _, p := range batch {
 		buf = append(buf, p.line...)
 	}
+	w.lines = buf
 	start := time.Now()
 	loc, err := w.b.write(w.ctx, w.opts.Now(), buf, len(batch))
 	if err != nil {
