@@ -54,7 +54,7 @@ func envInt(t *testing.T, name string, def int) int {
 // measurement is one run of a program or a primitive.
 type measurement struct {
 	wall   time.Duration
-	cpu    time.Duration // user + system, programs only
+	cpu    time.Duration // user + system; of a primitive only where it says (timedCPU)
 	maxRSS int64         // bytes, programs only
 }
 
@@ -188,6 +188,25 @@ func timed(t *testing.T, f func() error) measurement {
 		t.Fatal(err)
 	}
 	return measurement{wall: time.Since(start)}
+}
+
+// timedCPU is timed with the CPU time of this process (user + system) while f
+// runs: the test process is otherwise idle.
+func timedCPU(t *testing.T, f func() error) measurement {
+	t.Helper()
+	var before, after syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &before); err != nil {
+		t.Fatal(err)
+	}
+	m := timed(t, f)
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &after); err != nil {
+		t.Fatal(err)
+	}
+	cpu := func(ru *syscall.Rusage) time.Duration {
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	m.cpu = cpu(&after) - cpu(&before)
+	return m
 }
 
 func gunzipSplitFile(path string) func() error {
@@ -513,10 +532,16 @@ func TestPrograms(t *testing.T) {
 			benches = append(benches, &bench{
 				name: "securitylake-cloudtrail", bytes: raw, records: n,
 				command: fmt.Sprintf("securitylake --input %s --mapper cloudtrail --class api_activity --out-dir D/out --quarantine D/q.ndjson", filepath.Base(path)),
+				primName: "the packages in one goroutine (source.Reader, ocsf.MapCloudTrail, securitylake.Sink, quarantine.Writer)",
 				program: func(t *testing.T) measurement {
 					d := outDir()
 					defer os.RemoveAll(d)
 					return runProgram(t, env, devNull, nil, prog["securitylake"], "--input", path, "--mapper", "cloudtrail", "--class", "api_activity", "--out-dir", filepath.Join(d, "out"), "--quarantine", filepath.Join(d, "q.ndjson"))
+				},
+				primitive: func(t *testing.T) measurement {
+					d := outDir()
+					defer os.RemoveAll(d)
+					return timedCPU(t, func() error { return cloudTrailToLake(path, d, n) })
 				},
 			})
 		}
@@ -615,6 +640,13 @@ func report(t *testing.T, benches []*bench, rounds int) {
 			ratio = fmt.Sprintf("%.2f", mbs/pmbs)
 			if b.idle > 0 {
 				ratio += fmt.Sprintf(" (%.2f less the %s idle wait)", pw/(wall-b.idle.Seconds()), b.idle)
+			}
+			if pcpu := median(b.prims, func(m measurement) float64 { return m.cpu.Seconds() }); pcpu > 0 {
+				// A primitive measured with its CPU time (timedCPU):
+				// records per CPU-second, and the program's per core
+				// against it.
+				prim += fmt.Sprintf(", %.1f k records per CPU-second", float64(b.records)/pcpu/1e3)
+				ratio += fmt.Sprintf("; per core %.2f", pcpu/cpu)
 			}
 		}
 		fmt.Fprintf(&sb, "| `%s` (%d MB, %d records) | %.1f MB/s | %.1f k (%.1f k) | %.0f MiB | %s | %s |\n",
