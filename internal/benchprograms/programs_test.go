@@ -531,7 +531,7 @@ func TestPrograms(t *testing.T) {
 		if want("securitylake-cloudtrail") {
 			benches = append(benches, &bench{
 				name: "securitylake-cloudtrail", bytes: raw, records: n,
-				command: fmt.Sprintf("securitylake --input %s --mapper cloudtrail --class api_activity --out-dir D/out --quarantine D/q.ndjson", filepath.Base(path)),
+				command:  fmt.Sprintf("securitylake --input %s --mapper cloudtrail --class api_activity --out-dir D/out --quarantine D/q.ndjson", filepath.Base(path)),
 				primName: "the packages in one goroutine (source.Reader, ocsf.MapCloudTrail, securitylake.Sink, quarantine.Writer)",
 				program: func(t *testing.T) measurement {
 					d := outDir()
