@@ -574,7 +574,16 @@ func export(ctx context.Context, c *config, env *program.Env, store sink.Store, 
 			log.Error("record not stored", "err", err)
 		}
 	}
-	src := env.Watch(newInputSource(c.inputs, stdin, onNack, env.Reader))
+	// With one stream under the connector layout every record goes to one
+	// partition, whose batches the batcher writes and settles in about the
+	// order read, each record copied into its object before it is settled:
+	// the source may then reuse a record's memory once it is settled. With
+	// several partitions, records read together may wait in different
+	// partitions for different times, each holding its block of memory.
+	reuse := func(o *source.ReaderOptions) {
+		o.Decode.ReuseData = c.layout == "connector" && c.streamField == ""
+	}
+	src := env.Watch(newInputSource(c.inputs, stdin, onNack, env.Reader, reuse))
 	stopProgress := env.Progress(ctx, 5*time.Second, func() []any {
 		st := s.Stats()
 		return []any{"records", src.Records(), "objects", st.Objects, "bytes", st.Bytes}
@@ -628,7 +637,8 @@ const maxRejectMessages = 10
 // inputSource reads the inputs in its own goroutine: a read from a pipe or
 // terminal cannot be interrupted, but an interrupt must still end the run.
 // Records are handed over unbuffered, so none is read and then left
-// behind. Every record gets onNack as its acknowledgment for failures.
+// behind. Every record gets onNack as its acknowledgment for failures,
+// before the source's own acknowledgment if it has one.
 type inputSource struct {
 	recs   chan lakerelay.Record
 	done   chan error
@@ -647,7 +657,16 @@ func newInputSource(inputs []string, stdin io.Reader, onNack func(error), opts .
 	}
 	go func() {
 		s.done <- readInputs(ctx, inputs, stdin, opts, func(r lakerelay.Record) error {
-			r.Ack = ack
+			if give := r.Ack; give != nil {
+				// The source's own acknowledgment (DecodeOptions.ReuseData):
+				// the record's memory goes back once it is settled.
+				r.Ack = func(err error) {
+					ack(err)
+					give(err)
+				}
+			} else {
+				r.Ack = ack
+			}
 			select {
 			case s.recs <- r:
 				return nil

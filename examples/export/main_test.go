@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,6 +197,68 @@ func TestExportDirInputFilesAndBatches(t *testing.T) {
 	}
 	if len(objs) != 4 || res.summary.Objects != 4 || len(all) != 4 {
 		t.Fatalf("%d objects %v, summary %+v", len(objs), objs, res.summary)
+	}
+}
+
+// TestExportManyBatchesOneStream exports 3 MB of records from two inputs
+// in batches of 997 records, two written at a time, under one stream: the
+// layout in which the source reuses the memory of settled records. Every
+// record must arrive once, as it was read, whatever batch finished first.
+func TestExportManyBatchesOneStream(t *testing.T) {
+	in := t.TempDir()
+	var want []string
+	var files []string
+	for f := range 2 {
+		var lines []string
+		for i := range 10000 {
+			var l string
+			switch {
+			case i%1000 == 999:
+				l = fmt.Sprintf(`{"file":%d,"i":%d,"big":%q}`, f, i, strings.Repeat("b", 20<<10)) // over the 16 KiB a block takes
+			case i%7 == 3:
+				l = fmt.Sprintf("text line %d of file %d", i, f)
+				want = append(want, strconv.Quote(l))
+				lines = append(lines, l)
+				continue
+			default:
+				l = fmt.Sprintf(`{"file":%d,"i":%d,"pad":%q}`, f, i, strings.Repeat("x", i%300))
+			}
+			want = append(want, l)
+			lines = append(lines, l)
+		}
+		body := []byte(strings.Join(lines, "\n") + "\n")
+		path := filepath.Join(in, fmt.Sprintf("%d.ndjson", f))
+		if f == 1 {
+			var gz bytes.Buffer
+			zw := gzip.NewWriter(&gz)
+			zw.Write(body)
+			zw.Close()
+			body, path = gz.Bytes(), path+".gz"
+		}
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	out := t.TempDir()
+	res := runExport(t, os.Environ(), "", append([]string{"--out-dir", out, "--connector-type", "s3", "--connector-id", "c",
+		"--run-id", "r", "--stream", "s", "--batch-records", "997", "--input"}, files...)...)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	var got []string
+	for _, lines := range dirObjects(t, out) {
+		got = append(got, lines...)
+	}
+	if res.summary.Records != int64(len(want)) || len(got) != len(want) {
+		t.Fatalf("%d lines in the objects, summary %+v; want %d", len(got), res.summary, len(want))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("line %d of the sorted output:\n got %.200q\nwant %.200q", i, got[i], want[i])
+		}
 	}
 }
 
