@@ -96,10 +96,12 @@ type DecodeOptions struct {
 	// them: batch.Run with a sink that copies what it writes (to a stream,
 	// a file, a compressed object) is such a reader. A record settled twice
 	// may let the memory of another record still held be reused: its Data
-	// then changes. A record held long keeps its block in memory, so a
-	// reader that holds a few records of many blocks for long (partitions
-	// of very different pace) holds more memory than their bytes. A record
-	// never settled costs no correctness: its block is simply not reused.
+	// then changes; once the source can tell (a block settled more times
+	// than records were cut from it), it panics saying so. A record held
+	// long keeps its block in memory, so a reader that holds a few records
+	// of many blocks for long (partitions of very different pace) holds
+	// more memory than their bytes. A record never settled costs no
+	// correctness: its block is simply not reused.
 	ReuseData bool
 }
 

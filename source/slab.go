@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -66,12 +67,21 @@ func (p *slabPool) get() *slab {
 	return s
 }
 
+// errSettledTwice is the panic of a record read with ReuseData settled
+// more than once, when its slab's holds show it.
+var errSettledTwice = errors.New("source: a record read with DecodeOptions.ReuseData was settled more than once (AckFunc is called exactly once); the memory of records still held may have been reused")
+
 // release drops one hold on s; the last one returns it to the pool.
 func (s *slab) release() {
 	// A record settled twice, against AckFunc's contract, takes another
 	// record's hold: the slab may then be reused while records cut from it
-	// are still held (DecodeOptions.ReuseData says so).
-	if s.refs.Add(-1) != 0 {
+	// are still held (DecodeOptions.ReuseData says so). Once the holds go
+	// below zero that has happened for sure: say so, rather than let the
+	// slab be handed out twice.
+	if n := s.refs.Add(-1); n != 0 {
+		if n < 0 {
+			panic(errSettledTwice)
+		}
 		return
 	}
 	s.buf = s.buf[:0]

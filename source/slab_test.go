@@ -405,3 +405,46 @@ func TestReuseDataInvalidRecords(t *testing.T) {
 		r.Close()
 	})
 }
+
+// TestReuseDataSettledTwice: a record settled twice, against AckFunc's
+// contract, takes another record's hold on its slab; once the slab's holds
+// fall below zero the source says so, instead of handing the slab out to
+// two readers.
+func TestReuseDataSettledTwice(t *testing.T) {
+	slabAfter = 0
+	defer func() { slabAfter = slabSize }()
+	data, _ := reuseInput(t, 5, nil)
+	r, err := NewReader("twice.ndjson.gz", bytes.NewReader(data), func(o *ReaderOptions) {
+		o.Decode.StreamType = NDJSON
+		o.Decode.ReuseData = true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []lakerelay.Record
+	for {
+		rec, err := r.Read(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Ack == nil {
+			t.Fatalf("%s: no Ack: not cut from a slab", rec.Origin)
+		}
+		recs = append(recs, rec)
+	}
+	r.Close() // the decoder's hold is gone: the 5 records hold the slab
+	recs[0].Settle(nil)
+	recs[0].Settle(nil) // takes recs[1]'s hold
+	for _, rec := range recs[1:4] {
+		rec.Settle(nil)
+	}
+	defer func() {
+		if p := recover(); p != errSettledTwice {
+			t.Fatalf("settling the last record: panic %v, want %v", p, errSettledTwice)
+		}
+	}()
+	recs[4].Settle(nil) // one hold more than there are
+}
