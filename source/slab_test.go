@@ -421,19 +421,14 @@ func TestReuseDataSettledTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []lakerelay.Record
-	for {
-		rec, err := r.Read(context.Background())
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	recs, errs := readAll(t, r)
+	if len(errs) > 0 || len(recs) != 5 {
+		t.Fatalf("%d records, errors %v", len(recs), errs)
+	}
+	for _, rec := range recs {
 		if rec.Ack == nil {
 			t.Fatalf("%s: no Ack: not cut from a slab", rec.Origin)
 		}
-		recs = append(recs, rec)
 	}
 	r.Close() // the decoder's hold is gone: the 5 records hold the slab
 	recs[0].Settle(nil)
