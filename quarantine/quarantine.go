@@ -495,13 +495,17 @@ func (w *Writer) take() ([]pending, int64) {
 
 func (w *Writer) write(batch []pending, size int64) {
 	// The buffer is kept for the next batch (the backends are done with it
-	// when they return), at most MaxBytes or one entry: a quarantine of
-	// many entries would otherwise take a batch of fresh memory each write.
+	// when they return) unless it outgrew MaxBytes for one large entry: a
+	// quarantine of many entries would otherwise take a batch of fresh
+	// memory each write.
 	buf := slices.Grow(w.lines[:0], int(size))
 	for _, p := range batch {
 		buf = append(buf, p.line...)
 	}
-	w.lines = buf
+	w.lines = nil
+	if size <= w.opts.MaxBytes {
+		w.lines = buf
+	}
 	start := time.Now()
 	loc, err := w.b.write(w.ctx, w.opts.Now(), buf, len(batch))
 	if err != nil {
