@@ -368,6 +368,16 @@ func TestBatchLimits(t *testing.T) {
 	if objects < 4 {
 		t.Fatalf("%d objects for 10 entries of ~450 bytes with MaxBytes 1000", objects)
 	}
+	// The Writer keeps its batch buffer (acknowledging came after it was
+	// set), unless one entry larger than MaxBytes grew it.
+	if w.lines == nil || cap(w.lines) > 2000 {
+		t.Fatalf("kept buffer of %d bytes, want one of a batch", cap(w.lines))
+	}
+	w.Quarantine(a.record(10, strings.Repeat("x", 5000)), errors.New("bigger than MaxBytes"))
+	waitFor(t, 5*time.Second, "the large entry acknowledged", func() bool { ok, _ := a.counts(); return ok == 11 })
+	if w.lines != nil {
+		t.Fatalf("kept a buffer of %d bytes after an entry over MaxBytes (1000)", cap(w.lines))
+	}
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
