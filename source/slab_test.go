@@ -224,19 +224,14 @@ func TestReuseData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var all []lakerelay.Record
-		for {
-			r, err := d.Read(context.Background())
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		all, errs := readAll(t, d)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		for _, r := range all {
 			if r.Ack != nil || string(r.Data) != want[r.Origin.Key][r.Origin.Index] {
 				t.Fatalf("%s#%d: Ack %v, %.40q…", r.Origin.Key, r.Origin.Index, r.Ack != nil, r.Data)
 			}
-			all = append(all, r)
 		}
 		if held := slabs.held.Load() - held0; held != 0 || len(all) != 400 {
 			t.Fatalf("%d slabs held by %d records of 50 files", held, len(all))
@@ -385,15 +380,12 @@ func TestReuseDataInvalidRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		recs, errs := readAll(t, r)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
 		var acks []bool
-		for {
-			rec, err := r.Read(context.Background())
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, rec := range recs {
 			acks = append(acks, rec.Ack != nil)
 			rec.Settle(nil)
 		}
